@@ -1,0 +1,123 @@
+// Turning log events into text (Twisted: twisted.logger._format).
+// Tests: test/unit/logger/format.test.ts
+
+import { inspect } from 'node:util';
+import type { LogEvent } from './observer.js';
+
+/**
+ * Fills the event's `log_format` with the event's fields.
+ *
+ * @remarks
+ * The format follows Python's `str.format` as Twisted uses it: `{name}` is
+ * the field `name`, `{name.attr}` and `{name[key]}` reach inside it,
+ * `{name!r}` shows the value's representation (`util.inspect`), and `{{` /
+ * `}}` are literal braces. A format spec after `:` is accepted and ignored.
+ * An event without `log_format` formats as the empty string. When the format
+ * cannot be applied (an unknown field, an unbalanced brace) the result says
+ * so instead of throwing: formatting never loses the event.
+ *
+ * @param event - The event to format.
+ * @returns The formatted text.
+ * @see Twisted: twisted.logger.formatEvent
+ * @since 0.1.0
+ */
+export function formatEvent(event: LogEvent): string {
+  const format = event.log_format;
+  if (typeof format !== 'string') return '';
+  try {
+    return applyFormat(format, event);
+  } catch (error) {
+    return formatUnformattableEvent(event, error);
+  }
+}
+
+/**
+ * The text shown for an event whose format could not be applied.
+ *
+ * @since 0.1.0
+ */
+export function formatUnformattableEvent(event: LogEvent, error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  let shown: string;
+  try {
+    shown = inspect(event, { depth: 1, breakLength: Infinity });
+  } catch {
+    shown = '<unprintable event>';
+  }
+  return `Unable to format event ${shown}: ${reason}`;
+}
+
+/**
+ * One line of classic log text, plus the failure's traceback if there is one:
+ * `2026-11-22T10:00:00.000Z [namespace#level] text`.
+ *
+ * @since 0.1.0
+ */
+export function formatEventAsClassicLogText(event: LogEvent): string {
+  const time =
+    typeof event.log_time === 'number' ? new Date(event.log_time * 1000).toISOString() : '-';
+  const system = event.log_system ?? `${event.log_namespace ?? '-'}#${event.log_level ?? 'info'}`;
+  let text = typeof event.log_text === 'string' ? event.log_text : formatEvent(event);
+  if (event.log_failure !== undefined) {
+    const traceback = event.log_failure.getTraceback();
+    text = text === '' ? traceback.trimEnd() : `${text}\n${traceback.trimEnd()}`;
+  }
+  return `${time} [${system}] ${text.replaceAll('\n', '\n\t')}\n`;
+}
+
+const FIELD = /^([^.[!:]+)((?:\.[^.[!:]+|\[[^\]]*\])*)(?:!([rs]))?(?::.*)?$/;
+
+function applyFormat(format: string, event: LogEvent): string {
+  let out = '';
+  let i = 0;
+  while (i < format.length) {
+    const open = format.indexOf('{', i);
+    const close = format.indexOf('}', i);
+    if (close !== -1 && (open === -1 || close < open)) {
+      if (format[close + 1] !== '}') throw new Error(`single '}' at offset ${close}`);
+      out += `${format.slice(i, close)}}`;
+      i = close + 2;
+      continue;
+    }
+    if (open === -1) {
+      out += format.slice(i);
+      break;
+    }
+    out += format.slice(i, open);
+    if (format[open + 1] === '{') {
+      out += '{';
+      i = open + 2;
+      continue;
+    }
+    const end = format.indexOf('}', open);
+    if (end === -1) throw new Error(`unclosed '{' at offset ${open}`);
+    out += renderField(format.slice(open + 1, end), event);
+    i = end + 1;
+  }
+  return out;
+}
+
+function renderField(spec: string, event: LogEvent): string {
+  const match = FIELD.exec(spec);
+  if (match === null) throw new Error(`bad field {${spec}}`);
+  const [, name = '', path = '', conversion] = match;
+  if (!Object.hasOwn(event, name)) throw new Error(`no field named '${name}'`);
+  let value: unknown = event[name];
+  for (const [, attr, key] of path.matchAll(/\.([^.[]+)|\[([^\]]*)\]/g)) {
+    const member = attr ?? key ?? '';
+    if (value === null || value === undefined)
+      throw new Error(`cannot read '${member}' of ${value}`);
+    value = (value as Record<string, unknown>)[member];
+  }
+  return conversion === 'r' ? inspect(value, { breakLength: Infinity }) : asText(value);
+}
+
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return String(value);
+  const custom = (value as { toString?: unknown }).toString;
+  if (typeof custom === 'function' && custom !== Object.prototype.toString) {
+    return String(value);
+  }
+  return inspect(value, { breakLength: Infinity });
+}

@@ -1,0 +1,13 @@
+// torsion/logger: structured logging in the model of twisted.logger.
+
+export { captureLogs, type LogCapture } from './capture.js';
+export { formatEvent, formatEventAsClassicLogText, formatUnformattableEvent } from './format.js';
+export { compareLogLevels, isLogLevel, LogLevel } from './levels.js';
+export { type LogFields, Logger, type LoggerOptions } from './logger.js';
+export {
+  globalLogPublisher,
+  type ILogObserver,
+  type LogEvent,
+  LogPublisher,
+  type LogPublisherOptions,
+} from './observer.js';

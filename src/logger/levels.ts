@@ -1,0 +1,45 @@
+// Log levels, ordered by severity (Twisted: twisted.logger._levels).
+// Tests: test/unit/logger/logger.test.ts
+
+/**
+ * The severity of a log event, from least to most severe: `debug`, `info`,
+ * `warn`, `error`, `critical`.
+ *
+ * @see Twisted: twisted.logger.LogLevel
+ * @since 0.1.0
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'critical';
+
+/**
+ * The log levels by name, so that `LogLevel.error` reads as in Twisted.
+ *
+ * @since 0.1.0
+ */
+export const LogLevel = {
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  error: 'error',
+  critical: 'critical',
+} as const satisfies Record<LogLevel, LogLevel>;
+
+const severity: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, critical: 4 };
+
+/**
+ * Compares two levels by severity.
+ *
+ * @returns A negative number if `a` is less severe than `b`, 0 if equal, positive otherwise.
+ * @since 0.1.0
+ */
+export function compareLogLevels(a: LogLevel, b: LogLevel): number {
+  return severity[a] - severity[b];
+}
+
+/**
+ * Whether `name` is one of the level names.
+ *
+ * @since 0.1.0
+ */
+export function isLogLevel(name: unknown): name is LogLevel {
+  return typeof name === 'string' && Object.hasOwn(severity, name);
+}
