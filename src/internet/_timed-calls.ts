@@ -17,6 +17,7 @@ let create: (
 let timeOf: (call: DelayedCall) => number;
 let precedes: (a: DelayedCall, b: DelayedCall) => boolean;
 let indexOf: (call: DelayedCall) => number;
+let sequenceOf: (call: DelayedCall) => number;
 let setIndex: (call: DelayedCall, index: number) => void;
 let markCalled: (call: DelayedCall) => void;
 
@@ -46,6 +47,7 @@ export class DelayedCall implements IDelayedCall {
     timeOf = (call) => call.#time;
     precedes = (a, b) => a.#time < b.#time || (a.#time === b.#time && a.#seq < b.#seq);
     indexOf = (call) => call.#index;
+    sequenceOf = (call) => call.#seq;
     setIndex = (call, index) => {
       call.#index = index;
     };
@@ -202,12 +204,13 @@ export class TimedCallQueue {
   }
 
   /**
-   * Removes and returns the earliest call if it is due at or before `now`,
-   * marked as called; the caller runs it.
+   * Removes and returns the earliest call if it is due at or before `now`
+   * (and was scheduled before sequence number `before`, if given), marked as
+   * called; the caller runs it.
    */
-  takeDue(now: number): DelayedCall | undefined {
+  takeDue(now: number, before = Number.POSITIVE_INFINITY): DelayedCall | undefined {
     const first = this.#heap[0];
-    if (first === undefined || timeOf(first) > now) return undefined;
+    if (first === undefined || timeOf(first) > now || sequenceOf(first) >= before) return undefined;
     this.#removeAt(0);
     markCalled(first);
     return first;

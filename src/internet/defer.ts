@@ -73,6 +73,7 @@ export class TimeoutError extends TorsionError {
  * @since 0.1.0
  */
 export class NotACoroutineError extends TypeError {
+  /** The error's class name. */
   override name = 'NotACoroutineError' as const;
   /** A stable, machine-readable identifier of this kind of error. */
   readonly code = 'ERR_NOT_A_COROUTINE' as const;
@@ -473,7 +474,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * time (or an explicit `cancel()`) cancels the timer and is left alone.
    *
    * @param timeout - Seconds (float) to wait.
-   * @param clock - Schedules the timeout; pass a {@link Clock} in tests.
+   * @param clock - Schedules the timeout; pass a `Clock` in tests.
    * @param onTimeoutCancel - Translates the result after a timeout, or an
    *   options object `{ onTimeoutCancel }`.
    * @returns This Deferred.
@@ -1167,11 +1168,14 @@ export interface DeferredListConstructor {
     deferreds: Iterable<Deferred<T>>,
     options?: DeferredListOptions & { fireOnOneCallback?: false },
   ): DeferredList<T, DeferredListEntry<T>[]>;
+  /** The prototype shared by DeferredList instances. */
   readonly prototype: DeferredList<unknown, unknown>;
 }
 
 /**
- * A Deferred that fires when several Deferreds have fired.
+ * The class behind {@link DeferredList}: construct lists with
+ * `new DeferredList(...)`, whose result type follows `fireOnOneCallback`;
+ * extend this class to subclass one.
  *
  * @remarks
  * By default it fires, once every input has fired, with one
@@ -1188,7 +1192,7 @@ export interface DeferredListConstructor {
  * @see Twisted: twisted.internet.defer.DeferredList
  * @since 0.1.0
  */
-class DeferredListImpl<T, R> extends Deferred<R> {
+export class DeferredListImpl<T, R> extends Deferred<R> {
   readonly #inputs: Deferred<T>[];
   readonly #results: Array<DeferredListEntry<T> | undefined>;
   #finished = 0;

@@ -3,6 +3,13 @@
 // Implementations import these with `import type`; test doubles implement
 // them without importing any real reactor.
 
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { Deferred } from './defer.js';
+import type { Failure } from './failure.js';
+
+// ---------------------------------------------------------------------------
+// Time
+
 /**
  * A call scheduled with {@link IReactorTime.callLater}.
  *
@@ -14,17 +21,17 @@ export interface IDelayedCall {
   getTime(): number;
   /**
    * Stops the call from running.
-   * @throws {@link AlreadyCalled} if it has run; {@link AlreadyCancelled} if cancelled.
+   * @throws `AlreadyCalled` if it has run; `AlreadyCancelled` if it was cancelled.
    */
   cancel(): void;
   /**
    * Postpones the call by `secondsLater` seconds from its current due time.
-   * @throws {@link AlreadyCalled} or {@link AlreadyCancelled} when not active.
+   * @throws `AlreadyCalled` or `AlreadyCancelled` when not active.
    */
   delay(secondsLater: number): void;
   /**
    * Reschedules the call to run `secondsFromNow` seconds from now.
-   * @throws {@link AlreadyCalled} or {@link AlreadyCancelled} when not active.
+   * @throws `AlreadyCalled` or `AlreadyCancelled` when not active.
    */
   reset(secondsFromNow: number): void;
   /** Whether the call has neither run nor been cancelled. */
@@ -36,8 +43,8 @@ export interface IDelayedCall {
  *
  * @remarks
  * Every API that waits takes the `IReactorTime` it should use, so a test can
- * pass a deterministic {@link Clock} and the program a real reactor.
- * Calls due at the same time run in the order they were scheduled.
+ * pass a deterministic `Clock` and the program a real reactor. Calls due at
+ * the same time run in the order they were scheduled.
  *
  * @see Twisted: twisted.internet.interfaces.IReactorTime
  * @since 0.1.0
@@ -62,4 +69,588 @@ export interface IReactorTime {
   ): IDelayedCall;
   /** The calls scheduled and not yet run or cancelled, earliest first. */
   getDelayedCalls(): IDelayedCall[];
+}
+
+// ---------------------------------------------------------------------------
+// The reactor's life cycle
+
+/** When a system event trigger runs, relative to the event. */
+export type SystemEventPhase = 'before' | 'during' | 'after';
+
+/**
+ * The system events: `'startup'` and `'shutdown'` are fired by the reactor;
+ * other names can be fired with {@link IReactorCore.fireSystemEvent}.
+ */
+export type SystemEventType = 'startup' | 'shutdown' | (string & {});
+
+/**
+ * The handle of a system event trigger, for
+ * {@link IReactorCore.removeSystemEventTrigger}.
+ */
+export interface SystemEventTriggerID {
+  /** The event the trigger belongs to. */
+  readonly eventType: SystemEventType;
+  /** The phase it runs in. */
+  readonly phase: SystemEventPhase;
+}
+
+/** Options of {@link IReactorCore.run}. */
+export interface RunOptions {
+  /**
+   * Whether SIGINT and SIGTERM stop the reactor gracefully while it runs.
+   * @defaultValue true
+   */
+  installSignalHandlers?: boolean;
+}
+
+/**
+ * The reactor's life cycle: running, stopping, and the system events that
+ * mark the way.
+ *
+ * @remarks
+ * Each system event has three phases, run in order: `'before'`, `'during'`,
+ * `'after'`. A `'before'` trigger may return a Deferred; the `'during'`
+ * phase waits until all of them have fired. The reactor fires `'startup'`
+ * when it starts running and `'shutdown'` when it stops.
+ *
+ * @see Twisted: twisted.internet.interfaces.IReactorCore
+ * @since 0.1.0
+ */
+export interface IReactorCore {
+  /** True from `during startup` to `during shutdown`. */
+  readonly running: boolean;
+  /**
+   * Looks up a host name.
+   *
+   * @param name - A host name or an IP address (returned as it is).
+   * @param timeout - Seconds before giving up. Default 60.
+   * @returns A Deferred of an IP address, or failing with `DNSLookupError`.
+   */
+  resolve(name: string, timeout?: number): Deferred<string>;
+  /**
+   * Fires the startup events, then keeps the process alive until
+   * {@link IReactorCore.stop} (or SIGINT/SIGTERM) has run the shutdown events.
+   *
+   * @returns A promise that settles when the reactor has stopped.
+   * @throws `ReactorAlreadyRunning` if it is running; `ReactorNotRestartable`
+   *   if it has been stopped before.
+   */
+  run(options?: RunOptions): Promise<void>;
+  /**
+   * Fires the shutdown events and stops the reactor.
+   * @throws `ReactorNotRunning` if the reactor is not running.
+   */
+  stop(): void;
+  /**
+   * Stops the reactor at once, without firing any system events. Rude: work
+   * in progress may be lost. For a reactor stuck in shutdown, or tests.
+   */
+  crash(): void;
+  /** Runs the triggers of `eventType`, phase by phase. */
+  fireSystemEvent(eventType: SystemEventType): void;
+  /**
+   * Adds a function to be called in a phase of a system event.
+   *
+   * @returns A handle for {@link IReactorCore.removeSystemEventTrigger}.
+   */
+  addSystemEventTrigger<A extends unknown[]>(
+    phase: SystemEventPhase,
+    eventType: SystemEventType,
+    f: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerID;
+  /**
+   * Removes a trigger added with {@link IReactorCore.addSystemEventTrigger}.
+   * @throws Error if the handle is unknown or was already removed.
+   */
+  removeSystemEventTrigger(triggerID: SystemEventTriggerID): void;
+  /**
+   * Calls `f(...args)` now if the reactor is running, otherwise once it is
+   * (as an `after startup` trigger).
+   *
+   * @returns The trigger's handle, or `undefined` if `f` was called at once.
+   */
+  callWhenRunning<A extends unknown[]>(
+    f: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerID | undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Addresses, producers and consumers
+
+/**
+ * The address of one end of a connection: `IPv4Address`, `IPv6Address`,
+ * `UNIXAddress`, …
+ *
+ * @see Twisted: twisted.internet.interfaces.IAddress
+ * @since 0.1.0
+ */
+export interface IAddress {
+  /** A readable form of the address. */
+  toString(): string;
+}
+
+/**
+ * Something that produces data for a consumer.
+ *
+ * @see Twisted: twisted.internet.interfaces.IProducer
+ * @since 0.1.0
+ */
+export interface IProducer {
+  /** Stops producing for good: the consumer is going away. */
+  stopProducing(): void;
+}
+
+/**
+ * A producer that writes whenever it has data, until paused.
+ *
+ * @remarks
+ * It starts unpaused; the consumer calls `pauseProducing` when it is full
+ * and `resumeProducing` when it has drained.
+ *
+ * @see Twisted: twisted.internet.interfaces.IPushProducer
+ * @since 0.1.0
+ */
+export interface IPushProducer extends IProducer {
+  /** Stops producing until {@link IPushProducer.resumeProducing}. */
+  pauseProducing(): void;
+  /** Starts producing again after a pause. */
+  resumeProducing(): void;
+}
+
+/**
+ * A producer that writes exactly one chunk each time it is asked.
+ *
+ * @see Twisted: twisted.internet.interfaces.IPullProducer
+ * @since 0.1.0
+ */
+export interface IPullProducer extends IProducer {
+  /** Writes one chunk to the consumer, synchronously. */
+  resumeProducing(): void;
+}
+
+/**
+ * Something that receives data, possibly from a registered producer.
+ *
+ * @see Twisted: twisted.internet.interfaces.IConsumer
+ * @since 0.1.0
+ */
+export interface IConsumer {
+  /**
+   * Registers the producer that writes to this consumer.
+   *
+   * @param producer - The producer.
+   * @param streaming - True for a push producer, false for a pull producer.
+   * @throws Error if a producer is already registered.
+   */
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void;
+  /** Forgets the registered producer. */
+  unregisterProducer(): void;
+  /** Takes some data. */
+  write(data: Uint8Array): void;
+}
+
+// ---------------------------------------------------------------------------
+// Transports and protocols
+
+/**
+ * One end of a connection, as a protocol sees it: where to write bytes.
+ *
+ * @remarks
+ * Bytes are bytes: `write` takes `Uint8Array` only and throws a `TypeError`
+ * for a string.
+ *
+ * @see Twisted: twisted.internet.interfaces.ITransport
+ * @since 0.1.0
+ */
+export interface ITransport {
+  /** Sends `data`, in order, without blocking; it is buffered as needed. */
+  write(data: Uint8Array): void;
+  /** Sends each chunk in turn, as one write where the transport can. */
+  writeSequence(data: Iterable<Uint8Array>): void;
+  /**
+   * Closes the connection once the buffered data has been sent (and a
+   * registered producer has unregistered).
+   */
+  loseConnection(): void;
+  /** The address of the other end. */
+  getPeer(): IAddress;
+  /** The address of this end. */
+  getHost(): IAddress;
+}
+
+/**
+ * A TCP connection's transport.
+ *
+ * @see Twisted: twisted.internet.interfaces.ITCPTransport
+ * @since 0.1.0
+ */
+export interface ITCPTransport extends ITransport, IConsumer, IPushProducer {
+  /** Half-closes: sends FIN after buffered data; reading goes on. */
+  loseWriteConnection(): void;
+  /** Closes at once, dropping buffered data. */
+  abortConnection(): void;
+  /** Whether Nagle's algorithm is off. */
+  getTcpNoDelay(): boolean;
+  /** Turns Nagle's algorithm off (true) or on. */
+  setTcpNoDelay(enabled: boolean): void;
+  /** Whether TCP keep-alive probes are on. */
+  getTcpKeepAlive(): boolean;
+  /** Turns TCP keep-alive probes on or off. */
+  setTcpKeepAlive(enabled: boolean): void;
+}
+
+/**
+ * The handler of one connection's events.
+ *
+ * @remarks
+ * The calls arrive in this order:
+ * `makeConnection → connectionMade → dataReceived* → connectionLost`.
+ * `dataReceived` may get any fragment of what the peer sent: buffer partial
+ * messages, and test with every chunk size down to one byte.
+ *
+ * @see Twisted: twisted.internet.interfaces.IProtocol
+ * @since 0.1.0
+ */
+export interface IProtocol {
+  /** Attaches the transport and calls `connectionMade`. */
+  makeConnection(transport: ITransport): void;
+  /** Called when the connection is made. */
+  connectionMade(): void;
+  /** Called with bytes as they arrive. */
+  dataReceived(data: Uint8Array): void;
+  /**
+   * Called once when the connection is closed: `reason` wraps
+   * `ConnectionDone` for a clean close and `ConnectionLost` otherwise.
+   */
+  connectionLost(reason: Failure): void;
+}
+
+/**
+ * A protocol that can handle the two directions closing separately.
+ *
+ * @see Twisted: twisted.internet.interfaces.IHalfCloseableProtocol
+ * @since 0.1.0
+ */
+export interface IHalfCloseableProtocol {
+  /** The peer has finished sending; writing may go on, then `loseConnection`. */
+  readConnectionLost(): void;
+  /** This side's writing has been shut down. */
+  writeConnectionLost(): void;
+}
+
+/**
+ * Makes a protocol for each new connection.
+ *
+ * @see Twisted: twisted.internet.interfaces.IProtocolFactory
+ * @since 0.1.0
+ */
+export interface IProtocolFactory {
+  /**
+   * Makes the protocol for a connection from or to `addr`; `null` refuses
+   * the connection.
+   */
+  buildProtocol(addr: IAddress): IProtocol | null;
+  /** Called when the factory starts being used by a port or connector. */
+  doStart(): void;
+  /** Called when it stops being used. */
+  doStop(): void;
+}
+
+/**
+ * A listening socket.
+ *
+ * @see Twisted: twisted.internet.interfaces.IListeningPort
+ * @since 0.1.0
+ */
+export interface IListeningPort {
+  /** Starts listening (done already by `listenTCP` and friends). */
+  startListening(): void;
+  /** Stops listening; the Deferred fires once the socket is closed. */
+  stopListening(): Deferred<void>;
+  /** The address listened on; its port is known at once, even for port 0. */
+  getHost(): IAddress;
+}
+
+/**
+ * An outgoing connection attempt, and the connection it makes.
+ *
+ * @see Twisted: twisted.internet.interfaces.IConnector
+ * @since 0.1.0
+ */
+export interface IConnector {
+  /** Stops the attempt in progress. */
+  stopConnecting(): void;
+  /** Closes the connection, or stops the attempt. */
+  disconnect(): void;
+  /** Connects (again). */
+  connect(): void;
+  /** The address connected to. */
+  getDestination(): IAddress;
+}
+
+// ---------------------------------------------------------------------------
+// Reactor I/O
+
+/** Options of {@link IReactorTCP.listenTCP}. */
+export interface ListenTCPOptions {
+  /** The size of the queue of connections not yet accepted. @defaultValue 50 */
+  backlog?: number;
+  /** The address to listen on. @defaultValue all IPv4 interfaces */
+  interface?: string;
+}
+
+/** Options of {@link IReactorTCP.connectTCP}. */
+export interface ConnectTCPOptions {
+  /** Seconds before the attempt fails with a timeout. @defaultValue 30 */
+  timeout?: number;
+  /** The local `[host, port]` to connect from. */
+  bindAddress?: readonly [string, number];
+}
+
+/**
+ * TCP: listening and connecting.
+ *
+ * @see Twisted: twisted.internet.interfaces.IReactorTCP
+ * @since 0.1.0
+ */
+export interface IReactorTCP {
+  /**
+   * Listens on `port` and serves each connection with a protocol from
+   * `factory`.
+   *
+   * @param port - A port number; 0 picks a free one (see `getHost()`).
+   * @returns The listening port, at once.
+   * @throws `CannotListenError` if the address cannot be bound.
+   */
+  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort;
+  /** Connects to `host:port`, using a protocol from `factory`. */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    options?: ConnectTCPOptions,
+  ): IConnector;
+}
+
+/** Options of {@link IReactorUNIX.listenUNIX}. */
+export interface ListenUNIXOptions {
+  /** @defaultValue 50 */
+  backlog?: number;
+  /** File mode of the socket. @defaultValue 0o666 */
+  mode?: number;
+  /** Whether to hold a lock file beside the socket. @defaultValue false */
+  wantPID?: boolean;
+}
+
+/** Options of {@link IReactorUNIX.connectUNIX}. */
+export interface ConnectUNIXOptions {
+  /** Seconds before the attempt fails. @defaultValue 30 */
+  timeout?: number;
+  /** Whether to check the server's lock file first. @defaultValue false */
+  checkPID?: boolean;
+}
+
+/**
+ * UNIX-domain stream sockets.
+ *
+ * @see Twisted: twisted.internet.interfaces.IReactorUNIX
+ * @since 0.1.0
+ */
+export interface IReactorUNIX {
+  /** Listens on the socket file `address`. */
+  listenUNIX(
+    address: string,
+    factory: IProtocolFactory,
+    options?: ListenUNIXOptions,
+  ): IListeningPort;
+  /** Connects to the socket file `address`. */
+  connectUNIX(address: string, factory: IProtocolFactory, options?: ConnectUNIXOptions): IConnector;
+}
+
+/**
+ * TLS over TCP.
+ *
+ * @see Twisted: twisted.internet.interfaces.IReactorSSL
+ * @since 0.1.0
+ */
+export interface IReactorSSL {
+  /** Listens for TLS connections; `contextFactory` holds the key and certificate. */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    contextFactory: TlsOptions,
+    options?: ListenTCPOptions,
+  ): IListeningPort;
+  /** Connects with TLS; `contextFactory` holds the trust settings. */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    contextFactory: ConnectionOptions,
+    options?: ConnectTCPOptions,
+  ): IConnector;
+}
+
+/**
+ * A UDP socket's transport.
+ *
+ * @see Twisted: twisted.internet.interfaces.IUDPTransport
+ * @since 0.1.0
+ */
+export interface IUDPTransport {
+  /** Sends one datagram, to `addr` or to the connected peer. */
+  write(packet: Uint8Array, addr?: readonly [string, number]): void;
+  /** Restricts the socket to one peer. */
+  connect(host: string, port: number): void;
+  /** The local address. */
+  getHost(): IAddress;
+  /** Closes the socket. */
+  stopListening(): Deferred<void>;
+  /** Allows or forbids sending to broadcast addresses. */
+  setBroadcastAllowed(enabled: boolean): void;
+}
+
+/**
+ * The handler of a UDP socket's datagrams.
+ *
+ * @see Twisted: twisted.internet.protocol.DatagramProtocol
+ * @since 0.1.0
+ */
+export interface IDatagramProtocol {
+  /** Attaches the transport and calls `startProtocol`. */
+  makeConnection(transport: IUDPTransport): void;
+  /** Called when the socket is ready. */
+  startProtocol(): void;
+  /** Called when the socket is closed. */
+  stopProtocol(): void;
+  /** Called with each datagram and its sender. */
+  datagramReceived(data: Uint8Array, addr: readonly [string, number]): void;
+  /** Called when a datagram sent to a connected peer was refused. */
+  connectionRefused(): void;
+}
+
+/** Options of {@link IReactorUDP.listenUDP}. */
+export interface ListenUDPOptions {
+  /** @defaultValue all IPv4 interfaces */
+  interface?: string;
+  /** Larger datagrams are truncated. @defaultValue 8192 */
+  maxPacketSize?: number;
+}
+
+/**
+ * UDP.
+ *
+ * @see Twisted: twisted.internet.interfaces.IReactorUDP
+ * @since 0.1.0
+ */
+export interface IReactorUDP {
+  /** Binds a UDP socket to `port` and hands its datagrams to `protocol`. */
+  listenUDP(port: number, protocol: IDatagramProtocol, options?: ListenUDPOptions): IListeningPort;
+}
+
+/**
+ * A child process, as its protocol sees it.
+ *
+ * @see Twisted: twisted.internet.interfaces.IProcessTransport
+ * @since 0.1.0
+ */
+export interface IProcessTransport extends ITransport {
+  /** The child's process id, or `undefined` once it has exited. */
+  readonly pid: number | undefined;
+  /** Closes the child's standard input. */
+  closeStdin(): void;
+  /** Closes the child's standard output. */
+  closeStdout(): void;
+  /** Closes the child's standard error. */
+  closeStderr(): void;
+  /** Closes one of the child's file descriptors. */
+  closeChildFD(descriptor: number): void;
+  /** Writes to one of the child's file descriptors. */
+  writeToChild(childFD: number, data: Uint8Array): void;
+  /** Sends a signal, such as `'TERM'` or `'KILL'`. */
+  signalProcess(signal: string | number): void;
+}
+
+/**
+ * The handler of a child process's events.
+ *
+ * @see Twisted: twisted.internet.interfaces.IProcessProtocol
+ * @since 0.1.0
+ */
+export interface IProcessProtocol {
+  /** Attaches the process transport. */
+  makeConnection(process: IProcessTransport): void;
+  /** Called with output on one of the child's descriptors (1 = stdout, 2 = stderr). */
+  childDataReceived(childFD: number, data: Uint8Array): void;
+  /** Called when one of the child's descriptors closes. */
+  childConnectionLost(childFD: number): void;
+  /** Called when the process has exited. */
+  processExited(reason: Failure): void;
+  /** Called when the process has exited and all its descriptors are closed. */
+  processEnded(reason: Failure): void;
+}
+
+/** Options of {@link IReactorProcess.spawnProcess}. */
+export interface SpawnProcessOptions {
+  /** The child's environment. @defaultValue empty */
+  env?: Readonly<Record<string, string>>;
+  /** The child's working directory. @defaultValue this process's */
+  path?: string;
+  /** The user id to run as (POSIX). */
+  uid?: number;
+  /** The group id to run as (POSIX). */
+  gid?: number;
+  /** Run in a pseudo-terminal. @defaultValue false */
+  usePTY?: boolean;
+  /** Maps the child's descriptors: `'r'` (child reads), `'w'` (child writes) or a parent descriptor. */
+  childFDs?: Readonly<Record<number, 'r' | 'w' | number>>;
+}
+
+/**
+ * Child processes.
+ *
+ * @see Twisted: twisted.internet.interfaces.IReactorProcess
+ * @since 0.1.0
+ */
+export interface IReactorProcess {
+  /**
+   * Starts `executable` with `args` (whose first item is the program name)
+   * and connects it to `processProtocol`.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[],
+    options?: SpawnProcessOptions,
+  ): IProcessTransport;
+}
+
+// ---------------------------------------------------------------------------
+// Endpoints
+
+/**
+ * Somewhere a server can listen: `TCP4ServerEndpoint`, `UNIXServerEndpoint`, …
+ *
+ * @see Twisted: twisted.internet.interfaces.IStreamServerEndpoint
+ * @since 0.1.0
+ */
+export interface IStreamServerEndpoint {
+  /** Listens with `factory`; the Deferred fires with the listening port. */
+  listen(factory: IProtocolFactory): Deferred<IListeningPort>;
+}
+
+/**
+ * Somewhere a client can connect to.
+ *
+ * @see Twisted: twisted.internet.interfaces.IStreamClientEndpoint
+ * @since 0.1.0
+ */
+export interface IStreamClientEndpoint {
+  /**
+   * Connects with a protocol from `factory`; the Deferred fires with the
+   * connected protocol. Cancelling it abandons the attempt.
+   */
+  connect(factory: IProtocolFactory): Deferred<IProtocol>;
 }

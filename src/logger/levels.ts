@@ -16,10 +16,15 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'critical';
  * @since 0.1.0
  */
 export const LogLevel = {
+  /** Detail for debugging. */
   debug: 'debug',
+  /** Normal operation worth recording. */
   info: 'info',
+  /** Something unexpected that did not stop the work. */
   warn: 'warn',
+  /** A failure of one operation. */
   error: 'error',
+  /** A failure that endangers the program, such as an unhandled error. */
   critical: 'critical',
 } as const satisfies Record<LogLevel, LogLevel>;
 

@@ -20,14 +20,23 @@ import { compareLogLevels, type LogLevel } from './levels.js';
  * @since 0.1.0
  */
 export interface LogEvent {
+  /** The format string; its `{field}`s are filled from the event. */
   log_format?: string | undefined;
+  /** The severity. */
   log_level?: LogLevel | undefined;
+  /** Which part of the program logged it, such as `'torsion.internet.defer'`. */
   log_namespace?: string | undefined;
+  /** The object on whose behalf it was logged. */
   log_source?: unknown;
+  /** When, in seconds since the epoch. */
   log_time?: number | undefined;
+  /** The failure it reports, whose traceback is printed after the text. */
   log_failure?: Failure | undefined;
+  /** The system it came from, shown instead of namespace and level in classic text. */
   log_system?: string | undefined;
+  /** Already-formatted text, used instead of `log_format`. */
   log_text?: string | undefined;
+  /** Any other field. */
   [field: string]: unknown;
 }
 

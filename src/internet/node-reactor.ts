@@ -1,0 +1,342 @@
+// NodeReactor: Twisted's reactor model over Node's event loop. libuv is the
+// multiplexer; this class adds Twisted's timed calls, life cycle and system
+// events on top of it.
+// Tests: test/integration/node-reactor.test.ts
+
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
+import { Logger } from '../logger/logger.js';
+import { SystemEvents } from './_system-events.js';
+import { type DelayedCall, TimedCallQueue } from './_timed-calls.js';
+import { Deferred, succeed } from './defer.js';
+import {
+  DNSLookupError,
+  ReactorAlreadyRunning,
+  ReactorNotRestartable,
+  ReactorNotRunning,
+} from './error.js';
+import type {
+  IReactorCore,
+  IReactorTime,
+  RunOptions,
+  SystemEventPhase,
+  SystemEventTriggerID,
+  SystemEventType,
+} from './interfaces.js';
+
+const log = new Logger('torsion.internet.reactor');
+
+/** Node's timers take at most 2^31 - 1 ms; longer waits are re-armed in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The signals that stop a running reactor, and the exit status each implies. */
+const STOP_SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+];
+
+/**
+ * The reactor for Node.js: it waits for events and calls your code.
+ *
+ * @remarks
+ * Node's own loop (libuv) already waits on sockets, files and timers, so
+ * I/O set up through this reactor works whether or not {@link NodeReactor.run}
+ * was called. What `run()` adds is Twisted's life cycle: the `startup`
+ * triggers, keeping the process alive until {@link NodeReactor.stop} (or
+ * SIGINT/SIGTERM), and the `shutdown` triggers, whose `before` phase may
+ * return Deferreds that shutdown waits for.
+ *
+ * Timed calls live in one heap and use a single Node timer, armed for the
+ * earliest call. Calls due at the same time run in the order they were
+ * scheduled; a call scheduled while timed calls are running (even with
+ * delay 0) runs on a later turn of the loop, after pending I/O. An exception
+ * thrown by a timed call or a trigger is logged with its traceback and the
+ * loop goes on.
+ *
+ * Creating a NodeReactor starts nothing: no timer, no signal handler.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from 'torsion/reactor';
+ * reactor.callLater(1, () => { console.log('a second later'); reactor.stop(); });
+ * await reactor.run();
+ * ```
+ *
+ * @see Twisted: twisted.internet.base.ReactorBase
+ * @since 0.1.0
+ */
+export class NodeReactor implements IReactorCore, IReactorTime {
+  readonly #calls: TimedCallQueue = new TimedCallQueue(
+    () => this.seconds(),
+    () => this.#rearm(),
+  );
+  /** The armed Node timer, if any: a timeout, or an immediate for calls already due. */
+  #timeout: NodeJS.Timeout | null = null;
+  #immediate: NodeJS.Immediate | null = null;
+  /** The reactor time the armed timer is for; Infinity when none is armed. */
+  #timerDue = Number.POSITIVE_INFINITY;
+  readonly #events = new SystemEvents();
+  #running = false;
+  /** run() was called and the reactor has not crashed or stopped since. */
+  #started = false;
+  /** stop() was called (or the reactor never started): stop() may not be called again. */
+  #stopped = true;
+  /** The reactor has been stopped once: it cannot run again. */
+  #startedBefore = false;
+  #installSignalHandlers = true;
+  #keepAlive: NodeJS.Timeout | null = null;
+  #finishRun: (() => void) | null = null;
+  #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+  #exitSignal: NodeJS.Signals | undefined;
+
+  constructor() {
+    this.#events.add('during', 'startup', () => this.#reallyStartRunning(), []);
+    this.#events.add('during', 'shutdown', () => this.crash(), []);
+  }
+
+  /** True from `during startup` to `during shutdown`. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** The signal that stopped the reactor, if one did. */
+  get exitSignal(): NodeJS.Signals | undefined {
+    return this.#exitSignal;
+  }
+
+  // IReactorTime
+
+  /**
+   * The current time in seconds: monotonic (it never goes back), counted
+   * from the Unix epoch at the time the process started.
+   */
+  seconds(): number {
+    return (performance.timeOrigin + performance.now()) / 1000;
+  }
+
+  /**
+   * Calls `f(...args)` `delay` seconds from now. What `f` throws is logged.
+   *
+   * @param delay - Seconds (float, at least 0).
+   * @throws RangeError if `delay` is negative or NaN.
+   */
+  callLater<A extends unknown[]>(
+    delay: number,
+    f: (...args: A) => unknown,
+    ...args: A
+  ): DelayedCall {
+    return this.#calls.schedule(delay, f, args);
+  }
+
+  /** The calls not yet run or cancelled, earliest first. */
+  getDelayedCalls(): DelayedCall[] {
+    return this.#calls.pending();
+  }
+
+  // IReactorCore
+
+  /**
+   * Looks up the IPv4 address of `name`; an IP address is returned as it is.
+   *
+   * @remarks
+   * Cancellation: the lookup itself cannot be stopped; cancelling fails the
+   * Deferred with `CancelledError` and ignores the answer.
+   *
+   * @param name - A host name or an IP address.
+   * @param timeout - Seconds before failing with {@link DNSLookupError}. Default 60.
+   * @returns A Deferred of the address, or failing with {@link DNSLookupError}.
+   */
+  resolve(name: string, timeout = 60): Deferred<string> {
+    if (name === '') return succeed('0.0.0.0');
+    if (isIP(name) !== 0) return succeed(name);
+    let settled = false;
+    const d = new Deferred<string>(() => {
+      settled = true;
+      timer.cancel();
+    });
+    const timer = this.callLater(timeout, () => {
+      settled = true;
+      d.errback(
+        new DNSLookupError(`DNS lookup of ${name} timed out after ${timeout} seconds`, {
+          hostname: name,
+        }),
+      );
+    });
+    lookup(name, { family: 4 }, (error, address) => {
+      if (settled) return;
+      settled = true;
+      timer.cancel();
+      if (error === null) d.callback(address);
+      else
+        d.errback(
+          new DNSLookupError(`DNS lookup of ${name} failed: ${error.message}`, {
+            hostname: name,
+            cause: error,
+          }),
+        );
+    });
+    return d;
+  }
+
+  /**
+   * Fires the `startup` triggers, then keeps the process alive until the
+   * reactor is stopped.
+   *
+   * @param options - `installSignalHandlers` (default true): SIGINT and
+   *   SIGTERM stop the reactor gracefully; a second one exits at once.
+   * @returns A promise that settles once the `shutdown` triggers have run.
+   * @throws {@link ReactorAlreadyRunning} if it is running;
+   *   {@link ReactorNotRestartable} if it was stopped before.
+   */
+  run(options: RunOptions = {}): Promise<void> {
+    if (this.#started) throw new ReactorAlreadyRunning();
+    if (this.#startedBefore) throw new ReactorNotRestartable();
+    this.#started = true;
+    this.#stopped = false;
+    this.#installSignalHandlers = options.installSignalHandlers ?? true;
+    // Nothing else may keep the loop alive while the reactor runs.
+    this.#keepAlive = setInterval(() => undefined, MAX_TIMER_MS);
+    const finished = new Promise<void>((resolve) => {
+      this.#finishRun = resolve;
+    });
+    this.fireSystemEvent('startup');
+    return finished;
+  }
+
+  /**
+   * Stops the reactor: the `shutdown` triggers run on the next turn of the
+   * loop, then `run()`'s promise settles.
+   *
+   * @throws {@link ReactorNotRunning} if the reactor is not running.
+   */
+  stop(): void {
+    if (this.#stopped) throw new ReactorNotRunning();
+    this.#stopped = true;
+    this.#startedBefore = true;
+    setImmediate(() => this.fireSystemEvent('shutdown'));
+  }
+
+  /**
+   * Stops at once, without firing system events: `run()`'s promise settles.
+   * The reactor may be run again afterwards unless `stop()` was called.
+   */
+  crash(): void {
+    this.#started = false;
+    this.#running = false;
+    this.#uninstallSignalHandlers();
+    if (this.#keepAlive !== null) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = null;
+    }
+    this.#events.add('during', 'startup', () => this.#reallyStartRunning(), []);
+    const finish = this.#finishRun;
+    this.#finishRun = null;
+    finish?.();
+  }
+
+  fireSystemEvent(eventType: SystemEventType): void {
+    this.#events.fire(eventType);
+  }
+
+  addSystemEventTrigger<A extends unknown[]>(
+    phase: SystemEventPhase,
+    eventType: SystemEventType,
+    f: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerID {
+    return this.#events.add(phase, eventType, f, args);
+  }
+
+  removeSystemEventTrigger(triggerID: SystemEventTriggerID): void {
+    this.#events.remove(triggerID);
+  }
+
+  callWhenRunning<A extends unknown[]>(
+    f: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerID | undefined {
+    if (this.#running) {
+      f(...args);
+      return undefined;
+    }
+    return this.addSystemEventTrigger('after', 'startup', f, ...args);
+  }
+
+  #reallyStartRunning(): void {
+    this.#running = true;
+    if (this.#installSignalHandlers) this.#installSignals();
+  }
+
+  #installSignals(): void {
+    for (const [signal, status] of STOP_SIGNALS) {
+      const handler = (): void => {
+        if (this.#stopped) {
+          log.warn('Received {signal} again while shutting down; exiting now.', { signal });
+          process.exit(status);
+        }
+        log.info('Received {signal}, shutting down.', { signal });
+        this.#exitSignal = signal;
+        this.stop();
+      };
+      process.on(signal, handler);
+      this.#signalHandlers.push([signal, handler]);
+    }
+  }
+
+  #uninstallSignalHandlers(): void {
+    for (const [signal, handler] of this.#signalHandlers) process.removeListener(signal, handler);
+    this.#signalHandlers = [];
+  }
+
+  // Timed calls
+
+  /** Arms the Node timer for the earliest call, when that is sooner than the armed one. */
+  #rearm(): void {
+    const due = this.#calls.earliestTime();
+    if (due === undefined) {
+      this.#disarm();
+      return;
+    }
+    // A timer armed for an earlier time stays: it fires, finds nothing due, re-arms.
+    if (due >= this.#timerDue) return;
+    this.#disarm();
+    const wait = (due - this.seconds()) * 1000;
+    this.#timerDue = due;
+    if (wait <= 0) this.#immediate = setImmediate(() => this.#onTimer());
+    else this.#timeout = setTimeout(() => this.#onTimer(), Math.min(Math.ceil(wait), MAX_TIMER_MS));
+  }
+
+  #disarm(): void {
+    if (this.#timeout !== null) clearTimeout(this.#timeout);
+    if (this.#immediate !== null) clearImmediate(this.#immediate);
+    this.#timeout = null;
+    this.#immediate = null;
+    this.#timerDue = Number.POSITIVE_INFINITY;
+  }
+
+  #onTimer(): void {
+    this.#timeout = null;
+    this.#immediate = null;
+    this.#timerDue = Number.POSITIVE_INFINITY;
+    this.#runUntilCurrent();
+    this.#rearm();
+  }
+
+  /**
+   * Runs the calls due now, in order. Calls scheduled meanwhile wait for a
+   * later turn, so a call that reschedules itself with delay 0 cannot starve
+   * I/O.
+   */
+  #runUntilCurrent(): void {
+    const now = this.seconds();
+    const before = this.#calls.nextSequence();
+    for (let call = this.#calls.takeDue(now, before); call !== undefined; ) {
+      try {
+        call.run();
+      } catch (error) {
+        log.failure('while handling timed call {call}', error, { call: String(call) });
+      }
+      call = this.#calls.takeDue(now, before);
+    }
+  }
+}
