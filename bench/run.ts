@@ -38,6 +38,15 @@ const benchmarks: Benchmark[] = [
     reference: { label: 'Promise', script: 'deferred.js', args: ['1000000', 'promise'] },
   },
   {
+    name: 'timers',
+    metric: 'total_s',
+    higherIsBetter: false,
+    unit: 's',
+    target: 'time <= 1.2x raw Node (ratio >= 0.83)',
+    ours: { label: 'NodeReactor.callLater', script: 'timers.js', args: ['1000000', 'torsion'] },
+    reference: { label: 'setTimeout', script: 'timers.js', args: ['1000000', 'node'] },
+  },
+  {
     name: 'deferred-deep-chain',
     metric: 'seconds',
     higherIsBetter: false,
@@ -82,7 +91,8 @@ function main(): void {
   const reps = repsAt === -1 ? 5 : Number(args[repsAt + 1]);
   const filter = args.find((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--reps');
   const selected = benchmarks.filter((b) => filter === undefined || b.name.includes(filter));
-  console.log(`Torsion benchmarks: ${reps} runs each, fresh process per run, medians [min–max]\n`);
+  console.log(`Torsion benchmarks: ${reps} runs each, fresh process per run, medians [min–max]`);
+  console.log('ratio = how many times faster than raw Node (above 1 is faster)\n');
   console.log('| benchmark | ours | raw Node | ratio | target |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const bench of selected) {
