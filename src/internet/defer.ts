@@ -536,7 +536,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     if (result instanceof Deferred) {
       throw new TypeError('callback() was given a Deferred: return it from a callback to chain it');
     }
-    this.#start(result);
+    this.#start(result, Deferred.prototype.callback);
   }
 
   /**
@@ -546,7 +546,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @throws {@link AlreadyCalledError} if the Deferred has already fired.
    */
   errback(reason: unknown): void {
-    this.#start(reason instanceof Failure ? reason : new Failure(reason));
+    this.#start(
+      reason instanceof Failure ? reason : new Failure(reason),
+      Deferred.prototype.errback,
+    );
   }
 
   /** Stops the chain from running until a matching {@link Deferred.unpause}. */
@@ -722,7 +725,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     if (this.#called) this.#runCallbacks();
   }
 
-  #start(result: unknown): void {
+  /** `invokedVia` is the public method that called this, where the invoker's stack starts. */
+  #start(result: unknown, invokedVia: Function): void {
     if (this.#called) {
       if (this.#suppressAlreadyCalled) {
         this.#suppressAlreadyCalled = false;
@@ -734,7 +738,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
       }
       throw new AlreadyCalledError();
     }
-    if (debugging) (this.#debugInfo ??= new DebugInfo()).invoker = captureStack(Deferred);
+    if (debugging) (this.#debugInfo ??= new DebugInfo()).invoker = captureStack(invokedVia);
     this.#called = true;
     // Drop the canceller: it can no longer run, and it may refer back to us.
     this.#canceller = null;
@@ -840,6 +844,15 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   #markUnhandled(failure: Failure): void {
     const info = (this.#debugInfo ??= new DebugInfo());
     info.failResult = failure;
+    // V8 formats an Error's stack lazily, keeping the raw frames (their
+    // receivers and functions, such as this Deferred and its callbacks) until
+    // then. Format it now (Twisted's cleanFailure), or the failure held for
+    // the report would keep this Deferred alive and it would never be reported.
+    let value = failure.value;
+    for (let depth = 0; value instanceof Error && depth < 8; depth++) {
+      void value.stack;
+      value = value.cause;
+    }
     if (info.registered) return;
     info.registered = true;
     collected.register(this, info, info);
@@ -1193,6 +1206,10 @@ export interface DeferredListConstructor {
  * @since 0.1.0
  */
 export class DeferredListImpl<T, R> extends Deferred<R> {
+  static {
+    // Shown by toString() and in stacks: users know the class as DeferredList.
+    Object.defineProperty(this, 'name', { value: 'DeferredList' });
+  }
   readonly #inputs: Deferred<T>[];
   readonly #results: Array<DeferredListEntry<T> | undefined>;
   #finished = 0;
