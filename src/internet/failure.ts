@@ -3,6 +3,7 @@
 // Tests: test/unit/internet/failure.test.ts
 
 import { inspect } from 'node:util';
+import { isNativeError } from 'node:util/types';
 
 /**
  * A class that thrown values may be instances of: anything `instanceof` can
@@ -67,7 +68,7 @@ export class Failure {
       return;
     }
     this.value = value;
-    this.#caughtAt = value instanceof Error ? undefined : captureStack(Failure);
+    this.#caughtAt = isError(value) ? undefined : captureStack(Failure);
   }
 
   /**
@@ -164,7 +165,7 @@ export class Failure {
   getErrorMessage(): string {
     const value = this.value;
     if (value instanceof Failure) return value.getErrorMessage();
-    if (value instanceof Error) return value.message;
+    if (isError(value)) return readText(() => value.message, '<unprintable message>');
     return describeValue(value);
   }
 
@@ -184,18 +185,21 @@ export class Failure {
    */
   getTraceback(options: { detail?: TracebackDetail } = {}): string {
     const detail = options.detail ?? 'default';
+    if (detail !== 'brief' && detail !== 'default' && detail !== 'verbose') {
+      throw new RangeError(`detail must be 'brief', 'default' or 'verbose', not ${String(detail)}`);
+    }
     const header = `${this.#typeName()}: ${this.getErrorMessage()}`;
     if (detail === 'brief') return header;
     const lines = [header, ...stackFrames(this.value, this.#caughtAt)];
-    let cause = this.value instanceof Error ? this.value.cause : undefined;
+    let cause = causeOf(this.value);
     for (let depth = 0; cause !== undefined && depth < 8; depth++) {
       const nested = new Failure(cause);
       lines.push(`Caused by: ${nested.#typeName()}: ${nested.getErrorMessage()}`);
       lines.push(...stackFrames(cause, undefined));
-      cause = cause instanceof Error ? cause.cause : undefined;
+      cause = causeOf(cause);
     }
     if (detail === 'verbose' && typeof this.value === 'object' && this.value !== null) {
-      lines.push(`Value: ${inspect(this.value, { depth: 2, breakLength: Infinity })}`);
+      lines.push(`Value: ${describeValue(this.value, 2)}`);
     }
     return `${lines.join('\n')}\n`;
   }
@@ -212,16 +216,27 @@ export class Failure {
 
   #typeName(): string {
     const value = this.value;
-    if (value instanceof Error) return value.name;
     if (value === null) return 'null';
     if (value === undefined) return 'undefined';
-    return this.type?.name ?? typeof value;
+    const className = readText(() => this.type?.name ?? '', '');
+    if (isError(value)) {
+      const name = readText(() => value.name, className || 'Error');
+      // A subclass that does not set `name` shows its base's ("Error"): show
+      // the class instead, as util.inspect does.
+      return className !== '' && className.includes(name) ? className : name;
+    }
+    return className || typeof value;
   }
 }
 
 /** The stack lines ("    at …") of an Error, or the recorded ones for other values. */
 function stackFrames(value: unknown, caughtAt: string | undefined): string[] {
-  const stack = value instanceof Error ? value.stack : caughtAt;
+  let stack: unknown;
+  try {
+    stack = isError(value) ? value.stack : caughtAt;
+  } catch {
+    return [];
+  }
   if (typeof stack !== 'string') return [];
   return stack.split('\n').filter((line) => line.startsWith('    at '));
 }
@@ -233,12 +248,36 @@ export function captureStack(below?: Function): string {
   return holder.stack ?? '';
 }
 
+/** Whether `value` is an Error, from this realm or another (a vm context). */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || isNativeError(value);
+}
+
+/** The `cause` of an Error, or undefined; never throws. */
+function causeOf(value: unknown): unknown {
+  try {
+    return isError(value) ? value.cause : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `read` gives, as text, or `fallback` if reading it throws. */
+function readText(read: () => unknown, fallback: string): string {
+  try {
+    const text = read();
+    return typeof text === 'string' ? text : String(text);
+  } catch {
+    return fallback;
+  }
+}
+
 /** A value as readable text; never throws. */
-function describeValue(value: unknown): string {
+function describeValue(value: unknown, depth = 1): string {
   if (typeof value === 'string') return value;
   try {
     return typeof value === 'object' && value !== null
-      ? inspect(value, { depth: 1, breakLength: Infinity })
+      ? inspect(value, { depth, breakLength: Infinity })
       : String(value);
   } catch {
     return '<unprintable value>';
