@@ -1,0 +1,234 @@
+// LogPublisher: fanning events out to observers, surviving observers that
+// throw, and the fallback used while nobody listens
+// (Twisted: twisted/logger/test/test_observer.py, test_global.py).
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { globalLogPublisher, type ILogObserver, type LogEvent, LogPublisher } from 'torsion/logger';
+
+/** An observer that records what it sees, under a name. */
+function recorder(name: string, seen: Array<[string, LogEvent]>): ILogObserver {
+  return (event) => {
+    seen.push([name, event]);
+  };
+}
+
+describe('LogPublisher observers', () => {
+  test('delivers each event to every observer, in the order they were added', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    publisher.addObserver(recorder('a', seen));
+    publisher.addObserver(recorder('b', seen));
+    publisher.addObserver(recorder('c', seen));
+    const e1: LogEvent = { log_format: 'one' };
+    const e2: LogEvent = { log_format: 'two' };
+    publisher.publish(e1);
+    publisher.publish(e2);
+    assert.deepEqual(seen, [
+      ['a', e1],
+      ['b', e1],
+      ['c', e1],
+      ['a', e2],
+      ['b', e2],
+      ['c', e2],
+    ]);
+    assert.equal(seen[0]?.[1], e1, 'observers get the event object itself');
+  });
+
+  test('adding an observer twice attaches it once', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    const observer = recorder('a', seen);
+    publisher.addObserver(observer);
+    publisher.addObserver(observer);
+    assert.deepEqual(publisher.observers, [observer]);
+    publisher.publish({});
+    assert.equal(seen.length, 1);
+  });
+
+  test('a removed observer gets no more events; the others still do', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    const a = recorder('a', seen);
+    const b = recorder('b', seen);
+    publisher.addObserver(a);
+    publisher.addObserver(b);
+    publisher.removeObserver(a);
+    publisher.publish({ log_format: 'after' });
+    assert.deepEqual(
+      seen.map(([name]) => name),
+      ['b'],
+    );
+    assert.deepEqual(publisher.observers, [b]);
+  });
+
+  test('removing an observer that is not attached does nothing', () => {
+    const publisher = new LogPublisher();
+    const attached: ILogObserver = () => undefined;
+    publisher.addObserver(attached);
+    publisher.removeObserver(() => undefined);
+    assert.deepEqual(publisher.observers, [attached]);
+  });
+
+  test('an observer added or removed during delivery takes effect from the next event', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    const late = recorder('late', seen);
+    const victim = recorder('victim', seen);
+    publisher.addObserver(() => {
+      publisher.addObserver(late);
+      publisher.removeObserver(victim);
+    });
+    publisher.addObserver(victim);
+    publisher.publish({ log_format: 'first' });
+    publisher.publish({ log_format: 'second' });
+    assert.deepEqual(
+      seen.map(([name, event]) => `${name}:${event.log_format}`),
+      ['victim:first', 'late:second'],
+    );
+  });
+
+  test('publish is bound, so a publisher can observe another one', () => {
+    const upstream = new LogPublisher();
+    const downstream = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    downstream.addObserver(recorder('down', seen));
+    upstream.addObserver(downstream.publish);
+    const event: LogEvent = { log_format: 'relayed' };
+    upstream.publish(event);
+    assert.deepEqual(seen, [['down', event]]);
+  });
+});
+
+describe('LogPublisher with an observer that throws', () => {
+  test('still delivers the event to the observers after it', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    publisher.addObserver(function broken() {
+      throw new Error('observer bug');
+    });
+    publisher.addObserver(recorder('after', seen));
+    const event: LogEvent = { log_format: 'important' };
+    publisher.publish(event);
+    assert.equal(seen[0]?.[1], event);
+  });
+
+  test('reports it to the other observers as a critical "Temporarily disabling observer" event', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    publisher.addObserver(recorder('before', seen));
+    publisher.addObserver(function broken() {
+      throw new Error('observer bug');
+    });
+    publisher.addObserver(recorder('after', seen));
+    publisher.publish({ log_format: 'important' });
+
+    const reports = seen.filter(([, event]) => event.log_format !== 'important');
+    assert.deepEqual(
+      reports.map(([name]) => name),
+      ['before', 'after'],
+    );
+    const report = reports[0]?.[1] as LogEvent;
+    assert.equal(report.log_level, 'critical');
+    assert.equal(report.log_namespace, 'torsion.logger');
+    assert.equal(typeof report.log_time, 'number');
+    assert.equal(report.observer, 'broken');
+    assert.equal(report.error, 'observer bug');
+    assert.equal(
+      report.log_format,
+      'Temporarily disabling observer {observer} due to exception: {error}',
+    );
+  });
+
+  test('reports after the event has reached every observer', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    publisher.addObserver(() => {
+      throw new Error('first');
+    });
+    publisher.addObserver(recorder('only', seen));
+    publisher.publish({ log_format: 'event' });
+    assert.deepEqual(
+      seen.map(([, event]) => event.log_format),
+      ['event', 'Temporarily disabling observer {observer} due to exception: {error}'],
+    );
+  });
+
+  test('names an anonymous observer and a thrown non-Error in the report', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    publisher.addObserver(() => {
+      throw 'plain string';
+    });
+    publisher.addObserver(recorder('witness', seen));
+    publisher.publish({});
+    const report = seen[1]?.[1] as LogEvent;
+    assert.equal(report.observer, '<anonymous observer>');
+    assert.equal(report.error, 'plain string');
+  });
+
+  test('keeps the observer attached: it gets the next event too', () => {
+    const publisher = new LogPublisher();
+    let calls = 0;
+    const flaky: ILogObserver = () => {
+      calls++;
+      throw new Error('flaky');
+    };
+    publisher.addObserver(flaky);
+    publisher.publish({});
+    publisher.publish({});
+    assert.equal(calls, 2);
+    assert.deepEqual(publisher.observers, [flaky]);
+  });
+
+  test('does not let an observer that throws on the report stop the report or the publisher', () => {
+    const publisher = new LogPublisher();
+    const seen: Array<[string, LogEvent]> = [];
+    publisher.addObserver(() => {
+      throw new Error('always');
+    });
+    publisher.addObserver(() => {
+      throw new Error('also always');
+    });
+    publisher.addObserver(recorder('calm', seen));
+    assert.doesNotThrow(() => publisher.publish({ log_format: 'x' }));
+    // The event, then one report for each of the two broken observers.
+    assert.deepEqual(
+      seen.map(([, event]) => event.error ?? event.log_format),
+      ['x', 'always', 'also always'],
+    );
+  });
+});
+
+describe('LogPublisher fallback', () => {
+  test('receives events only while no observer is attached', () => {
+    const fallbackSeen: LogEvent[] = [];
+    const publisher = new LogPublisher({ fallback: (event) => fallbackSeen.push(event) });
+    const seen: Array<[string, LogEvent]> = [];
+    const observer = recorder('o', seen);
+
+    const before: LogEvent = { log_format: 'before' };
+    publisher.publish(before);
+    publisher.addObserver(observer);
+    const during: LogEvent = { log_format: 'during' };
+    publisher.publish(during);
+    publisher.removeObserver(observer);
+    const after: LogEvent = { log_format: 'after' };
+    publisher.publish(after);
+
+    assert.deepEqual(fallbackSeen, [before, after]);
+    assert.deepEqual(seen, [['o', during]]);
+  });
+
+  test('without a fallback, events published to nobody are dropped', () => {
+    const publisher = new LogPublisher();
+    assert.doesNotThrow(() => publisher.publish({ log_level: 'critical', log_format: 'lost' }));
+    assert.deepEqual(publisher.observers, []);
+  });
+});
+
+describe('globalLogPublisher', () => {
+  test('is a LogPublisher', () => {
+    assert.ok(globalLogPublisher instanceof LogPublisher);
+  });
+});
