@@ -1208,7 +1208,7 @@ export interface DeferredListConstructor {
 export class DeferredListImpl<T, R> extends Deferred<R> {
   static {
     // Shown by toString() and in stacks: users know the class as DeferredList.
-    Object.defineProperty(this, 'name', { value: 'DeferredList' });
+    Object.defineProperty(DeferredListImpl, 'name', { value: 'DeferredList' });
   }
   readonly #inputs: Deferred<T>[];
   readonly #results: Array<DeferredListEntry<T> | undefined>;

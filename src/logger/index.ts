@@ -1,7 +1,26 @@
 // torsion/logger: structured logging in the model of twisted.logger.
 
 export { captureLogs, type LogCapture } from './capture.js';
+export {
+  FileLogObserver,
+  type LogOutput,
+  type TextFileLogObserverOptions,
+  textFileLogObserver,
+} from './file.js';
+export {
+  FilteringLogObserver,
+  LogLevelFilterPredicate,
+  type LogPredicate,
+  type PredicateResult,
+} from './filter.js';
 export { formatEvent, formatEventAsClassicLogText, formatUnformattableEvent } from './format.js';
+export {
+  eventAsJSON,
+  eventFromJSON,
+  eventsFromJSONLogFile,
+  type JSONFileLogObserverOptions,
+  jsonFileLogObserver,
+} from './json.js';
 export { compareLogLevels, isLogLevel, LogLevel } from './levels.js';
 export { type LogFields, Logger, type LoggerOptions } from './logger.js';
 export {

@@ -1,0 +1,121 @@
+// Filtering events before they reach an observer, by level and namespace
+// (Twisted: twisted.logger._filter).
+// Tests: test/unit/logger/filter.test.ts
+
+import { compareLogLevels, type LogLevel } from './levels.js';
+import type { ILogObserver, LogEvent } from './observer.js';
+
+/**
+ * What a filter predicate says about an event: `'yes'` lets it through at
+ * once, `'no'` drops it at once, `'maybe'` leaves the decision to the next
+ * predicate (an event all predicates are unsure of goes through).
+ *
+ * @see Twisted: twisted.logger.PredicateResult
+ * @since 0.1.0
+ */
+export type PredicateResult = 'yes' | 'no' | 'maybe';
+
+/** Decides whether an event goes through a {@link FilteringLogObserver}. */
+export type LogPredicate = (event: LogEvent) => PredicateResult;
+
+/**
+ * Passes the events its predicates let through to `observer`, and the others
+ * to `negativeObserver` (if given).
+ *
+ * @see Twisted: twisted.logger.FilteringLogObserver
+ * @since 0.1.0
+ */
+export class FilteringLogObserver {
+  readonly #observer: ILogObserver;
+  readonly #predicates: readonly LogPredicate[];
+  readonly #negativeObserver: ILogObserver | undefined;
+
+  /**
+   * @param observer - Receives the events let through.
+   * @param predicates - Asked in order.
+   * @param negativeObserver - Receives the events dropped.
+   */
+  constructor(
+    observer: ILogObserver,
+    predicates: Iterable<LogPredicate>,
+    negativeObserver?: ILogObserver,
+  ) {
+    this.#observer = observer;
+    this.#predicates = [...predicates];
+    this.#negativeObserver = negativeObserver;
+  }
+
+  /** Filters `event`. Bound, so it can be attached directly as an observer. */
+  readonly observe: ILogObserver = (event) => {
+    if (this.#shouldLog(event)) this.#observer(event);
+    else this.#negativeObserver?.(event);
+  };
+
+  #shouldLog(event: LogEvent): boolean {
+    for (const predicate of this.#predicates) {
+      const result = predicate(event);
+      if (result === 'yes') return true;
+      if (result === 'no') return false;
+    }
+    return true;
+  }
+}
+
+/**
+ * A predicate that lets through events at or above a minimum level, set per
+ * namespace: the level of `a.b.c` is that of the longest of `a.b.c`, `a.b`,
+ * `a` that has one, else the default.
+ *
+ * @example
+ * ```ts
+ * const levels = new LogLevelFilterPredicate('warn');
+ * levels.setLogLevelForNamespace('myapp.http', 'debug');
+ * globalLogPublisher.addObserver(
+ *   new FilteringLogObserver(textFileLogObserver(process.stderr), [levels.predicate]).observe,
+ * );
+ * ```
+ *
+ * @see Twisted: twisted.logger.LogLevelFilterPredicate
+ * @since 0.1.0
+ */
+export class LogLevelFilterPredicate {
+  /** The level of namespaces that have none of their own. */
+  defaultLogLevel: LogLevel;
+  readonly #levels = new Map<string, LogLevel>();
+
+  /**
+   * @param defaultLogLevel - Default `'info'`.
+   */
+  constructor(defaultLogLevel: LogLevel = 'info') {
+    this.defaultLogLevel = defaultLogLevel;
+  }
+
+  /** The minimum level for `namespace`, inherited from its parents. */
+  logLevelForNamespace(namespace: string | undefined): LogLevel {
+    for (let ns = namespace ?? ''; ns !== ''; ns = ns.slice(0, Math.max(0, ns.lastIndexOf('.')))) {
+      const level = this.#levels.get(ns);
+      if (level !== undefined) return level;
+    }
+    return this.defaultLogLevel;
+  }
+
+  /** Sets the minimum level of `namespace` and of the namespaces under it. */
+  setLogLevelForNamespace(namespace: string, level: LogLevel): void {
+    if (namespace === '') this.defaultLogLevel = level;
+    else this.#levels.set(namespace, level);
+  }
+
+  /** Forgets every namespace's level; the default level stays. */
+  clearLogLevels(): void {
+    this.#levels.clear();
+  }
+
+  /** The predicate: `'no'` below the namespace's level, `'maybe'` otherwise. */
+  readonly predicate: LogPredicate = (event) => {
+    const level = event.log_level;
+    if (level === undefined) return 'no';
+    return compareLogLevels(level, this.logLevelForNamespace(event.log_namespace)) < 0
+      ? 'no'
+      : 'maybe';
+  };
+}

@@ -1,0 +1,182 @@
+// Log events as JSON: writing them to a file, one per line, and reading them
+// back (Twisted: twisted.logger._json).
+// Tests: test/unit/logger/json.test.ts
+
+import { Failure } from '../internet/failure.js';
+import { FileLogObserver, type LogOutput } from './file.js';
+import { formatEvent } from './format.js';
+import type { ILogObserver, LogEvent } from './observer.js';
+
+/** The RFC 7464 record separator, which ends a record as a newline does. */
+const RS = '\u001e';
+
+/** Marks a serialised Failure in JSON. */
+const FAILURE_KEY = '__failure__';
+
+/** A Failure as JSON: enough to show it and to `check`/`trap` it by name. */
+interface FailureJSON {
+  type: string;
+  message: string;
+  traceback: string;
+  parents: string[];
+}
+
+/**
+ * Encodes an event as one line of JSON.
+ *
+ * @remarks
+ * The formatted text is stored as `log_text`, so the message survives even
+ * where its fields do not. A Failure becomes `{"__failure__": {type, message,
+ * traceback, parents}}`; bytes become text (one character per byte); other
+ * values JSON cannot hold (functions, symbols, cycles, the `log_logger`)
+ * become `{"unpersistable": true}`.
+ *
+ * @see Twisted: twisted.logger.eventAsJSON
+ * @since 0.1.0
+ */
+export function eventAsJSON(event: LogEvent): string {
+  const withText: LogEvent =
+    event.log_text === undefined && event.log_format !== undefined
+      ? { ...event, log_text: formatEvent(event) }
+      : event;
+  const seen = new WeakSet<object>();
+  return JSON.stringify(withText, function replacer(this: unknown, key, value: unknown) {
+    if (key === 'log_logger') return undefined;
+    if (value instanceof Failure) return { [FAILURE_KEY]: failureAsJSON(value) };
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value === 'function' || typeof value === 'symbol') return { unpersistable: true };
+    if (typeof value === 'object' && value !== null) {
+      if (seen.has(value)) return { unpersistable: true };
+      seen.add(value);
+      if (value instanceof Error) return { name: value.name, message: value.message };
+    }
+    return value;
+  });
+}
+
+function failureAsJSON(failure: Failure): FailureJSON {
+  return {
+    type: failure.type?.name ?? typeof failure.value,
+    message: failure.getErrorMessage(),
+    traceback: failure.getTraceback(),
+    parents: failure.parents,
+  };
+}
+
+type ErrorClass = new (message?: string) => Error;
+
+/**
+ * The error a Failure read back from JSON wraps: an instance of a chain of
+ * classes named as the original's (`RangeError` ← `Error`), so that
+ * `Failure.check` by class name works as it did on the original, with the
+ * original message and stack.
+ */
+function rebuildError(data: FailureJSON): Error {
+  const chain = Array.isArray(data.parents)
+    ? data.parents.filter((n) => typeof n === 'string')
+    : [];
+  const errorAt = chain.lastIndexOf('Error');
+  const names = (
+    errorAt === -1 ? chain.filter((n) => n !== 'Object') : chain.slice(0, errorAt)
+  ).reverse();
+  let base: ErrorClass = Error;
+  for (const name of names) {
+    const parent = base;
+    base = { [name]: class extends parent {} }[name] as ErrorClass;
+  }
+  const error = new base(String(data.message));
+  Object.defineProperty(error, 'name', {
+    value: String(data.type),
+    configurable: true,
+    writable: true,
+  });
+  error.stack = String(data.traceback).trimEnd();
+  return error;
+}
+
+/**
+ * Decodes an event encoded by {@link eventAsJSON}. A serialised Failure comes
+ * back as a Failure whose value has the original name, message and stack.
+ *
+ * @throws SyntaxError if the text is not JSON.
+ * @see Twisted: twisted.logger.eventFromJSON
+ * @since 0.1.0
+ */
+export function eventFromJSON(text: string): LogEvent {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (typeof value === 'object' && value !== null && FAILURE_KEY in value) {
+      const data = (value as Record<string, FailureJSON>)[FAILURE_KEY] as FailureJSON;
+      return new Failure(rebuildError(data));
+    }
+    return value;
+  }) as LogEvent;
+}
+
+/** Options of {@link jsonFileLogObserver}. */
+export interface JSONFileLogObserverOptions {
+  /**
+   * Written before each record. `'\x1e'` gives RFC 7464 JSON text sequences,
+   * as Twisted writes by default.
+   * @defaultValue `''`: JSON Lines, one event per line
+   */
+  recordSeparator?: string;
+}
+
+/**
+ * An observer that writes each event as one line of JSON.
+ *
+ * @example
+ * ```ts
+ * globalLogPublisher.addObserver(jsonFileLogObserver(createWriteStream('app.log.jsonl')));
+ * ```
+ *
+ * @see Twisted: twisted.logger.jsonFileLogObserver
+ * @since 0.1.0
+ */
+export function jsonFileLogObserver(
+  output: LogOutput,
+  options: JSONFileLogObserverOptions = {},
+): ILogObserver {
+  const separator = options.recordSeparator ?? '';
+  return new FileLogObserver(output, (event) => `${separator}${eventAsJSON(event)}\n`).observe;
+}
+
+/**
+ * Reads back the events of a file written by {@link jsonFileLogObserver},
+ * with or without record separators. Records that are truncated or not JSON
+ * are skipped.
+ *
+ * @param input - Chunks of the file: a readable stream (`fs.createReadStream`),
+ *   or an iterable of strings or bytes.
+ * @see Twisted: twisted.logger.eventsFromJSONLogFile
+ * @since 0.1.0
+ */
+export async function* eventsFromJSONLogFile(
+  input: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+): AsyncGenerator<LogEvent> {
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of input) {
+    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    const records = pending.replaceAll(RS, '\n').split('\n');
+    pending = records.pop() ?? '';
+    for (const record of records) {
+      const event = parseRecord(record);
+      if (event !== undefined) yield event;
+    }
+  }
+  const event = parseRecord(pending + decoder.decode());
+  if (event !== undefined) yield event;
+}
+
+function parseRecord(record: string): LogEvent | undefined {
+  const text = record.trim();
+  if (text === '') return undefined;
+  try {
+    const event = eventFromJSON(text);
+    return typeof event === 'object' && event !== null && !Array.isArray(event) ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}

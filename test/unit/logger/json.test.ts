@@ -1,0 +1,126 @@
+// eventAsJSON, eventFromJSON, jsonFileLogObserver and eventsFromJSONLogFile
+// (Twisted: logger/test/test_json.py).
+
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, test } from 'node:test';
+import { CancelledError, Failure } from 'torsion/defer';
+import {
+  eventAsJSON,
+  eventFromJSON,
+  eventsFromJSONLogFile,
+  formatEvent,
+  jsonFileLogObserver,
+  type LogEvent,
+  Logger,
+} from 'torsion/logger';
+
+async function collect(events: AsyncIterable<LogEvent>): Promise<LogEvent[]> {
+  const all: LogEvent[] = [];
+  for await (const e of events) all.push(e);
+  return all;
+}
+
+describe('eventAsJSON', () => {
+  test('is one line of JSON that eventFromJSON reads back, with the formatted text added', () => {
+    const event: LogEvent = { log_format: 'hello {who}', who: 'world', log_level: 'info', n: 1.5 };
+    const text = eventAsJSON(event);
+    assert.equal(text.includes('\n'), false);
+    assert.deepEqual(eventFromJSON(text), { ...event, log_text: 'hello world' });
+  });
+
+  test('keeps a failure readable: type, message and traceback come back as a Failure', () => {
+    const failure = new Failure(new RangeError('too big'));
+    const loaded = eventFromJSON(eventAsJSON({ log_format: 'oops', log_failure: failure }));
+    const back = loaded.log_failure;
+    assert.ok(back instanceof Failure);
+    assert.equal(back.getErrorMessage(), 'too big');
+    assert.match(back.getTraceback(), /^RangeError: too big\n {4}at /);
+    assert.equal(back.check('RangeError', 'SyntaxError'), 'RangeError');
+  });
+
+  test('keeps the class hierarchy of a failure for checks by name', () => {
+    const failure = new Failure(new CancelledError('stopped'));
+    const back = eventFromJSON(eventAsJSON({ log_failure: failure })).log_failure as Failure;
+    assert.equal(back.check('TorsionError'), 'TorsionError');
+    assert.equal(back.check('CancelledError'), 'CancelledError');
+    assert.equal(back.check('TypeError'), null);
+    assert.equal(back.type?.name, 'CancelledError');
+    assert.equal(back.check(CancelledError), null, 'it is not the real class');
+  });
+
+  test('turns bytes into text, one character per byte', () => {
+    const loaded = eventFromJSON(eventAsJSON({ data: new Uint8Array([104, 105, 255]) }));
+    assert.equal(loaded.data, 'hi\u00ff');
+  });
+
+  test('marks values JSON cannot hold as unpersistable, and drops the logger', () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const log = new Logger('x');
+    const loaded = eventFromJSON(
+      eventAsJSON({ f: () => 1, s: Symbol('s'), cyclic, log_logger: log, big: 10n }),
+    );
+    assert.deepEqual(loaded.f, { unpersistable: true });
+    assert.deepEqual(loaded.s, { unpersistable: true });
+    assert.deepEqual(loaded.cyclic, { name: 'loop', self: { unpersistable: true } });
+    assert.equal('log_logger' in loaded, false);
+    assert.equal(loaded.big, '10');
+  });
+
+  test('keeps the text of an event whose fields cannot be serialised', () => {
+    const event: LogEvent = { log_format: 'value {v}', v: { toString: () => 'custom' } };
+    const loaded = eventFromJSON(eventAsJSON(event));
+    assert.equal(loaded.log_text, formatEvent(event));
+  });
+});
+
+describe('jsonFileLogObserver', () => {
+  test('writes JSON Lines by default', () => {
+    const written: string[] = [];
+    jsonFileLogObserver({ write: (t: string) => written.push(t) })({ log_format: 'x', a: 1 });
+    assert.deepEqual(written, ['{"log_format":"x","a":1,"log_text":"x"}\n']);
+  });
+
+  test('writes RFC 7464 records with a record separator when asked', () => {
+    const written: string[] = [];
+    jsonFileLogObserver(
+      { write: (t: string) => written.push(t) },
+      { recordSeparator: '\u001e' },
+    )({ a: 1 });
+    assert.deepEqual(written, ['\u001e{"a":1}\n']);
+  });
+});
+
+describe('eventsFromJSONLogFile', () => {
+  test('reads back what jsonFileLogObserver wrote, in order', async () => {
+    const written: string[] = [];
+    const observer = jsonFileLogObserver({ write: (t: string) => written.push(t) });
+    for (let i = 0; i < 3; i++) observer({ i });
+    assert.deepEqual(await collect(eventsFromJSONLogFile(written)), [{ i: 0 }, { i: 1 }, { i: 2 }]);
+  });
+
+  test('reads records split across chunks of any size, as bytes or text', async () => {
+    const file = '{"a":1}\n\u001e{"b":"\u00e9"}\n{"c":3}\n';
+    const bytes = Buffer.from(file);
+    for (const size of [1, 2, 3, 5, 8, 64]) {
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+      assert.deepEqual(
+        await collect(eventsFromJSONLogFile(chunks)),
+        [{ a: 1 }, { b: '\u00e9' }, { c: 3 }],
+        `chunk size ${size}`,
+      );
+    }
+  });
+
+  test('skips truncated, non-JSON and non-object records', async () => {
+    const file = '{"a":1}\n{"trunc\nnot json\n[1,2]\n42\n{"b":2}';
+    assert.deepEqual(await collect(eventsFromJSONLogFile([file])), [{ a: 1 }, { b: 2 }]);
+  });
+
+  test('reads from a readable stream', async () => {
+    const stream = Readable.from([Buffer.from('{"a":1}\n{"b"'), Buffer.from(':2}\n')]);
+    assert.deepEqual(await collect(eventsFromJSONLogFile(stream)), [{ a: 1 }, { b: 2 }]);
+  });
+});
