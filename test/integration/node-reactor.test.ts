@@ -211,6 +211,45 @@ describe('NodeReactor life cycle', { timeout: 10_000 }, () => {
     assert.deepEqual(events, ['started', 'at once', 'returned undefined']);
   });
 
+  test('callWhenRunning calls its functions in the order they were given', async () => {
+    const reactor = new NodeReactor();
+    const events: string[] = [];
+    reactor.callWhenRunning((e: string) => events.push(e), 'first');
+    reactor.callWhenRunning((e: string) => events.push(e), 'second');
+    reactor.callWhenRunning(() => reactor.stop());
+    await reactor.run(noSignals);
+    assert.deepEqual(events, ['first', 'second']);
+  });
+
+  test('stop() returns before the before-shutdown triggers run', async () => {
+    const reactor = new NodeReactor();
+    const events: string[] = [];
+    reactor.addSystemEventTrigger('before', 'shutdown', () => events.push('before shutdown'));
+    reactor.callWhenRunning(() => {
+      reactor.stop();
+      events.push('stopped');
+    });
+    await reactor.run(noSignals);
+    assert.deepEqual(events, ['stopped', 'before shutdown']);
+  });
+
+  test('an unfired Deferred from a before-startup trigger delays running until it fires', async () => {
+    const reactor = new NodeReactor();
+    const events: string[] = [];
+    reactor.addSystemEventTrigger('before', 'startup', () => {
+      events.push(`trigger running=${reactor.running}`);
+      return later(reactor, 0.01, null).addCallback(() =>
+        events.push(`fired running=${reactor.running}`),
+      );
+    });
+    reactor.callWhenRunning(() => {
+      events.push('running');
+      reactor.stop();
+    });
+    await reactor.run(noSignals);
+    assert.deepEqual(events, ['trigger running=false', 'fired running=false', 'running']);
+  });
+
   test('a removed trigger does not run, and removing it twice throws', async () => {
     const reactor = new NodeReactor();
     const events: string[] = [];
