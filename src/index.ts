@@ -1,9 +1,12 @@
 // torsion: everything, re-exported from the subpath modules. No logic here.
-// Where two subpaths share a name (TimeoutError), the root's is torsion/defer's.
+// Where two subpaths share a name (TimeoutError), the root's is torsion/defer's:
+// an explicit export takes precedence over the star exports.
 
 export * from './internet/defer.js';
-export { AlreadyCalled, AlreadyCancelled, TorsionError } from './internet/error.js';
-export type { IDelayedCall, IReactorTime } from './internet/interfaces.js';
+export { TimeoutError } from './internet/defer.js';
+export { TorsionError } from './internet/error.js';
+export * from './internet/protocol.js';
+export * from './internet/reactor.js';
 export * from './internet/task.js';
 export * from './logger/index.js';
 export * from './testing/index.js';

@@ -111,3 +111,284 @@ export class DNSLookupError extends TorsionError {
     this.hostname = options?.hostname;
   }
 }
+
+// ---------------------------------------------------------------------------
+// Listening and connecting
+
+/**
+ * A socket could not be bound.
+ *
+ * @see Twisted: twisted.internet.error.BindError
+ * @since 0.1.0
+ */
+export class BindError extends TorsionError {
+  override name: string = 'BindError';
+  override readonly code: string = 'ERR_BIND';
+}
+
+/**
+ * A port could not be listened on: it is in use, the address is not local,
+ * or permission was denied. Thrown synchronously by `listenTCP` and friends.
+ *
+ * @see Twisted: twisted.internet.error.CannotListenError
+ * @since 0.1.0
+ */
+export class CannotListenError extends BindError {
+  override name = 'CannotListenError' as const;
+  override readonly code = 'ERR_CANNOT_LISTEN' as const;
+  /** The address that was asked for (`''` for all interfaces). */
+  readonly interface: string;
+  /** The port, or the socket path for UNIX sockets. */
+  readonly port: number | string;
+  /** The system's reason, such as `'EADDRINUSE'`. */
+  readonly socketError: string;
+
+  constructor(iface: string, port: number | string, socketError: string, options?: ErrorOptions) {
+    super(`Couldn't listen on ${iface === '' ? 'any' : iface}:${port}: ${socketError}.`, options);
+    this.interface = iface;
+    this.port = port;
+    this.socketError = socketError;
+  }
+}
+
+/** What a {@link ConnectError} is made of: an optional system error and detail. */
+export interface ConnectErrorOptions extends ErrorOptions {
+  /** The system's error, such as `'ECONNREFUSED'`. */
+  osError?: string | undefined;
+}
+
+/**
+ * A connection attempt failed. The subclasses say why.
+ *
+ * @remarks
+ * The message reads as in Twisted: the kind of failure, then the system
+ * error and the detail when there are any, e.g. "Connection was refused by
+ * other side: ECONNREFUSED: 127.0.0.1:9."
+ *
+ * @see Twisted: twisted.internet.error.ConnectError
+ * @since 0.1.0
+ */
+export class ConnectError extends TorsionError {
+  /** What kind of failure this class stands for; the start of the message. */
+  static readonly description: string = 'An error occurred while connecting';
+  override name: string = 'ConnectError';
+  override readonly code: string = 'ERR_CONNECT';
+  /** The system's error, such as `'ECONNREFUSED'`, if there was one. */
+  readonly osError: string | undefined;
+
+  /**
+   * @param detail - What was being connected to, or other detail.
+   * @param options - `osError`, `cause`.
+   */
+  constructor(detail = '', options: ConnectErrorOptions = {}) {
+    const description = (new.target as typeof ConnectError).description;
+    let message = description;
+    if (options.osError) message += `: ${options.osError}`;
+    if (detail) message += `: ${detail}`;
+    super(`${message}.`, options);
+    this.osError = options.osError;
+  }
+}
+
+/** Could not bind the local address given for an outgoing connection. */
+export class ConnectBindError extends ConnectError {
+  static override readonly description: string = "Couldn't bind";
+  override name = 'ConnectBindError' as const;
+  override readonly code = 'ERR_CONNECT_BIND' as const;
+}
+
+/** The host name could not be resolved while connecting. */
+export class UnknownHostError extends ConnectError {
+  static override readonly description: string = "Hostname couldn't be looked up";
+  override name = 'UnknownHostError' as const;
+  override readonly code = 'ERR_UNKNOWN_HOST' as const;
+}
+
+/** No route to the host. */
+export class NoRouteError extends ConnectError {
+  static override readonly description: string = 'No route to host';
+  override name = 'NoRouteError' as const;
+  override readonly code = 'ERR_NO_ROUTE' as const;
+}
+
+/**
+ * The other side refused the connection: nothing listens there.
+ *
+ * @see Twisted: twisted.internet.error.ConnectionRefusedError
+ * @since 0.1.0
+ */
+export class ConnectionRefusedError extends ConnectError {
+  static override readonly description: string = 'Connection was refused by other side';
+  override name = 'ConnectionRefusedError' as const;
+  override readonly code = 'ERR_CONNECTION_REFUSED' as const;
+}
+
+/** The system timed out the connection attempt. */
+export class TCPTimedOutError extends ConnectError {
+  static override readonly description: string = 'TCP connection timed out';
+  override name = 'TCPTimedOutError' as const;
+  override readonly code = 'ERR_TCP_TIMED_OUT' as const;
+}
+
+/** A bad file descriptor was used. */
+export class BadFileError extends ConnectError {
+  static override readonly description: string = 'File used for UNIX socket is no good';
+  override name = 'BadFileError' as const;
+  override readonly code = 'ERR_BAD_FILE' as const;
+}
+
+/** A service name (such as `'http'`) is unknown. */
+export class ServiceNameUnknownError extends ConnectError {
+  static override readonly description: string = 'Service name given as port is unknown';
+  override name = 'ServiceNameUnknownError' as const;
+  override readonly code = 'ERR_SERVICE_NAME_UNKNOWN' as const;
+}
+
+/** The attempt was stopped by the program (see the subclasses). */
+export class UserError extends ConnectError {
+  static override readonly description: string = 'User aborted connection';
+  override name: string = 'UserError';
+  override readonly code: string = 'ERR_USER_ABORTED';
+}
+
+/**
+ * The connection attempt did not complete within its timeout.
+ *
+ * @remarks
+ * Not the same class as `torsion/defer`'s `TimeoutError` (a Deferred's
+ * deadline); the root module `torsion` exports that one.
+ *
+ * @see Twisted: twisted.internet.error.TimeoutError
+ * @since 0.1.0
+ */
+export class TimeoutError extends UserError {
+  static override readonly description: string = 'User timeout caused connection failure';
+  override name = 'TimeoutError' as const;
+  override readonly code = 'ERR_CONNECT_TIMEOUT' as const;
+}
+
+/** The TLS handshake failed. */
+export class SSLError extends ConnectError {
+  static override readonly description: string = 'An SSL error occurred';
+  override name = 'SSLError' as const;
+  override readonly code = 'ERR_TLS' as const;
+}
+
+/**
+ * A connection attempt was cancelled; `address` is where it was going.
+ *
+ * @see Twisted: twisted.internet.error.ConnectingCancelledError
+ * @since 0.1.0
+ */
+export class ConnectingCancelledError extends TorsionError {
+  override name = 'ConnectingCancelledError' as const;
+  override readonly code = 'ERR_CONNECTING_CANCELLED' as const;
+  /** Where the cancelled attempt was connecting to. */
+  readonly address: unknown;
+  constructor(address: unknown, options?: ErrorOptions) {
+    super(`the connection attempt to ${String(address)} was cancelled`, options);
+    this.address = address;
+  }
+}
+
+/** `stopConnecting()` on a connector that is not connecting. */
+export class NotConnectingError extends TorsionError {
+  override name = 'NotConnectingError' as const;
+  override readonly code = 'ERR_NOT_CONNECTING' as const;
+  constructor(message = 'the connector is not connecting', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** An operation needed a listening port that is not listening. */
+export class NotListeningError extends TorsionError {
+  override name = 'NotListeningError' as const;
+  override readonly code = 'ERR_NOT_LISTENING' as const;
+  constructor(message = 'the port is not listening', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The factory refused the connection: `buildProtocol` returned null. */
+export class NoProtocol extends TorsionError {
+  override name = 'NoProtocol' as const;
+  override readonly code = 'ERR_NO_PROTOCOL' as const;
+  constructor(message = 'the factory refused to build a protocol', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** An address that cannot be used for this kind of socket. */
+export class InvalidAddressError extends TorsionError {
+  override name = 'InvalidAddressError' as const;
+  override readonly code = 'ERR_INVALID_ADDRESS' as const;
+  /** The address given. */
+  readonly address: unknown;
+  constructor(address: unknown, message: string, options?: ErrorOptions) {
+    super(`Invalid address ${String(address)}: ${message}`, options);
+    this.address = address;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Closed connections
+
+/**
+ * A connection is closed; `connectionLost` gets a subclass saying how.
+ *
+ * @see Twisted: twisted.internet.error.ConnectionClosed
+ * @since 0.1.0
+ */
+export class ConnectionClosed extends TorsionError {
+  override name: string = 'ConnectionClosed';
+  override readonly code: string = 'ERR_CONNECTION_CLOSED';
+}
+
+/**
+ * The connection was closed in a non-clean fashion: reset, broken, timed out.
+ *
+ * @see Twisted: twisted.internet.error.ConnectionLost
+ * @since 0.1.0
+ */
+export class ConnectionLost extends ConnectionClosed {
+  override name: string = 'ConnectionLost';
+  override readonly code: string = 'ERR_CONNECTION_LOST';
+  constructor(detail = '', options?: ErrorOptions) {
+    super(
+      `Connection to the other side was lost in a non-clean fashion${detail ? `: ${detail}` : ''}.`,
+      options,
+    );
+  }
+}
+
+/**
+ * This side aborted the connection with `abortConnection()`.
+ *
+ * @see Twisted: twisted.internet.error.ConnectionAborted
+ * @since 0.1.0
+ */
+export class ConnectionAborted extends ConnectionLost {
+  override name = 'ConnectionAborted' as const;
+  override readonly code = 'ERR_CONNECTION_ABORTED' as const;
+  constructor(
+    detail = 'Connection was aborted locally using ITCPTransport.abortConnection',
+    options?: ErrorOptions,
+  ) {
+    super(detail, options);
+  }
+}
+
+/**
+ * The connection was closed cleanly: by `loseConnection()`, or by the peer
+ * finishing its side.
+ *
+ * @see Twisted: twisted.internet.error.ConnectionDone
+ * @since 0.1.0
+ */
+export class ConnectionDone extends ConnectionClosed {
+  override name = 'ConnectionDone' as const;
+  override readonly code = 'ERR_CONNECTION_DONE' as const;
+  constructor(detail = '', options?: ErrorOptions) {
+    super(`Connection was closed cleanly${detail ? `: ${detail}` : ''}.`, options);
+  }
+}
