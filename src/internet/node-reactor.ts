@@ -10,19 +10,31 @@ import { SystemEvents } from './_system-events.js';
 import { type DelayedCall, TimedCallQueue } from './_timed-calls.js';
 import { Deferred, succeed } from './defer.js';
 import {
+  ConnectionLost,
   DNSLookupError,
   ReactorAlreadyRunning,
   ReactorNotRestartable,
   ReactorNotRunning,
 } from './error.js';
 import type {
+  ConnectTCPOptions,
+  ConnectUNIXOptions,
+  IConnector,
+  IListeningPort,
+  IProtocolFactory,
   IReactorCore,
+  IReactorTCP,
   IReactorTime,
+  IReactorUNIX,
+  ListenTCPOptions,
+  ListenUNIXOptions,
   RunOptions,
   SystemEventPhase,
   SystemEventTriggerID,
   SystemEventType,
 } from './interfaces.js';
+import { Connector, type Disconnectable, type SocketHost, TCPPort, tcpTarget } from './tcp.js';
+import { connectUNIX, UNIXPort } from './unix.js';
 
 const log = new Logger('torsion.internet.reactor');
 
@@ -65,7 +77,7 @@ const STOP_SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
  * @see Twisted: twisted.internet.base.ReactorBase
  * @since 0.1.0
  */
-export class NodeReactor implements IReactorCore, IReactorTime {
+export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IReactorUNIX {
   readonly #calls: TimedCallQueue = new TimedCallQueue(
     () => this.seconds(),
     () => this.#rearm(),
@@ -88,10 +100,25 @@ export class NodeReactor implements IReactorCore, IReactorTime {
   #finishRun: (() => void) | null = null;
   #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   #exitSignal: NodeJS.Signals | undefined;
+  /** The open ports and connections, closed at shutdown. */
+  readonly #open = new Set<Disconnectable>();
+  /** What ports, connectors and transports use of this reactor. */
+  readonly #socketHost: SocketHost = {
+    seconds: () => this.seconds(),
+    callLater: (delay, f, ...args) => this.callLater(delay, f, ...args),
+    getDelayedCalls: () => this.getDelayedCalls(),
+    track: (item) => {
+      this.#open.add(item);
+    },
+    untrack: (item) => {
+      this.#open.delete(item);
+    },
+  };
 
   constructor() {
     this.#events.add('during', 'startup', () => this.#reallyStartRunning(), []);
     this.#events.add('during', 'shutdown', () => this.crash(), []);
+    this.#events.add('during', 'shutdown', () => this.#disconnectAll(), []);
   }
 
   /** True from `during startup` to `during shutdown`. */
@@ -260,6 +287,107 @@ export class NodeReactor implements IReactorCore, IReactorTime {
       return undefined;
     }
     return this.addSystemEventTrigger('after', 'startup', f, ...args);
+  }
+
+  // IReactorTCP
+
+  /**
+   * Listens for TCP connections on `port` and serves each with a protocol
+   * from `factory`.
+   *
+   * @remarks
+   * The socket is bound before this returns: for port 0, `getHost().port`
+   * is the port chosen. `interface` defaults to all IPv4 interfaces; give
+   * `'::'` for IPv6 (and IPv4), or a single address such as `'127.0.0.1'`.
+   *
+   * @param port - The port number, or 0 for any free port.
+   * @param factory - Builds a protocol per connection.
+   * @param options - `backlog` (default 50) and `interface`.
+   * @returns The listening port.
+   * @throws {@link CannotListenError} if the address is in use, not local, or
+   *   not permitted; `InvalidAddressError` if `interface` is not an IP address.
+   */
+  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort {
+    const listening = new TCPPort(this.#socketHost, port, factory, options);
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Connects to `host:port` with a protocol from `factory`, reporting to
+   * its `startedConnecting`, `clientConnectionFailed` and
+   * `clientConnectionLost` when it has them.
+   *
+   * @remarks
+   * A host name is resolved to an IPv4 address, as Twisted's connectTCP
+   * does; an IPv6 literal connects over IPv6 (for both families from a name,
+   * use a `HostnameEndpoint`).
+   *
+   * @param options - `timeout` in seconds (default 30) and `bindAddress`.
+   * @returns The connector, already connecting.
+   */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    options: ConnectTCPOptions = {},
+  ): IConnector {
+    const connector = new Connector(
+      this.#socketHost,
+      tcpTarget(host, port, options),
+      factory,
+      options.timeout ?? 30,
+    );
+    connector.connect();
+    return connector;
+  }
+
+  // IReactorUNIX
+
+  /**
+   * Listens on the UNIX socket `address` (a file path).
+   *
+   * @remarks
+   * A socket file left by a dead process is replaced (see `wantPID`).
+   *
+   * @param options - `backlog` (default 50), `mode` (default 0o666), `wantPID`
+   *   (hold `<address>.lock`, default false).
+   * @throws {@link CannotListenError} if the path cannot be bound.
+   */
+  listenUNIX(
+    address: string,
+    factory: IProtocolFactory,
+    options?: ListenUNIXOptions,
+  ): IListeningPort {
+    const listening = new UNIXPort(this.#socketHost, address, factory, options);
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Connects to the UNIX socket `address`.
+   *
+   * @param options - `timeout` in seconds (default 30), `checkPID`.
+   * @throws `BadFileError` with `checkPID` if the server's lock is not held.
+   */
+  connectUNIX(
+    address: string,
+    factory: IProtocolFactory,
+    options?: ConnectUNIXOptions,
+  ): IConnector {
+    return connectUNIX(this.#socketHost, address, factory, options);
+  }
+
+  /** Closes every open port and connection: the reactor is shutting down. */
+  #disconnectAll(): void {
+    const reason = new ConnectionLost('the reactor shut down');
+    for (const item of [...this.#open]) {
+      try {
+        item.disconnectNow(reason);
+      } catch (error) {
+        log.failure('Error closing {item} at shutdown', error, { item: String(item) });
+      }
+    }
   }
 
   #reallyStartRunning(): void {

@@ -1,0 +1,856 @@
+// Stream transports over node:net sockets (TCP, and UNIX sockets through
+// unix.ts), listening ports and outgoing connectors. This module and unix.ts
+// are the only users of node:net: everything above sees the interfaces.
+// (Twisted: twisted.internet.tcp, twisted.internet.abstract.FileDescriptor)
+// Tests: test/integration/tcp.test.ts
+
+import { createServer, isIP, connect as netConnect, type Server, type Socket } from 'node:net';
+import { Logger } from '../logger/logger.js';
+import { IPv4Address, IPv6Address } from './address.js';
+import { Deferred } from './defer.js';
+import {
+  CannotListenError,
+  ConnectBindError,
+  ConnectError,
+  ConnectionAborted,
+  ConnectionDone,
+  ConnectionLost,
+  ConnectionRefusedError,
+  DNSLookupError,
+  InvalidAddressError,
+  NoRouteError,
+  NotConnectingError,
+  TCPTimedOutError,
+  TimeoutError,
+  UserError,
+} from './error.js';
+import { Failure } from './failure.js';
+import type {
+  ConnectTCPOptions,
+  IAddress,
+  IConnector,
+  IDelayedCall,
+  IHalfCloseableProtocol,
+  IListeningPort,
+  IProtocol,
+  IProtocolFactory,
+  IPullProducer,
+  IPushProducer,
+  IReactorTime,
+  ITCPTransport,
+  ListenTCPOptions,
+} from './interfaces.js';
+
+const log = new Logger('torsion.internet.tcp');
+
+/**
+ * A streaming producer is paused once this many bytes wait to be sent,
+ * and resumed when they have all gone (Twisted's FileDescriptor.bufferSize).
+ */
+export const WRITE_HIGH_WATER_MARK = 64 * 1024;
+
+/**
+ * What a reactor lends its transports, ports and connectors: time, and a
+ * register of open sockets so that shutdown can close them.
+ *
+ * @internal
+ */
+export interface SocketHost extends IReactorTime {
+  /** Remembers something to close at shutdown. */
+  track(item: Disconnectable): void;
+  /** Forgets it (it closed). */
+  untrack(item: Disconnectable): void;
+}
+
+/**
+ * Something a reactor closes when it shuts down.
+ *
+ * @internal
+ */
+export interface Disconnectable {
+  /** Closes at once with `reason`. */
+  disconnectNow(reason: ConnectionLost): void;
+}
+
+/** What a transport tells its owner (port or connector) when the connection ends. */
+type LostListener = (reason: Failure) => void;
+
+function isHalfCloseable(protocol: IProtocol): protocol is IProtocol & IHalfCloseableProtocol {
+  return typeof (protocol as Partial<IHalfCloseableProtocol>).readConnectionLost === 'function';
+}
+
+/**
+ * The address of one end of a socket, as Torsion describes it.
+ *
+ * @internal
+ */
+export function socketAddress(
+  family: string | undefined,
+  host: string | undefined,
+  port: number | undefined,
+): IAddress {
+  if (family === 'IPv6') return new IPv6Address('TCP', host ?? '::', port ?? 0);
+  return new IPv4Address('TCP', host ?? '0.0.0.0', port ?? 0);
+}
+
+/**
+ * The transport of one stream socket: what a protocol writes to, and what
+ * feeds its `dataReceived`.
+ *
+ * @remarks
+ * Closing: `loseConnection()` stops reading, sends what is buffered (and,
+ * with a producer registered, waits for it to unregister), then closes;
+ * data written once the socket is ending (after `loseConnection` with no
+ * producer, or after `loseWriteConnection`) is dropped;
+ * `abortConnection()` resets the connection at once. `connectionLost` is
+ * called exactly once, with `ConnectionDone` for a clean close,
+ * `ConnectionAborted` after an abort, and `ConnectionLost` otherwise.
+ *
+ * Flow control: a streaming producer is paused while more than 64 KiB wait
+ * to be sent and resumed once they are sent; a pull producer is asked for a
+ * chunk each time the buffer empties. The transport itself is a push
+ * producer of what it reads.
+ *
+ * A throw from the protocol's `dataReceived` (or `connectionMade`) is logged
+ * and aborts this connection; others are unaffected.
+ *
+ * @internal Created by ports and connectors; protocols see it as an ITCPTransport.
+ */
+export class StreamTransport implements ITCPTransport {
+  readonly #socket: Socket;
+  readonly #protocol: IProtocol;
+  readonly #host: IAddress;
+  readonly #peer: IAddress;
+  readonly #owner: SocketHost;
+  readonly #onLost: LostListener | undefined;
+  /** TCP sockets can be reset (RST); UNIX sockets are just closed. */
+  readonly #canReset: boolean;
+  /** end() was called: nothing more can be written. */
+  #ended = false;
+  /** open → disconnecting (loseConnection asked for) → closed (connectionLost called). */
+  #state: 'open' | 'disconnecting' | 'closed' = 'open';
+  /** Why the socket is closing, when not a plain clean close. */
+  #reason: Failure | undefined;
+  #producer: IPushProducer | IPullProducer | null = null;
+  #streaming = false;
+  /** The streaming producer was paused because the buffer passed the high-water mark. */
+  #producerPaused = false;
+  /** A pull producer is owed a resumeProducing once the buffer empties. */
+  #pullWaiting = false;
+  #noDelay = false;
+  #keepAlive = false;
+
+  /**
+   * @param socket - A connected socket.
+   * @param protocol - The protocol to feed.
+   * @param host - This end's address.
+   * @param peer - The other end's address.
+   * @param owner - The reactor, which closes the transport at shutdown.
+   * @param onLost - Called after `connectionLost`, for the port or connector.
+   * @param canReset - Whether `abortConnection` can send a TCP reset. Default true.
+   */
+  constructor(
+    socket: Socket,
+    protocol: IProtocol,
+    host: IAddress,
+    peer: IAddress,
+    owner: SocketHost,
+    onLost?: LostListener,
+    canReset = true,
+  ) {
+    this.#socket = socket;
+    this.#canReset = canReset;
+    this.#protocol = protocol;
+    this.#host = host;
+    this.#peer = peer;
+    this.#owner = owner;
+    this.#onLost = onLost;
+    socket.on('data', (data: Buffer) => this.#dataReceived(data));
+    socket.on('end', () => this.#readEnded());
+    socket.on('drain', () => this.#drained());
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.#reason ??= new Failure(
+        new ConnectionLost(error.code ?? error.message, { cause: error }),
+      );
+    });
+    socket.on('close', () => this.#closed());
+    owner.track(this);
+  }
+
+  /**
+   * Attaches the protocol: calls its `makeConnection`. A throw is logged and
+   * aborts the connection.
+   */
+  start(): void {
+    try {
+      this.#protocol.makeConnection(this);
+    } catch (error) {
+      this.#protocolFailed('connectionMade', error);
+    }
+  }
+
+  write(data: Uint8Array): void {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(
+        `write() expects a Uint8Array, got ${data === null ? 'null' : typeof data}`,
+      );
+    }
+    if (this.#ended) return;
+    this.#socket.write(data);
+    if (this.#producer !== null) this.#afterWrite();
+  }
+
+  writeSequence(data: Iterable<Uint8Array>): void {
+    const chunks = [...data];
+    for (const chunk of chunks) {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new TypeError(
+          `writeSequence() expects Uint8Arrays, got ${chunk === null ? 'null' : typeof chunk}`,
+        );
+      }
+    }
+    if (this.#ended) return;
+    // Corked, the chunks leave in one system call.
+    this.#socket.cork();
+    for (const chunk of chunks) this.#socket.write(chunk);
+    this.#socket.uncork();
+    if (this.#producer !== null) this.#afterWrite();
+  }
+
+  loseConnection(): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'disconnecting';
+    this.#socket.pause();
+    this.#closeWhenFlushed();
+  }
+
+  loseWriteConnection(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#socket.end(() => {
+      if (this.#state === 'closed') return;
+      const protocol = this.#protocol;
+      if (isHalfCloseable(protocol)) {
+        try {
+          protocol.writeConnectionLost();
+        } catch (error) {
+          this.#protocolFailed('writeConnectionLost', error);
+        }
+      }
+    });
+  }
+
+  abortConnection(): void {
+    if (this.#state === 'closed' || this.#socket.destroyed) return;
+    this.#reason ??= new Failure(new ConnectionAborted());
+    this.#reset();
+  }
+
+  getPeer(): IAddress {
+    return this.#peer;
+  }
+
+  getHost(): IAddress {
+    return this.#host;
+  }
+
+  getTcpNoDelay(): boolean {
+    return this.#noDelay;
+  }
+
+  setTcpNoDelay(enabled: boolean): void {
+    this.#noDelay = enabled;
+    if (!this.#socket.destroyed) this.#socket.setNoDelay(enabled);
+  }
+
+  getTcpKeepAlive(): boolean {
+    return this.#keepAlive;
+  }
+
+  setTcpKeepAlive(enabled: boolean): void {
+    this.#keepAlive = enabled;
+    if (!this.#socket.destroyed) this.#socket.setKeepAlive(enabled);
+  }
+
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
+    if (this.#producer !== null) {
+      throw new Error(
+        `Cannot register producer ${String(producer)}, because producer ${String(this.#producer)} was never unregistered.`,
+      );
+    }
+    if (this.#state === 'closed') {
+      producer.stopProducing();
+      return;
+    }
+    this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (streaming) {
+      this.#afterWrite();
+    } else {
+      this.#pullWaiting = false;
+      (producer as IPullProducer).resumeProducing();
+      this.#afterWrite();
+    }
+  }
+
+  unregisterProducer(): void {
+    this.#producer = null;
+    this.#producerPaused = false;
+    this.#pullWaiting = false;
+    if (this.#state === 'disconnecting') this.#closeWhenFlushed();
+  }
+
+  /** Stops reading: no `dataReceived` until `resumeProducing`. */
+  pauseProducing(): void {
+    this.#socket.pause();
+  }
+
+  /** Reads again after `pauseProducing` (not once closing). */
+  resumeProducing(): void {
+    if (this.#state === 'open') this.#socket.resume();
+  }
+
+  /** Stops for good: the same as `loseConnection`. */
+  stopProducing(): void {
+    this.loseConnection();
+  }
+
+  /** Closes at once at reactor shutdown. @internal */
+  disconnectNow(reason: ConnectionLost): void {
+    if (this.#state === 'closed' || this.#socket.destroyed) return;
+    this.#reason ??= new Failure(reason);
+    this.#ended = true;
+    this.#socket.destroy();
+  }
+
+  /** `<StreamTransport IPv4Address(TCP, '127.0.0.1', 8080) open>` */
+  toString(): string {
+    return `<${this.constructor.name} ${String(this.#peer)} ${this.#state}>`;
+  }
+
+  #dataReceived(data: Buffer): void {
+    if (this.#state !== 'open') return;
+    try {
+      this.#protocol.dataReceived(data);
+    } catch (error) {
+      this.#protocolFailed('dataReceived', error);
+    }
+  }
+
+  /** The peer has finished sending. */
+  #readEnded(): void {
+    if (this.#state === 'closed') return;
+    const protocol = this.#protocol;
+    if (isHalfCloseable(protocol) && this.#state === 'open') {
+      try {
+        protocol.readConnectionLost();
+      } catch (error) {
+        this.#protocolFailed('readConnectionLost', error);
+      }
+      return;
+    }
+    // Not half-closeable: finish our side too, after what is buffered.
+    if (this.#state === 'open') {
+      this.#state = 'disconnecting';
+      this.#closeWhenFlushed();
+    }
+  }
+
+  /** After a write with a producer registered: pause it if the buffer is too full. */
+  #afterWrite(): void {
+    const producer = this.#producer;
+    if (producer === null) return;
+    const buffered = this.#socket.writableLength;
+    if (this.#streaming) {
+      if (!this.#producerPaused && buffered > WRITE_HIGH_WATER_MARK) {
+        this.#producerPaused = true;
+        (producer as IPushProducer).pauseProducing();
+      }
+    } else if (!this.#pullWaiting) {
+      this.#pullWaiting = true;
+      if (buffered === 0) setImmediate(() => this.#drained());
+    }
+  }
+
+  /** The send buffer is empty. */
+  #drained(): void {
+    const producer = this.#producer;
+    if (producer !== null && this.#state !== 'closed') {
+      if (this.#streaming) {
+        if (this.#producerPaused) {
+          this.#producerPaused = false;
+          (producer as IPushProducer).resumeProducing();
+        }
+      } else if (this.#pullWaiting && this.#socket.writableLength === 0) {
+        this.#pullWaiting = false;
+        (producer as IPullProducer).resumeProducing();
+        this.#afterWrite();
+      }
+    }
+  }
+
+  /** Closes cleanly once the buffer is sent, unless a producer is still registered. */
+  #closeWhenFlushed(): void {
+    if (this.#producer !== null) return;
+    // Sends FIN after the buffered data, then closes the socket.
+    this.#ended = true;
+    this.#socket.destroySoon();
+  }
+
+  #closed(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#owner.untrack(this);
+    const producer = this.#producer;
+    this.#producer = null;
+    if (producer !== null) {
+      try {
+        producer.stopProducing();
+      } catch (error) {
+        log.failure('Error stopping the producer of {transport}', error, {
+          transport: String(this),
+        });
+      }
+    }
+    const reason = this.#reason ?? new Failure(new ConnectionDone());
+    try {
+      this.#protocol.connectionLost(reason);
+    } catch (error) {
+      log.failure('Unhandled error in connectionLost of {protocol}', error, {
+        protocol: this.#protocol.constructor.name,
+      });
+    }
+    this.#onLost?.(reason);
+  }
+
+  #protocolFailed(callback: string, error: unknown): void {
+    log.failure('Unhandled error in {callback} of {protocol}; aborting the connection', error, {
+      callback,
+      protocol: this.#protocol.constructor.name,
+    });
+    this.#reason ??= new Failure(
+      new ConnectionAborted(`aborted after an error in ${callback}`, { cause: error }),
+    );
+    this.#reset();
+  }
+
+  /** Closes at once, dropping buffered data: a TCP reset where possible. */
+  #reset(): void {
+    if (this.#socket.destroyed) return;
+    this.#ended = true;
+    if (this.#canReset && !this.#socket.connecting) this.#socket.resetAndDestroy();
+    else this.#socket.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Listening
+
+type ListenArgs =
+  | { kind: 'tcp'; host: string; port: number; family: 4 | 6 }
+  | { kind: 'path'; path: string };
+
+/**
+ * Binds and listens at once, as Twisted does, so that the bound port is
+ * known when this returns; throws the system error instead of emitting it.
+ *
+ * Node's `listen({ host })` resolves the host first and binds a tick later;
+ * `_listen2` is the synchronous step `listen` calls after that lookup (its
+ * legacy public alias). Node reports a bind error on the next tick; the
+ * error is taken out of that call instead, to be thrown here.
+ *
+ * @internal
+ */
+export function listenNow(server: Server, args: ListenArgs, backlog: number): void {
+  let failure: Error | undefined;
+  const nextTick = process.nextTick;
+  process.nextTick = function capture(callback: (...a: never[]) => void, ...rest: unknown[]): void {
+    if (rest[0] === server && rest[1] instanceof Error) {
+      failure = rest[1];
+      return;
+    }
+    Reflect.apply(nextTick, process, [callback, ...rest]);
+  } as typeof process.nextTick;
+  try {
+    if (args.kind === 'path') {
+      server.listen({ path: args.path, backlog });
+    } else {
+      const listen2 = (server as unknown as { _listen2?: (...a: unknown[]) => void })._listen2;
+      if (typeof listen2 !== 'function') {
+        throw new Error(
+          'this Node.js has no synchronous listen; Torsion needs Node.js 20 or newer',
+        );
+      }
+      listen2.call(server, args.host, args.port, args.family, backlog);
+    }
+  } finally {
+    process.nextTick = nextTick;
+  }
+  if (failure !== undefined) throw failure;
+  if (!server.listening) throw new Error('the socket did not start listening');
+}
+
+/**
+ * A TCP port that serves each connection with a protocol from its factory.
+ *
+ * @internal Created by `listenTCP`; callers see an IListeningPort.
+ */
+export class TCPPort implements IListeningPort {
+  readonly #host: SocketHost;
+  readonly #factory: IProtocolFactory;
+  readonly #port: number;
+  readonly #interface: string;
+  readonly #backlog: number;
+  #server: Server | undefined;
+  #address: IAddress | undefined;
+  #stopped: Deferred<void> | undefined;
+
+  constructor(
+    host: SocketHost,
+    port: number,
+    factory: IProtocolFactory,
+    options: ListenTCPOptions = {},
+  ) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
+    }
+    const iface = options.interface ?? '';
+    if (iface !== '' && isIP(iface) === 0) {
+      throw new InvalidAddressError(iface, 'listenTCP needs an IP address as its interface');
+    }
+    this.#host = host;
+    this.#factory = factory;
+    this.#port = port;
+    this.#interface = iface;
+    this.#backlog = options.backlog ?? 50;
+  }
+
+  /**
+   * Binds and listens; the factory is started.
+   *
+   * @throws {@link CannotListenError} if the address cannot be bound.
+   */
+  startListening(): void {
+    if (this.#server !== undefined) return;
+    const server = createServer({ allowHalfOpen: true });
+    const host = this.#interface === '' ? '0.0.0.0' : this.#interface;
+    try {
+      listenNow(
+        server,
+        { kind: 'tcp', host, port: this.#port, family: isIP(host) === 6 ? 6 : 4 },
+        this.#backlog,
+      );
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new CannotListenError(this.#interface, this.#port, code, { cause: error });
+    }
+    const bound = server.address();
+    this.#address =
+      typeof bound === 'object' && bound !== null
+        ? socketAddress(bound.family, bound.address, bound.port)
+        : socketAddress(undefined, host, this.#port);
+    this.#server = server;
+    server.on('connection', (socket: Socket) => this.#accept(socket));
+    server.on('error', (error) => log.failure('Error on {port}', error, { port: String(this) }));
+    this.#host.track(this);
+    this.#factory.doStart();
+  }
+
+  stopListening(): Deferred<void> {
+    const d = new Deferred<void>();
+    const server = this.#server;
+    if (this.#stopped === undefined) {
+      this.#stopped = new Deferred<void>();
+      this.#server = undefined;
+      this.#host.untrack(this);
+      if (server !== undefined) {
+        server.close();
+        // The listening socket is closed on this turn of the loop; existing
+        // connections stay. Report on the next turn, as Twisted does.
+        const stopped = this.#stopped;
+        this.#host.callLater(0, () => {
+          try {
+            this.#factory.doStop();
+          } finally {
+            stopped.callback(undefined);
+          }
+        });
+      } else {
+        this.#stopped.callback(undefined);
+      }
+    }
+    this.#stopped.addBoth((result) => {
+      d.callback(undefined);
+      return result;
+    });
+    return d;
+  }
+
+  getHost(): IAddress {
+    if (this.#address === undefined) throw new Error('the port is not listening yet');
+    return this.#address;
+  }
+
+  /** Stops listening at reactor shutdown. @internal */
+  disconnectNow(): void {
+    this.stopListening();
+  }
+
+  /** `<TCPPort IPv4Address(TCP, '127.0.0.1', 8080)>` */
+  toString(): string {
+    return `<TCPPort ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
+  }
+
+  #accept(socket: Socket): void {
+    const peer = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort);
+    let protocol: IProtocol | null;
+    try {
+      protocol = this.#factory.buildProtocol(peer);
+    } catch (error) {
+      log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
+        factory: this.#factory.constructor.name,
+      });
+      socket.destroy();
+      return;
+    }
+    if (protocol === null) {
+      socket.destroy();
+      return;
+    }
+    const host = socketAddress(socket.localFamily, socket.localAddress, socket.localPort);
+    new StreamTransport(socket, protocol, host, peer, this.#host).start();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Connecting
+
+/** The connection-failure error for a system error code. */
+export function connectErrorFor(error: NodeJS.ErrnoException, destination: string): Error {
+  const code = error.code ?? '';
+  const options = { osError: code || undefined, cause: error };
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ConnectionRefusedError(destination, options);
+    case 'ETIMEDOUT':
+      return new TCPTimedOutError(destination, options);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new NoRouteError(destination, options);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new DNSLookupError(`DNS lookup of ${destination} failed: ${code}`, { cause: error });
+    case 'EADDRINUSE':
+    case 'EADDRNOTAVAIL':
+      return new ConnectBindError(destination, options);
+    default:
+      return new ConnectError(destination, options);
+  }
+}
+
+/** The methods a ClientFactory may have; plain IProtocolFactory objects lack them. */
+interface ClientFactoryHooks {
+  startedConnecting?(connector: IConnector): void;
+  clientConnectionFailed?(connector: IConnector, reason: Failure): void;
+  clientConnectionLost?(connector: IConnector, reason: Failure): void;
+}
+
+/**
+ * How a connector opens its socket: TCP to a host and port, or UNIX to a path.
+ *
+ * @internal
+ */
+export interface ConnectTarget {
+  /** Opens the socket (connecting). */
+  open(): Socket;
+  /** The destination, for `getDestination()` and messages. */
+  destination: IAddress;
+  /** Describes the destination in error messages. */
+  describe: string;
+  /** This end's and the peer's addresses once connected. */
+  addresses(socket: Socket): { host: IAddress; peer: IAddress };
+  /** Whether the socket can be reset (TCP); default true. */
+  canReset?: boolean;
+}
+
+/**
+ * An outgoing connection attempt and the connection it makes, reporting to a
+ * ClientFactory.
+ *
+ * @internal Created by `connectTCP`/`connectUNIX`; callers see an IConnector.
+ */
+export class Connector implements IConnector {
+  readonly #host: SocketHost;
+  readonly #target: ConnectTarget;
+  readonly #factory: IProtocolFactory & ClientFactoryHooks;
+  readonly #timeout: number;
+  #state: 'disconnected' | 'connecting' | 'connected' = 'disconnected';
+  #factoryStarted = false;
+  #socket: Socket | undefined;
+  #transport: StreamTransport | undefined;
+  #timeoutCall: IDelayedCall | undefined;
+
+  constructor(host: SocketHost, target: ConnectTarget, factory: IProtocolFactory, timeout = 30) {
+    this.#host = host;
+    this.#target = target;
+    this.#factory = factory as IProtocolFactory & ClientFactoryHooks;
+    this.#timeout = timeout;
+  }
+
+  /** Where it connects: `'disconnected'`, `'connecting'` or `'connected'`. */
+  get state(): 'disconnected' | 'connecting' | 'connected' {
+    return this.#state;
+  }
+
+  connect(): void {
+    if (this.#state !== 'disconnected')
+      throw new Error(`can't connect in this state (${this.#state})`);
+    this.#state = 'connecting';
+    if (!this.#factoryStarted) {
+      this.#factory.doStart();
+      this.#factoryStarted = true;
+    }
+    const socket = this.#target.open();
+    this.#socket = socket;
+    const onError = (error: NodeJS.ErrnoException): void => {
+      if (this.#socket === socket)
+        this.#failIfNotConnected(connectErrorFor(error, this.#target.describe));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.removeListener('error', onError);
+      if (this.#socket === socket) this.#connected(socket);
+    });
+    if (this.#timeout > 0 && Number.isFinite(this.#timeout)) {
+      this.#timeoutCall = this.#host.callLater(this.#timeout, () => {
+        this.#timeoutCall = undefined;
+        this.#failIfNotConnected(new TimeoutError(this.#target.describe));
+      });
+    }
+    this.#factory.startedConnecting?.(this);
+  }
+
+  stopConnecting(): void {
+    if (this.#state !== 'connecting') throw new NotConnectingError();
+    this.#failIfNotConnected(new UserError(this.#target.describe));
+  }
+
+  disconnect(): void {
+    if (this.#state === 'connecting') this.stopConnecting();
+    else if (this.#state === 'connected') this.#transport?.loseConnection();
+  }
+
+  getDestination(): IAddress {
+    return this.#target.destination;
+  }
+
+  /** `<Connector to IPv4Address(TCP, 'example.com', 80) connecting>` */
+  toString(): string {
+    return `<Connector to ${String(this.#target.destination)} ${this.#state}>`;
+  }
+
+  #failIfNotConnected(error: Error): void {
+    if (this.#state !== 'connecting') return;
+    this.#timeoutCall?.cancel();
+    this.#timeoutCall = undefined;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket !== undefined) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+    }
+    this.#state = 'disconnected';
+    this.#factory.clientConnectionFailed?.(this, new Failure(error));
+    this.#stopFactoryIfIdle();
+  }
+
+  #connected(socket: Socket): void {
+    this.#timeoutCall?.cancel();
+    this.#timeoutCall = undefined;
+    this.#state = 'connected';
+    const { host, peer } = this.#target.addresses(socket);
+    let protocol: IProtocol | null;
+    try {
+      protocol = this.#factory.buildProtocol(peer);
+    } catch (error) {
+      log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
+        factory: this.#factory.constructor.name,
+      });
+      protocol = null;
+    }
+    // A refused connection still gets a transport, so that the factory hears
+    // of it through clientConnectionLost, as in Twisted.
+    const transport = new StreamTransport(
+      socket,
+      protocol ?? new NullProtocol(),
+      host,
+      peer,
+      this.#host,
+      (reason) => this.#connectionLost(reason),
+      this.#target.canReset ?? true,
+    );
+    this.#transport = transport;
+    transport.start();
+    if (protocol === null) transport.loseConnection();
+  }
+
+  #connectionLost(reason: Failure): void {
+    this.#transport = undefined;
+    this.#socket = undefined;
+    this.#state = 'disconnected';
+    this.#factory.clientConnectionLost?.(this, reason);
+    this.#stopFactoryIfIdle();
+  }
+
+  #stopFactoryIfIdle(): void {
+    if (this.#state === 'disconnected' && this.#factoryStarted) {
+      this.#factoryStarted = false;
+      this.#factory.doStop();
+    }
+  }
+}
+
+/** Stands in for the protocol a factory refused to build. */
+class NullProtocol implements IProtocol {
+  makeConnection(): void {}
+  connectionMade(): void {}
+  dataReceived(): void {}
+  connectionLost(): void {}
+}
+
+/**
+ * Where `connectTCP` connects: IPv4 for host names (as Twisted's connectTCP),
+ * IPv6 when the host is an IPv6 literal.
+ *
+ * @internal
+ */
+export function tcpTarget(
+  host: string,
+  port: number,
+  options: ConnectTCPOptions = {},
+): ConnectTarget {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
+  }
+  const v6 = isIP(host) === 6;
+  const bind = options.bindAddress;
+  return {
+    destination: v6 ? new IPv6Address('TCP', host, port) : new IPv4Address('TCP', host, port),
+    describe: `${v6 ? `[${host}]` : host}:${port}`,
+    open: () =>
+      netConnect({
+        host,
+        port,
+        family: v6 ? 6 : 4,
+        allowHalfOpen: true,
+        ...(bind === undefined ? {} : { localAddress: bind[0], localPort: bind[1] }),
+      }),
+    addresses: (socket) => ({
+      host: socketAddress(socket.localFamily, socket.localAddress, socket.localPort),
+      peer: socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort),
+    }),
+  };
+}
