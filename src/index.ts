@@ -9,4 +9,5 @@ export * from './internet/protocol.js';
 export * from './internet/reactor.js';
 export * from './internet/task.js';
 export * from './logger/index.js';
+export * from './protocols/loopback.js';
 export * from './testing/index.js';
