@@ -10,4 +10,5 @@ export * from './internet/reactor.js';
 export * from './internet/task.js';
 export * from './logger/index.js';
 export * from './protocols/basic.js';
+export * from './protocols/loopback.js';
 export * from './testing/index.js';

@@ -1,4 +1,64 @@
 // torsion/testing: test doubles and assertions that need no event loop, no
-// sockets and no real time (Twisted: twisted.internet.testing, trial).
+// sockets and no real time (Twisted: twisted.internet.testing,
+// twisted.test.iosim, trial).
 
+export { loopbackAsync } from '../protocols/loopback.js';
+export { CHUNK_SIZES, deliverInChunks } from './chunks.js';
 export { assertNoResult, failureResultOf, successResultOf } from './deferred-asserts.js';
+export {
+  type AssertReactorCleanOptions,
+  assertReactorClean,
+  type CheckableReactor,
+  cleanReactor,
+  describeDirtyReactor,
+} from './dirty-reactor.js';
+export {
+  type AdvanceableClock,
+  type ConnectableEndpointOptions,
+  type ConnectedServerAndClientOptions,
+  ConnectionCompleter,
+  type ConnectOptions,
+  connect,
+  connectableEndpoint,
+  connectedServerAndClient,
+  FakeAddress,
+  FakeTransport,
+  type FakeTransportOptions,
+  IOPump,
+  type IOPumpOptions,
+  makeFakeClient,
+  makeFakeServer,
+  type ProtocolSource,
+  type PumpOptions,
+  type SucceedOnceOptions,
+} from './iosim.js';
+export {
+  FakeConnector,
+  type FakeConnectorState,
+  FakePort,
+  type FakePortKind,
+  MemoryReactor,
+  MemoryReactorClock,
+  RaisingMemoryReactor,
+  type RaisingMemoryReactorOptions,
+  type RecordedTrigger,
+  type SSLClientRecord,
+  type SSLServerRecord,
+  type TCPClientRecord,
+  type TCPServerRecord,
+  type UDPServerRecord,
+  type UNIXClientRecord,
+  type UNIXServerRecord,
+} from './memory-reactor.js';
+export {
+  AccumulatingProtocol,
+  type AccumulatingProtocolFactory,
+  FakeDatagramTransport,
+  NonStreamingProducer,
+} from './protocols.js';
+export {
+  type ProducerState,
+  StringTransport,
+  type StringTransportOptions,
+  StringTransportWithDisconnection,
+} from './string-transport.js';

@@ -1,0 +1,109 @@
+// Compile-time interface conformance of the test doubles and the protocol
+// classes (Twisted's verifyObject, checked by tsc instead). Each assignment
+// below fails the build if a class stops satisfying its interface; the
+// runtime assertions check that the objects are what the types claim.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DatagramProtocol, Factory, ProcessProtocol, Protocol } from 'torsion/protocol';
+import { loopbackAsync } from 'torsion/protocols/loopback';
+import type {
+  IConnector,
+  IConsumer,
+  IDatagramProtocol,
+  IListeningPort,
+  IProcessProtocol,
+  IProtocol,
+  IProtocolFactory,
+  IPullProducer,
+  IPushProducer,
+  IReactorCore,
+  IReactorSSL,
+  IReactorTCP,
+  IReactorTime,
+  IReactorUDP,
+  IReactorUNIX,
+  IStreamClientEndpoint,
+  ITCPTransport,
+  ITransport,
+  IUDPTransport,
+} from 'torsion/reactor';
+import { Clock } from 'torsion/task';
+import {
+  AccumulatingProtocol,
+  connectableEndpoint,
+  FakeDatagramTransport,
+  FakeTransport,
+  MemoryReactor,
+  MemoryReactorClock,
+  NonStreamingProducer,
+  RaisingMemoryReactor,
+  StringTransport,
+  StringTransportWithDisconnection,
+} from 'torsion/testing';
+
+test('the test doubles satisfy the interfaces they claim', () => {
+  const transport: ITCPTransport = new StringTransport();
+  const asTransport: ITransport = transport;
+  const asConsumer: IConsumer = transport;
+  const asPushProducer: IPushProducer = transport;
+  const withDisconnection: ITCPTransport = new StringTransportWithDisconnection();
+  const fake: ITCPTransport = new FakeTransport(new Protocol(), true);
+  const datagramTransport: IUDPTransport = new FakeDatagramTransport();
+
+  const reactor = new MemoryReactor();
+  const core: IReactorCore = reactor;
+  const tcp: IReactorTCP = reactor;
+  const unix: IReactorUNIX = reactor;
+  const ssl: IReactorSSL = reactor;
+  const udp: IReactorUDP = reactor;
+  const clock: IReactorTime & IReactorCore & IReactorTCP = new MemoryReactorClock();
+  const raising: IReactorTCP & IReactorSSL & IReactorUNIX & IReactorUDP =
+    new RaisingMemoryReactor();
+  const port: IListeningPort = reactor.listenTCP(0, new Factory());
+  const connector: IConnector = reactor.connectTCP('example.com', 80, new Factory());
+  const [endpoint]: [IStreamClientEndpoint, unknown] = connectableEndpoint();
+
+  const protocol: IProtocol = new AccumulatingProtocol();
+  const pullProducer: IPullProducer = new NonStreamingProducer(new StringTransport());
+
+  for (const value of [
+    asTransport,
+    asConsumer,
+    asPushProducer,
+    withDisconnection,
+    fake,
+    datagramTransport,
+    core,
+    tcp,
+    unix,
+    ssl,
+    udp,
+    clock,
+    raising,
+    port,
+    connector,
+    endpoint,
+    protocol,
+    pullProducer,
+  ]) {
+    assert.equal(typeof value, 'object');
+  }
+  assert.equal(typeof transport.write, 'function');
+  assert.equal(typeof core.callWhenRunning, 'function');
+  assert.equal(typeof clock.callLater, 'function');
+});
+
+test('the protocol classes satisfy the protocol interfaces', () => {
+  const protocol: IProtocol = new Protocol();
+  const factory: IProtocolFactory = Factory.forProtocol(Protocol);
+  const datagram: IDatagramProtocol = new DatagramProtocol();
+  const process: IProcessProtocol = new ProcessProtocol();
+  const time: IReactorTime = new Clock();
+  assert.ok(factory.buildProtocol({ toString: () => 'addr' }) instanceof Protocol);
+  assert.equal(typeof protocol.makeConnection, 'function');
+  assert.equal(typeof datagram.datagramReceived, 'function');
+  assert.equal(typeof process.childDataReceived, 'function');
+  assert.equal(time.seconds(), 0);
+  assert.equal(typeof loopbackAsync, 'function');
+});
