@@ -27,6 +27,41 @@ interface Benchmark {
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+const lineBenchmarks: Benchmark[] = [16, 64, 256, 1024, 65536].flatMap((size) =>
+  (['lineonly', 'line'] as const).flatMap((kind) => {
+    const label = kind === 'line' ? 'LineReceiver' : 'LineOnlyReceiver';
+    const ours: Program = { label, script: 'line-receiver.js', args: [kind, String(size)] };
+    return [
+      {
+        name: `lines-${kind}-vs-readline-${size}`,
+        metric: 'lines_per_s',
+        higherIsBetter: true,
+        unit: 'lines/s',
+        target: '>= 2x node:readline',
+        ours,
+        reference: {
+          label: 'readline',
+          script: 'line-receiver.js',
+          args: ['readline', String(size)],
+        },
+      },
+      {
+        name: `lines-${kind}-vs-splitter-${size}`,
+        metric: 'lines_per_s',
+        higherIsBetter: true,
+        unit: 'lines/s',
+        target: '>= 0.8x hand-written splitter',
+        ours,
+        reference: {
+          label: 'indexOf splitter',
+          script: 'line-receiver.js',
+          args: ['splitter', String(size)],
+        },
+      },
+    ];
+  }),
+);
+
 const benchmarks: Benchmark[] = [
   {
     name: 'deferred-chain',
@@ -54,6 +89,7 @@ const benchmarks: Benchmark[] = [
     target: '100,000 nested Deferreds fire without a stack overflow',
     ours: { label: 'Deferred', script: 'deferred.js', args: ['100000', 'deep'] },
   },
+  ...lineBenchmarks,
 ];
 
 function runOnce(program: Program): Record<string, number> {

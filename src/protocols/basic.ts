@@ -20,97 +20,215 @@ function isDisconnecting(transport: unknown): boolean {
   return (transport as { disconnecting?: boolean } | undefined)?.disconnecting === true;
 }
 
+/** A view of `length` bytes of `source` from `offset`: no copy. */
+function view(source: Buffer, offset: number, length: number): Buffer {
+  // Buffer.from(arrayBuffer, …) makes a view faster than Buffer#subarray.
+  return Buffer.from(source.buffer, source.byteOffset + offset, length);
+}
+
 /**
- * The bytes received and not yet consumed.
+ * The bytes received and not yet consumed: an owned tail (bytes left over
+ * from earlier chunks) followed by the chunk being parsed, which is borrowed
+ * from the caller and read in place.
  *
- * While nothing is buffered, a chunk is parsed where it lies (no copy); only
- * an unfinished tail is copied into a store, which grows by doubling. Bytes
- * below the write position are never overwritten, so views of them (the
- * lines delivered) stay valid; compacting or growing allocates a new store.
+ * Only a line that spans the two is copied; everything else is delivered as
+ * a view. Before the caller's chunk goes away, what is left of it is copied
+ * into the tail (`keep`). The tail's store grows by doubling and is never
+ * overwritten below its end, so views of it (lines delivered) stay valid.
  */
 class ByteBuffer {
-  /** The bytes, from `start` to `end`; either a received chunk or the store. */
-  data: Buffer = EMPTY;
-  start = 0;
-  end = 0;
+  #tail: Buffer = EMPTY;
+  #tailStart = 0;
+  #tailEnd = 0;
+  #chunk: Buffer = EMPTY;
+  #chunkStart = 0;
+  #chunkEnd = 0;
   /**
-   * Where the next delimiter search begins: bytes before it are known to
-   * hold no delimiter start, so a long line is never searched twice.
+   * Where the next delimiter search begins, counted in buffered bytes from
+   * the start: bytes before it hold no delimiter start, so a long line is
+   * never searched twice.
    */
-  searchFrom = 0;
-  /** Whether `data` is our store (appendable) rather than the caller's chunk. */
-  #owned = false;
+  #searched = 0;
 
   get length(): number {
-    return this.end - this.start;
+    return this.#tailEnd - this.#tailStart + (this.#chunkEnd - this.#chunkStart);
   }
 
+  /** Adds a received chunk: borrowed if nothing of the last one is left, copied otherwise. */
   append(chunk: Buffer): void {
-    const length = this.end - this.start;
-    if (length === 0) {
-      // Nothing buffered: parse the chunk where it lies.
-      this.data = chunk;
-      this.start = 0;
-      this.end = chunk.length;
-      this.searchFrom = 0;
-      this.#owned = false;
-      return;
+    if (chunk.length === 0) return;
+    if (this.#chunkEnd > this.#chunkStart) {
+      // A chunk is still being parsed (a nested dataReceived): queue behind it.
+      this.keep();
     }
-    if (!this.#owned || this.end + chunk.length > this.data.length) {
-      this.#moveTo(Buffer.allocUnsafe(Math.max((length + chunk.length) * 2, 256)));
-    }
-    chunk.copy(this.data, this.end);
-    this.end += chunk.length;
+    if (this.#tailEnd === this.#tailStart && this.#chunkEnd === this.#chunkStart)
+      this.#searched = 0;
+    this.#chunk = chunk;
+    this.#chunkStart = 0;
+    this.#chunkEnd = chunk.length;
   }
 
-  /** Copies a remainder still in the caller's chunk into a store of our own. */
+  /**
+   * Copies what is left of the borrowed chunk into the tail. With nothing
+   * left at all, the tail's store is released: an idle receiver holds no
+   * buffer.
+   */
   keep(): void {
-    if (this.#owned || this.start === this.end) return;
-    this.#moveTo(Buffer.allocUnsafe(this.end - this.start));
+    const left = this.#chunkEnd - this.#chunkStart;
+    if (left > 0) {
+      this.#appendToTail(this.#chunk, this.#chunkStart, this.#chunkEnd);
+    } else if (this.#tailEnd === this.#tailStart) {
+      this.#tail = EMPTY;
+      this.#tailStart = 0;
+      this.#tailEnd = 0;
+    }
+    this.#dropChunk();
   }
 
-  /** Takes everything buffered (a view, never overwritten afterwards). */
+  /** Copies `source[from:to]` to the end of the tail, growing its store if needed. */
+  #appendToTail(source: Buffer, from: number, to: number): void {
+    const length = to - from;
+    const tailLength = this.#tailEnd - this.#tailStart;
+    if (this.#tailEnd + length > this.#tail.length) {
+      // A new store: the old one keeps backing the lines already delivered.
+      const store = Buffer.allocUnsafe(Math.max((tailLength + length) * 2, 1024));
+      this.#tail.copy(store, 0, this.#tailStart, this.#tailEnd);
+      this.#tail = store;
+      this.#tailStart = 0;
+      this.#tailEnd = tailLength;
+    }
+    source.copy(this.#tail, this.#tailEnd, from, to);
+    this.#tailEnd += length;
+  }
+
+  /** Takes everything buffered. */
   takeAll(): Buffer {
-    const all = this.data.subarray(this.start, this.end);
+    const tailLength = this.#tailEnd - this.#tailStart;
+    const chunkLength = this.#chunkEnd - this.#chunkStart;
+    let all: Buffer;
+    if (chunkLength === 0) all = view(this.#tail, this.#tailStart, tailLength);
+    else if (tailLength === 0) all = view(this.#chunk, this.#chunkStart, chunkLength);
+    else {
+      all = Buffer.allocUnsafe(tailLength + chunkLength);
+      this.#tail.copy(all, 0, this.#tailStart, this.#tailEnd);
+      this.#chunk.copy(all, tailLength, this.#chunkStart, this.#chunkEnd);
+    }
     this.clear();
     return all;
   }
 
-  /** Consumes the bytes before `position`. */
-  consumeTo(position: number): void {
-    this.start = position;
-    if (this.searchFrom < position) this.searchFrom = position;
-    if (this.start === this.end) this.clear();
-  }
-
   clear(): void {
-    this.data = EMPTY;
-    this.start = 0;
-    this.end = 0;
-    this.searchFrom = 0;
-    this.#owned = false;
+    this.#tail = EMPTY;
+    this.#tailStart = 0;
+    this.#tailEnd = 0;
+    this.#dropChunk();
+    this.#searched = 0;
   }
 
   /**
-   * The index of the next `delimiter` within the buffered bytes, or -1; on
-   * -1, later searches resume where a delimiter could still begin.
+   * Takes the next line ending in `delimiter` (without it), or returns
+   * `undefined` if no complete line is buffered. `maxLength` is checked by
+   * the caller on the line's length; `lineLength` reports it without
+   * building the line (for the oversized case).
    */
-  find(delimiter: Uint8Array): number {
-    const at = this.data.indexOf(delimiter, Math.max(this.searchFrom, this.start));
-    if (at !== -1 && at + delimiter.length <= this.end) return at;
-    this.searchFrom = Math.max(this.end - delimiter.length + 1, this.start);
-    return -1;
+  nextLine(delimiter: Uint8Array): Buffer | undefined {
+    const dl = delimiter.length;
+    const first = delimiter[0] as number;
+    const tail = this.#tail;
+    const tailLength = this.#tailEnd - this.#tailStart;
+    if (tailLength > 0) {
+      // In the tail itself (bytes queued by a nested dataReceived). Usually
+      // the tail is what was left after a search, so this is skipped; it must
+      // be, since indexOf would also scan the store's unused space.
+      const tailFrom = this.#tailStart + this.#searched;
+      const inTailAt =
+        tailFrom + dl <= this.#tailEnd
+          ? findIn(tail, tailFrom, this.#tailEnd, delimiter, first)
+          : -1;
+      if (inTailAt !== -1) {
+        const line = view(tail, this.#tailStart, inTailAt - this.#tailStart);
+        this.#tailStart = inTailAt + dl;
+        this.#searched = 0;
+        if (this.#tailStart === this.#tailEnd) this.#resetTail();
+        return line;
+      }
+      // Straddling the tail's end and the chunk's start.
+      const chunk = this.#chunk;
+      const chunkStart = this.#chunkStart;
+      const chunkLength = this.#chunkEnd - chunkStart;
+      for (let inTail = Math.min(dl - 1, tailLength); inTail >= 1; inTail--) {
+        if (dl - inTail > chunkLength) continue;
+        const from = this.#tailEnd - inTail;
+        let k = 0;
+        while (k < inTail && tail[from + k] === delimiter[k]) k++;
+        if (k < inTail) continue;
+        while (k < dl && chunk[chunkStart + k - inTail] === delimiter[k]) k++;
+        if (k < dl) continue;
+        const line = view(tail, this.#tailStart, from - this.#tailStart);
+        this.#resetTail();
+        this.#chunkStart += dl - inTail;
+        this.#searched = 0;
+        return line;
+      }
+      // In the chunk: the line is the tail plus the chunk's head, appended to the tail's store.
+      const searchFrom = Math.max(this.#searched - tailLength, 0);
+      const at = findIn(chunk, chunkStart + searchFrom, this.#chunkEnd, delimiter, first);
+      if (at === -1) {
+        this.#searched = Math.max(this.length - dl + 1, 0);
+        return undefined;
+      }
+      this.#appendToTail(chunk, chunkStart, at);
+      const line = view(this.#tail, this.#tailStart, this.#tailEnd - this.#tailStart);
+      this.#resetTail();
+      this.#chunkStart = at + dl;
+      this.#searched = 0;
+      return line;
+    }
+    const chunk = this.#chunk;
+    const chunkStart = this.#chunkStart;
+    const at = findIn(chunk, chunkStart + this.#searched, this.#chunkEnd, delimiter, first);
+    if (at === -1) {
+      this.#searched = Math.max(this.#chunkEnd - chunkStart - dl + 1, 0);
+      return undefined;
+    }
+    this.#chunkStart = at + dl;
+    this.#searched = 0;
+    return view(chunk, chunkStart, at - chunkStart);
   }
 
-  #moveTo(store: Buffer): void {
-    const shift = this.start;
-    this.data.copy(store, 0, this.start, this.end);
-    this.data = store;
-    this.end -= shift;
-    this.start = 0;
-    this.searchFrom = Math.max(this.searchFrom - shift, 0);
-    this.#owned = true;
+  /** Empties the tail, keeping its store for what comes next (never writing below its end). */
+  #resetTail(): void {
+    this.#tailStart = this.#tailEnd;
   }
+
+  #dropChunk(): void {
+    this.#chunk = EMPTY;
+    this.#chunkStart = 0;
+    this.#chunkEnd = 0;
+  }
+}
+
+/**
+ * The index of `delimiter` in `data` between `from` and `end`, or -1.
+ * Searches for the delimiter's first byte and checks the rest: a one-byte
+ * `indexOf` is a memchr, several times faster than a multi-byte search.
+ */
+function findIn(
+  data: Buffer,
+  from: number,
+  end: number,
+  delimiter: Uint8Array,
+  first: number,
+): number {
+  const dl = delimiter.length;
+  let at = data.indexOf(first, from);
+  while (at !== -1 && at + dl <= end) {
+    let k = 1;
+    while (k < dl && data[at + k] === delimiter[k]) k++;
+    if (k === dl) return at;
+    at = data.indexOf(first, at + 1);
+  }
+  return -1;
 }
 
 /**
@@ -179,14 +297,15 @@ export class LineReceiver extends Protocol {
    */
   override dataReceived(data: Uint8Array): void {
     const buffer = this.#buffer;
-    const chunk = asBuffer(data);
+    buffer.append(asBuffer(data));
     if (this.#busy) {
-      if (chunk.length > 0) buffer.append(chunk);
+      // Called from a callback: queue the bytes (copied, since the caller
+      // may reuse them) for the running loop.
+      buffer.keep();
       return;
     }
     this.#busy = true;
     try {
-      if (chunk.length > 0) buffer.append(chunk);
       this.#dispatch();
     } finally {
       this.#busy = false;
@@ -203,18 +322,16 @@ export class LineReceiver extends Protocol {
         continue;
       }
       const delimiter = this.delimiter;
-      const at = buffer.find(delimiter);
-      if (at === -1) {
+      const line = buffer.nextLine(delimiter);
+      if (line === undefined) {
         if (buffer.length >= this.maxLength + delimiter.length)
           this.lineLengthExceeded(buffer.takeAll());
         return;
       }
-      if (at - buffer.start > this.maxLength) {
-        this.lineLengthExceeded(buffer.takeAll());
+      if (line.length > this.maxLength) {
+        this.lineLengthExceeded(Buffer.concat([line, delimiter, buffer.takeAll()]));
         return;
       }
-      const line = buffer.data.subarray(buffer.start, at);
-      buffer.consumeTo(at + delimiter.length);
       this.lineReceived(line);
       if (isDisconnecting(this.transport)) return;
     }
@@ -324,17 +441,17 @@ export class LineOnlyReceiver extends Protocol {
   /** Splits the bytes into lines and dispatches them. */
   override dataReceived(data: Uint8Array): void {
     const buffer = this.#buffer;
-    const chunk = asBuffer(data);
-    if (chunk.length === 0) return;
-    buffer.append(chunk);
+    buffer.append(asBuffer(data));
     const delimiter = this.delimiter;
-    for (let at = buffer.find(delimiter); at !== -1; at = buffer.find(delimiter)) {
+    for (
+      let line = buffer.nextLine(delimiter);
+      line !== undefined;
+      line = buffer.nextLine(delimiter)
+    ) {
       if (isDisconnecting(this.transport)) {
         buffer.clear();
         return;
       }
-      const line = buffer.data.subarray(buffer.start, at);
-      buffer.consumeTo(at + delimiter.length);
       if (line.length > this.maxLength) {
         buffer.clear();
         this.lineLengthExceeded(line);
