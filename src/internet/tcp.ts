@@ -49,6 +49,9 @@ const log = new Logger('torsion.internet.tcp');
  */
 export const WRITE_HIGH_WATER_MARK = 64 * 1024;
 
+/** Written behind a backlog to learn when it has been sent (see StreamTransport). */
+const EMPTY = new Uint8Array(0);
+
 /**
  * What a reactor lends its transports, ports and connectors: time, and a
  * register of open sockets so that shutdown can close them.
@@ -137,6 +140,8 @@ export class StreamTransport implements ITCPTransport {
   #producerPaused = false;
   /** A pull producer is owed a resumeProducing once the buffer empties. */
   #pullWaiting = false;
+  /** Counts the waits armed for a pull producer: only the latest one's notice counts. */
+  #pullWait = 0;
   #noDelay = false;
   #keepAlive = false;
 
@@ -285,13 +290,8 @@ export class StreamTransport implements ITCPTransport {
     this.#producer = producer;
     this.#streaming = streaming;
     this.#producerPaused = false;
-    if (streaming) {
-      this.#afterWrite();
-    } else {
-      this.#pullWaiting = false;
-      (producer as IPullProducer).resumeProducing();
-      this.#afterWrite();
-    }
+    if (streaming) this.#afterWrite();
+    else this.#askPullProducer(producer as IPullProducer);
   }
 
   unregisterProducer(): void {
@@ -357,37 +357,61 @@ export class StreamTransport implements ITCPTransport {
     }
   }
 
-  /** After a write with a producer registered: pause it if the buffer is too full. */
+  /** After a write with a streaming producer registered: pause it if the buffer is too full. */
   #afterWrite(): void {
     const producer = this.#producer;
-    if (producer === null) return;
-    const buffered = this.#socket.writableLength;
-    if (this.#streaming) {
-      if (!this.#producerPaused && buffered > WRITE_HIGH_WATER_MARK) {
-        this.#producerPaused = true;
-        (producer as IPushProducer).pauseProducing();
-      }
-    } else if (!this.#pullWaiting) {
-      this.#pullWaiting = true;
-      if (buffered === 0) setImmediate(() => this.#drained());
+    if (producer === null || !this.#streaming) return;
+    if (!this.#producerPaused && this.#socket.writableLength > WRITE_HIGH_WATER_MARK) {
+      this.#producerPaused = true;
+      (producer as IPushProducer).pauseProducing();
     }
   }
 
-  /** The send buffer is empty. */
+  /** The send buffer is empty ('drain'). */
   #drained(): void {
     const producer = this.#producer;
-    if (producer !== null && this.#state !== 'closed') {
-      if (this.#streaming) {
-        if (this.#producerPaused) {
-          this.#producerPaused = false;
-          (producer as IPushProducer).resumeProducing();
-        }
-      } else if (this.#pullWaiting && this.#socket.writableLength === 0) {
-        this.#pullWaiting = false;
-        (producer as IPullProducer).resumeProducing();
-        this.#afterWrite();
-      }
+    if (producer === null || this.#state === 'closed') return;
+    if (!this.#streaming) {
+      this.#pullReady(this.#pullWait);
+    } else if (this.#producerPaused) {
+      this.#producerPaused = false;
+      (producer as IPushProducer).resumeProducing();
     }
+  }
+
+  /** Asks the pull producer for a chunk, then waits for the buffer to empty. */
+  #askPullProducer(producer: IPullProducer): void {
+    this.#pullWaiting = false;
+    producer.resumeProducing();
+    // It may have unregistered, or closed the connection.
+    if (this.#producer !== producer || this.#state === 'closed') return;
+    this.#pullWaiting = true;
+    this.#armPullWait();
+  }
+
+  /** Arranges for `#pullReady` to run once the buffer is empty. */
+  #armPullWait(): void {
+    const wait = ++this.#pullWait;
+    const ready = (): void => this.#pullReady(wait);
+    const socket = this.#socket;
+    if (socket.writableLength === 0) {
+      setImmediate(ready);
+    } else if (!socket.writableNeedDrain && !socket.writableEnded) {
+      // Node emits 'drain' only after a write that passed the socket's own
+      // high-water mark (16 KiB): a smaller backlog never reports being sent,
+      // and the producer would wait forever. An empty write queued behind
+      // the backlog calls back once it has gone.
+      socket.write(EMPTY, ready);
+    }
+  }
+
+  #pullReady(wait: number): void {
+    const producer = this.#producer;
+    if (wait !== this.#pullWait || !this.#pullWaiting || producer === null) return;
+    if (this.#streaming || this.#state === 'closed') return;
+    // Written to since the wait was armed: wait for that too.
+    if (this.#socket.writableLength > 0) this.#armPullWait();
+    else this.#askPullProducer(producer as IPullProducer);
   }
 
   /** Closes cleanly once the buffer is sent, unless a producer is still registered. */
