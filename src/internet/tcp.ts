@@ -318,10 +318,14 @@ export class StreamTransport implements ITCPTransport {
 
   /** Closes at once at reactor shutdown. @internal */
   disconnectNow(reason: ConnectionLost): void {
-    if (this.#state === 'closed' || this.#socket.destroyed) return;
+    if (this.#state === 'closed') return;
     this.#reason ??= new Failure(reason);
     this.#ended = true;
     this.#socket.destroy();
+    // Node reports the close on a later turn, after run() has settled;
+    // Twisted's disconnectAll calls connectionLost during shutdown, so do it
+    // now. The 'close' event then finds the transport closed.
+    this.#closed();
   }
 
   /** `<StreamTransport IPv4Address(TCP, '127.0.0.1', 8080) open>` */
@@ -582,35 +586,8 @@ export class TCPPort implements IListeningPort {
   }
 
   stopListening(): Deferred<void> {
-    const d = new Deferred<void>();
-    const server = this.#server;
-    if (this.#stopped === undefined) {
-      this.#stopped = new Deferred<void>();
-      this.#server = undefined;
-      this.#host.untrack(this);
-      if (server !== undefined) {
-        server.close();
-        // The listening socket is closed on this turn of the loop; existing
-        // connections stay. Report on the next turn, as Twisted does.
-        const stopped = this.#stopped;
-        this.#host.callLater(0, () => {
-          try {
-            this.#factory.doStop();
-          } finally {
-            stopped.callback(undefined);
-          }
-        });
-      } else {
-        this.#stopped.callback(undefined);
-      }
-    }
-    this.#stopped.addBoth((result) => {
-      d.callback(undefined);
-      return result;
-    });
-    return d;
+    return this.#stop(false);
   }
-
   getHost(): IAddress {
     if (this.#address === undefined) throw new Error('the port is not listening yet');
     return this.#address;
@@ -618,12 +595,47 @@ export class TCPPort implements IListeningPort {
 
   /** Stops listening at reactor shutdown. @internal */
   disconnectNow(): void {
-    this.stopListening();
+    // The factory stops now rather than on the next turn: shutdown must be
+    // over, factories stopped, by the time run() settles (as in Twisted).
+    this.#stop(true);
   }
 
   /** `<TCPPort IPv4Address(TCP, '127.0.0.1', 8080)>` */
   toString(): string {
     return `<TCPPort ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
+  }
+
+  /** Closes the listening socket; the factory stops on the next turn, or at once if `now`. */
+  #stop(now: boolean): Deferred<void> {
+    const d = new Deferred<void>();
+    const server = this.#server;
+    if (this.#stopped === undefined) {
+      const stopped = new Deferred<void>();
+      this.#stopped = stopped;
+      this.#server = undefined;
+      this.#host.untrack(this);
+      if (server !== undefined) {
+        server.close();
+        // The listening socket is closed on this turn of the loop; existing
+        // connections stay. Report on the next turn, as Twisted does.
+        const finish = (): void => {
+          try {
+            this.#factory.doStop();
+          } finally {
+            stopped.callback(undefined);
+          }
+        };
+        if (now) finish();
+        else this.#host.callLater(0, finish);
+      } else {
+        stopped.callback(undefined);
+      }
+    }
+    this.#stopped.addBoth((result) => {
+      d.callback(undefined);
+      return result;
+    });
+    return d;
   }
 
   #accept(socket: Socket): void {
@@ -706,7 +718,7 @@ export interface ConnectTarget {
  *
  * @internal Created by `connectTCP`/`connectUNIX`; callers see an IConnector.
  */
-export class Connector implements IConnector {
+export class Connector implements IConnector, Disconnectable {
   readonly #host: SocketHost;
   readonly #target: ConnectTarget;
   readonly #factory: IProtocolFactory & ClientFactoryHooks;
@@ -739,6 +751,9 @@ export class Connector implements IConnector {
     }
     const socket = this.#target.open();
     this.#socket = socket;
+    // Tracked while connecting, so that shutdown can fail the attempt; once
+    // connected, the transport is tracked instead.
+    this.#host.track(this);
     const onError = (error: NodeJS.ErrnoException): void => {
       if (this.#socket === socket)
         this.#failIfNotConnected(connectErrorFor(error, this.#target.describe));
@@ -771,6 +786,11 @@ export class Connector implements IConnector {
     return this.#target.destination;
   }
 
+  /** Fails an attempt in progress at reactor shutdown. @internal */
+  disconnectNow(reason: ConnectionLost): void {
+    this.#failIfNotConnected(new ConnectError(this.#target.describe, { cause: reason }));
+  }
+
   /** `<Connector to IPv4Address(TCP, 'example.com', 80) connecting>` */
   toString(): string {
     return `<Connector to ${String(this.#target.destination)} ${this.#state}>`;
@@ -778,6 +798,7 @@ export class Connector implements IConnector {
 
   #failIfNotConnected(error: Error): void {
     if (this.#state !== 'connecting') return;
+    this.#host.untrack(this);
     this.#timeoutCall?.cancel();
     this.#timeoutCall = undefined;
     const socket = this.#socket;
@@ -792,6 +813,7 @@ export class Connector implements IConnector {
   }
 
   #connected(socket: Socket): void {
+    this.#host.untrack(this);
     this.#timeoutCall?.cancel();
     this.#timeoutCall = undefined;
     this.#state = 'connected';
