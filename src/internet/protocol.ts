@@ -36,6 +36,7 @@ export {
   UNIXAddress,
 } from './address.js';
 export {
+  BadFileError,
   BindError,
   CannotListenError,
   ConnectBindError,

@@ -49,6 +49,9 @@ const log = new Logger('torsion.internet.tcp');
  */
 export const WRITE_HIGH_WATER_MARK = 64 * 1024;
 
+/** Written behind a backlog to learn when it has been sent (see StreamTransport). */
+const EMPTY = new Uint8Array(0);
+
 /**
  * What a reactor lends its transports, ports and connectors: time, and a
  * register of open sockets so that shutdown can close them.
@@ -137,6 +140,8 @@ export class StreamTransport implements ITCPTransport {
   #producerPaused = false;
   /** A pull producer is owed a resumeProducing once the buffer empties. */
   #pullWaiting = false;
+  /** Counts the waits armed for a pull producer: only the latest one's notice counts. */
+  #pullWait = 0;
   #noDelay = false;
   #keepAlive = false;
 
@@ -285,13 +290,8 @@ export class StreamTransport implements ITCPTransport {
     this.#producer = producer;
     this.#streaming = streaming;
     this.#producerPaused = false;
-    if (streaming) {
-      this.#afterWrite();
-    } else {
-      this.#pullWaiting = false;
-      (producer as IPullProducer).resumeProducing();
-      this.#afterWrite();
-    }
+    if (streaming) this.#afterWrite();
+    else this.#askPullProducer(producer as IPullProducer);
   }
 
   unregisterProducer(): void {
@@ -318,10 +318,14 @@ export class StreamTransport implements ITCPTransport {
 
   /** Closes at once at reactor shutdown. @internal */
   disconnectNow(reason: ConnectionLost): void {
-    if (this.#state === 'closed' || this.#socket.destroyed) return;
+    if (this.#state === 'closed') return;
     this.#reason ??= new Failure(reason);
     this.#ended = true;
     this.#socket.destroy();
+    // Node reports the close on a later turn, after run() has settled;
+    // Twisted's disconnectAll calls connectionLost during shutdown, so do it
+    // now. The 'close' event then finds the transport closed.
+    this.#closed();
   }
 
   /** `<StreamTransport IPv4Address(TCP, '127.0.0.1', 8080) open>` */
@@ -357,37 +361,61 @@ export class StreamTransport implements ITCPTransport {
     }
   }
 
-  /** After a write with a producer registered: pause it if the buffer is too full. */
+  /** After a write with a streaming producer registered: pause it if the buffer is too full. */
   #afterWrite(): void {
     const producer = this.#producer;
-    if (producer === null) return;
-    const buffered = this.#socket.writableLength;
-    if (this.#streaming) {
-      if (!this.#producerPaused && buffered > WRITE_HIGH_WATER_MARK) {
-        this.#producerPaused = true;
-        (producer as IPushProducer).pauseProducing();
-      }
-    } else if (!this.#pullWaiting) {
-      this.#pullWaiting = true;
-      if (buffered === 0) setImmediate(() => this.#drained());
+    if (producer === null || !this.#streaming) return;
+    if (!this.#producerPaused && this.#socket.writableLength > WRITE_HIGH_WATER_MARK) {
+      this.#producerPaused = true;
+      (producer as IPushProducer).pauseProducing();
     }
   }
 
-  /** The send buffer is empty. */
+  /** The send buffer is empty ('drain'). */
   #drained(): void {
     const producer = this.#producer;
-    if (producer !== null && this.#state !== 'closed') {
-      if (this.#streaming) {
-        if (this.#producerPaused) {
-          this.#producerPaused = false;
-          (producer as IPushProducer).resumeProducing();
-        }
-      } else if (this.#pullWaiting && this.#socket.writableLength === 0) {
-        this.#pullWaiting = false;
-        (producer as IPullProducer).resumeProducing();
-        this.#afterWrite();
-      }
+    if (producer === null || this.#state === 'closed') return;
+    if (!this.#streaming) {
+      this.#pullReady(this.#pullWait);
+    } else if (this.#producerPaused) {
+      this.#producerPaused = false;
+      (producer as IPushProducer).resumeProducing();
     }
+  }
+
+  /** Asks the pull producer for a chunk, then waits for the buffer to empty. */
+  #askPullProducer(producer: IPullProducer): void {
+    this.#pullWaiting = false;
+    producer.resumeProducing();
+    // It may have unregistered, or closed the connection.
+    if (this.#producer !== producer || this.#state === 'closed') return;
+    this.#pullWaiting = true;
+    this.#armPullWait();
+  }
+
+  /** Arranges for `#pullReady` to run once the buffer is empty. */
+  #armPullWait(): void {
+    const wait = ++this.#pullWait;
+    const ready = (): void => this.#pullReady(wait);
+    const socket = this.#socket;
+    if (socket.writableLength === 0) {
+      setImmediate(ready);
+    } else if (!socket.writableNeedDrain && !socket.writableEnded) {
+      // Node emits 'drain' only after a write that passed the socket's own
+      // high-water mark (16 KiB): a smaller backlog never reports being sent,
+      // and the producer would wait forever. An empty write queued behind
+      // the backlog calls back once it has gone.
+      socket.write(EMPTY, ready);
+    }
+  }
+
+  #pullReady(wait: number): void {
+    const producer = this.#producer;
+    if (wait !== this.#pullWait || !this.#pullWaiting || producer === null) return;
+    if (this.#streaming || this.#state === 'closed') return;
+    // Written to since the wait was armed: wait for that too.
+    if (this.#socket.writableLength > 0) this.#armPullWait();
+    else this.#askPullProducer(producer as IPullProducer);
   }
 
   /** Closes cleanly once the buffer is sent, unless a producer is still registered. */
@@ -558,35 +586,8 @@ export class TCPPort implements IListeningPort {
   }
 
   stopListening(): Deferred<void> {
-    const d = new Deferred<void>();
-    const server = this.#server;
-    if (this.#stopped === undefined) {
-      this.#stopped = new Deferred<void>();
-      this.#server = undefined;
-      this.#host.untrack(this);
-      if (server !== undefined) {
-        server.close();
-        // The listening socket is closed on this turn of the loop; existing
-        // connections stay. Report on the next turn, as Twisted does.
-        const stopped = this.#stopped;
-        this.#host.callLater(0, () => {
-          try {
-            this.#factory.doStop();
-          } finally {
-            stopped.callback(undefined);
-          }
-        });
-      } else {
-        this.#stopped.callback(undefined);
-      }
-    }
-    this.#stopped.addBoth((result) => {
-      d.callback(undefined);
-      return result;
-    });
-    return d;
+    return this.#stop(false);
   }
-
   getHost(): IAddress {
     if (this.#address === undefined) throw new Error('the port is not listening yet');
     return this.#address;
@@ -594,12 +595,47 @@ export class TCPPort implements IListeningPort {
 
   /** Stops listening at reactor shutdown. @internal */
   disconnectNow(): void {
-    this.stopListening();
+    // The factory stops now rather than on the next turn: shutdown must be
+    // over, factories stopped, by the time run() settles (as in Twisted).
+    this.#stop(true);
   }
 
   /** `<TCPPort IPv4Address(TCP, '127.0.0.1', 8080)>` */
   toString(): string {
     return `<TCPPort ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
+  }
+
+  /** Closes the listening socket; the factory stops on the next turn, or at once if `now`. */
+  #stop(now: boolean): Deferred<void> {
+    const d = new Deferred<void>();
+    const server = this.#server;
+    if (this.#stopped === undefined) {
+      const stopped = new Deferred<void>();
+      this.#stopped = stopped;
+      this.#server = undefined;
+      this.#host.untrack(this);
+      if (server !== undefined) {
+        server.close();
+        // The listening socket is closed on this turn of the loop; existing
+        // connections stay. Report on the next turn, as Twisted does.
+        const finish = (): void => {
+          try {
+            this.#factory.doStop();
+          } finally {
+            stopped.callback(undefined);
+          }
+        };
+        if (now) finish();
+        else this.#host.callLater(0, finish);
+      } else {
+        stopped.callback(undefined);
+      }
+    }
+    this.#stopped.addBoth((result) => {
+      d.callback(undefined);
+      return result;
+    });
+    return d;
   }
 
   #accept(socket: Socket): void {
@@ -682,7 +718,7 @@ export interface ConnectTarget {
  *
  * @internal Created by `connectTCP`/`connectUNIX`; callers see an IConnector.
  */
-export class Connector implements IConnector {
+export class Connector implements IConnector, Disconnectable {
   readonly #host: SocketHost;
   readonly #target: ConnectTarget;
   readonly #factory: IProtocolFactory & ClientFactoryHooks;
@@ -715,6 +751,9 @@ export class Connector implements IConnector {
     }
     const socket = this.#target.open();
     this.#socket = socket;
+    // Tracked while connecting, so that shutdown can fail the attempt; once
+    // connected, the transport is tracked instead.
+    this.#host.track(this);
     const onError = (error: NodeJS.ErrnoException): void => {
       if (this.#socket === socket)
         this.#failIfNotConnected(connectErrorFor(error, this.#target.describe));
@@ -747,6 +786,11 @@ export class Connector implements IConnector {
     return this.#target.destination;
   }
 
+  /** Fails an attempt in progress at reactor shutdown. @internal */
+  disconnectNow(reason: ConnectionLost): void {
+    this.#failIfNotConnected(new ConnectError(this.#target.describe, { cause: reason }));
+  }
+
   /** `<Connector to IPv4Address(TCP, 'example.com', 80) connecting>` */
   toString(): string {
     return `<Connector to ${String(this.#target.destination)} ${this.#state}>`;
@@ -754,6 +798,7 @@ export class Connector implements IConnector {
 
   #failIfNotConnected(error: Error): void {
     if (this.#state !== 'connecting') return;
+    this.#host.untrack(this);
     this.#timeoutCall?.cancel();
     this.#timeoutCall = undefined;
     const socket = this.#socket;
@@ -768,6 +813,7 @@ export class Connector implements IConnector {
   }
 
   #connected(socket: Socket): void {
+    this.#host.untrack(this);
     this.#timeoutCall?.cancel();
     this.#timeoutCall = undefined;
     this.#state = 'connected';

@@ -183,6 +183,27 @@ export class UNIXPort implements IListeningPort {
   }
 
   stopListening(): Deferred<void> {
+    return this.#stop(false);
+  }
+
+  getHost(): IAddress {
+    return new UNIXAddress(this.#path);
+  }
+
+  /** Stops listening at reactor shutdown. @internal */
+  disconnectNow(): void {
+    // The factory stops now rather than on the next turn: shutdown must be
+    // over, factories stopped, by the time run() settles (as in Twisted).
+    this.#stop(true);
+  }
+
+  /** `<UNIXPort UNIXAddress('/tmp/sock')>` */
+  toString(): string {
+    return `<UNIXPort ${String(this.getHost())}>`;
+  }
+
+  /** Closes the listening socket; the factory stops on the next turn, or at once if `now`. */
+  #stop(now: boolean): Deferred<void> {
     const d = new Deferred<void>();
     if (this.#stopped === undefined) {
       const stopped = new Deferred<void>();
@@ -196,13 +217,15 @@ export class UNIXPort implements IListeningPort {
         // Closing the server removes the socket file.
         server.close();
         this.#lock?.unlock();
-        this.#host.callLater(0, () => {
+        const finish = (): void => {
           try {
             this.#factory.doStop();
           } finally {
             stopped.callback(undefined);
           }
-        });
+        };
+        if (now) finish();
+        else this.#host.callLater(0, finish);
       }
     }
     this.#stopped.addBoth((result) => {
@@ -210,20 +233,6 @@ export class UNIXPort implements IListeningPort {
       return result;
     });
     return d;
-  }
-
-  getHost(): IAddress {
-    return new UNIXAddress(this.#path);
-  }
-
-  /** Stops listening at reactor shutdown. @internal */
-  disconnectNow(): void {
-    this.stopListening();
-  }
-
-  /** `<UNIXPort UNIXAddress('/tmp/sock')>` */
-  toString(): string {
-    return `<UNIXPort ${String(this.getHost())}>`;
   }
 
   #bind(server: Server): void {
