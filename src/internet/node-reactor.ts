@@ -59,7 +59,9 @@ const STOP_SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
  * return Deferreds that shutdown waits for.
  *
  * Timed calls live in one heap and use a single Node timer, armed for the
- * earliest call. Calls due at the same time run in the order they were
+ * earliest call. Once the reactor has stopped (or crashed), timed calls
+ * are held and no timer keeps the process alive; running it again after a
+ * crash releases them. Calls due at the same time run in the order they were
  * scheduled; a call scheduled while timed calls are running (even with
  * delay 0) runs on a later turn of the loop, after pending I/O. An exception
  * thrown by a timed call or a trigger is logged with its traceback and the
@@ -100,6 +102,11 @@ export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IRe
   #finishRun: (() => void) | null = null;
   #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   #exitSignal: NodeJS.Signals | undefined;
+  /**
+   * Timed calls are held (not run) after the reactor crashed or stopped, as
+   * Twisted's stopped loop runs none; run() releases them.
+   */
+  #halted = false;
   /** The open ports and connections, closed at shutdown. */
   readonly #open = new Set<Disconnectable>();
   /** What ports, connectors and transports use of this reactor. */
@@ -219,6 +226,7 @@ export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IRe
     if (this.#started) throw new ReactorAlreadyRunning();
     if (this.#startedBefore) throw new ReactorNotRestartable();
     this.#started = true;
+    this.#halted = false;
     this.#stopped = false;
     this.#installSignalHandlers = options.installSignalHandlers ?? true;
     // Nothing else may keep the loop alive while the reactor runs.
@@ -226,6 +234,7 @@ export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IRe
     const finished = new Promise<void>((resolve) => {
       this.#finishRun = resolve;
     });
+    this.#rearm();
     this.fireSystemEvent('startup');
     return finished;
   }
@@ -250,6 +259,8 @@ export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IRe
   crash(): void {
     this.#started = false;
     this.#running = false;
+    this.#halted = true;
+    this.#disarm();
     this.#uninstallSignalHandlers();
     if (this.#keepAlive !== null) {
       clearInterval(this.#keepAlive);
@@ -421,7 +432,7 @@ export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IRe
   /** Arms the Node timer for the earliest call, when that is sooner than the armed one. */
   #rearm(): void {
     const due = this.#calls.earliestTime();
-    if (due === undefined) {
+    if (due === undefined || this.#halted) {
       this.#disarm();
       return;
     }

@@ -352,6 +352,39 @@ describe('NodeReactor life cycle', { timeout: 10_000 }, () => {
     assert.deepEqual(events, ['running again', 'shutdown trigger']);
   });
 
+  test('holds timed calls once stopped, with no timer keeping the process alive', async () => {
+    const reactor = new NodeReactor();
+    const events: string[] = [];
+    reactor.callWhenRunning(() => reactor.stop());
+    await reactor.run(noSignals);
+    const timers = (): number =>
+      (process as unknown as { getActiveResourcesInfo(): string[] })
+        .getActiveResourcesInfo()
+        .filter((h) => h === 'Timeout' || h === 'Immediate').length;
+    const before = timers();
+    reactor.callLater(0, () => events.push('ran after stop'));
+    assert.equal(timers(), before);
+    await stat('.');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, []);
+    assert.equal(reactor.getDelayedCalls().length, 1);
+  });
+
+  test('releases the timed calls held after a crash when it runs again', async () => {
+    const reactor = new NodeReactor();
+    const events: string[] = [];
+    reactor.callWhenRunning(() => reactor.crash());
+    await reactor.run(noSignals);
+    reactor.callLater(0, () => {
+      events.push(`ran running=${reactor.running}`);
+      reactor.stop();
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, []);
+    await reactor.run(noSignals);
+    assert.deepEqual(events, ['ran running=true']);
+  });
+
   test('timed calls scheduled before run() fire while it runs', async () => {
     const reactor = new NodeReactor();
     const events: string[] = [];
