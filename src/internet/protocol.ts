@@ -60,6 +60,20 @@ export {
   UnknownHostError,
   UserError,
 } from './error.js';
+export type {
+  IAddress,
+  IConnector,
+  IConsumer,
+  IHalfCloseableProtocol,
+  IListeningPort,
+  IProducer,
+  IProtocol,
+  IProtocolFactory,
+  IPullProducer,
+  IPushProducer,
+  ITCPTransport,
+  ITransport,
+} from './interfaces.js';
 
 const log = new Logger('torsion.internet.protocol');
 
