@@ -11,4 +11,5 @@ export * from './internet/task.js';
 export * from './logger/index.js';
 export * from './protocols/basic.js';
 export * from './protocols/loopback.js';
+export * from './protocols/policies.js';
 export * from './testing/index.js';

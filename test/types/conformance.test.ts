@@ -7,6 +7,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DatagramProtocol, Factory, ProcessProtocol, Protocol } from 'torsion/protocol';
 import { loopbackAsync } from 'torsion/protocols/loopback';
+import {
+  ProtocolWrapper,
+  ThrottlingFactory,
+  TimeoutFactory,
+  WrappingFactory,
+} from 'torsion/protocols/policies';
 import type {
   IConnector,
   IConsumer,
@@ -106,4 +112,17 @@ test('the protocol classes satisfy the protocol interfaces', () => {
   assert.equal(typeof process.childDataReceived, 'function');
   assert.equal(time.seconds(), 0);
   assert.equal(typeof loopbackAsync, 'function');
+});
+
+test('the policy wrappers are protocols, transports and factories', () => {
+  const wrapping = new WrappingFactory(Factory.forProtocol(Protocol));
+  const asFactory: IProtocolFactory = wrapping;
+  const throttling: IProtocolFactory = new ThrottlingFactory(wrapping, { clock: new Clock() });
+  const timeout: IProtocolFactory = new TimeoutFactory(wrapping, { clock: new Clock() });
+  const wrapper = new ProtocolWrapper(wrapping, new Protocol());
+  const asProtocol: IProtocol = wrapper;
+  const asTransport: ITCPTransport = wrapper;
+  for (const value of [asFactory, throttling, timeout, asProtocol, asTransport]) {
+    assert.equal(typeof value, 'object');
+  }
 });

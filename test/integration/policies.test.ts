@@ -1,0 +1,154 @@
+// ThrottlingFactory and TimeoutFactory over loopback TCP on a real
+// NodeReactor: the connection limit refuses and then admits connections,
+// read throttling holds bytes back until the pause ends, and idle
+// connections are closed while busy ones stay open. Limits and periods are
+// small so that each test takes at most about a second and a half.
+// (Twisted: test/test_policies.py, ThrottlingTests.test_limit.)
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConnectionDone, IPv4Address } from 'torsion/protocol';
+import { ThrottlingFactory, TimeoutFactory } from 'torsion/protocols/policies';
+import type { IListeningPort } from 'torsion/reactor';
+import {
+  CollectingFactory,
+  EchoRecorder,
+  harness,
+  Recorder,
+  RecordingClientFactory,
+  type SocketHarness,
+  sleep,
+  until,
+  waitFor,
+} from '../helpers/sockets.js';
+
+const LOCAL = '127.0.0.1';
+const SUITE = { timeout: 20_000 };
+
+function portOf(listening: IListeningPort): number {
+  const address = listening.getHost();
+  assert.ok(address instanceof IPv4Address);
+  return address.port;
+}
+
+/** Connects a Recorder to 127.0.0.1:`port`; resolves once it is connected. */
+async function connectRecorder(h: SocketHarness, port: number): Promise<Recorder> {
+  const factory = new RecordingClientFactory(() => new Recorder());
+  factory.noisy = false;
+  h.connectTCP(LOCAL, port, factory);
+  const protocol = await waitFor(factory.nth(0), 'the client protocol');
+  await waitFor(protocol.made, 'the client connectionMade');
+  return protocol;
+}
+
+describe('ThrottlingFactory over TCP', SUITE, () => {
+  test('refuses connections beyond maxConnectionCount until one is lost', async (t) => {
+    const h = harness(t);
+    const echo = new CollectingFactory(() => new EchoRecorder());
+    const factory = new ThrottlingFactory(echo, { maxConnectionCount: 2, clock: h.reactor });
+    factory.noisy = false;
+    const port = portOf(h.listenTCP(0, factory, { interface: LOCAL }));
+
+    const c1 = await connectRecorder(h, port);
+    const c2 = await connectRecorder(h, port);
+    // The third is accepted by the kernel, then closed at once by the server.
+    const c3 = await connectRecorder(h, port);
+    await waitFor(c3.lost, 'the refused connection to close');
+    assert.equal(c3.received, 0);
+    assert.equal(factory.connectionCount, 2);
+    assert.equal(factory.protocols.size, 2);
+    assert.equal(c1.lostCalls + c2.lostCalls, 0);
+
+    c1.transport.loseConnection();
+    await waitFor(c1.lost, 'the first connection to close');
+    await until(() => factory.connectionCount === 1, 'the server to count the loss');
+
+    const c4 = await connectRecorder(h, port);
+    c4.transport.write(Buffer.from('hello'));
+    await waitFor(c4.bytes(5), 'the echo');
+    assert.equal(c4.data().toString(), 'hello');
+    assert.equal(c4.lostCalls, 0);
+    assert.equal(factory.connectionCount, 2);
+  });
+
+  test('holds back what the peer sends while reads are throttled', async (t) => {
+    const h = harness(t);
+    const events: string[] = [];
+    class Recording extends ThrottlingFactory {
+      override throttleReads(): void {
+        events.push('throttle');
+        super.throttleReads();
+      }
+      override unthrottleReads(): void {
+        events.push('unthrottle');
+        super.unthrottleReads();
+      }
+    }
+    class Noting extends Recorder {
+      override dataReceived(data: Uint8Array): void {
+        events.push(`data ${Buffer.from(data).toString()}`);
+        super.dataReceived(data);
+      }
+    }
+    const servers = new CollectingFactory(() => new Noting());
+    // 30 bytes at 20 bytes per second: reads pause for half a second.
+    const factory = new Recording(servers, { readLimit: 20, clock: h.reactor });
+    factory.noisy = false;
+    const port = portOf(h.listenTCP(0, factory, { interface: LOCAL }));
+
+    const client = await connectRecorder(h, port);
+    client.transport.write(Buffer.alloc(30, 'a'));
+    const server = await waitFor(servers.nth(0), 'the server protocol');
+    await waitFor(server.bytes(30), 'the first 30 bytes');
+    await until(() => events.includes('throttle'), 'reads to be throttled', 3);
+
+    client.transport.write(Buffer.from('later'));
+    await waitFor(server.bytes(35), 'the bytes sent while throttled', 5);
+    const throttled = events.indexOf('throttle');
+    const unthrottled = events.indexOf('unthrottle');
+    const later = events.findIndex((event) => event.endsWith('later'));
+    assert.ok(
+      throttled < unthrottled && unthrottled < later,
+      `expected throttle < unthrottle < data, got ${JSON.stringify(events)}`,
+    );
+    assert.equal(server.data().subarray(30).toString(), 'later');
+  });
+});
+
+describe('TimeoutFactory over TCP', SUITE, () => {
+  test('closes a connection on which nothing happens', async (t) => {
+    const h = harness(t);
+    const servers = new CollectingFactory(() => new Recorder());
+    const factory = new TimeoutFactory(servers, { timeoutPeriod: 0.3, clock: h.reactor });
+    factory.noisy = false;
+    const port = portOf(h.listenTCP(0, factory, { interface: LOCAL }));
+
+    const started = h.reactor.seconds();
+    const client = await connectRecorder(h, port);
+    const reason = await waitFor(client.lost, 'the idle connection to be closed', 5);
+    assert.ok(reason.check(ConnectionDone), `closed cleanly, got ${String(reason)}`);
+    assert.ok(h.reactor.seconds() - started >= 0.25, 'not before the timeout');
+    const server = await waitFor(servers.nth(0), 'the server protocol');
+    await waitFor(server.lost, 'the server side to close');
+    assert.equal(factory.protocols.size, 0);
+  });
+
+  test('keeps a connection open while bytes arrive, and closes it once they stop', async (t) => {
+    const h = harness(t);
+    const servers = new CollectingFactory(() => new Recorder());
+    // A byte every 0.1 s, for longer than the 0.5 s period.
+    const factory = new TimeoutFactory(servers, { timeoutPeriod: 0.5, clock: h.reactor });
+    factory.noisy = false;
+    const port = portOf(h.listenTCP(0, factory, { interface: LOCAL }));
+
+    const client = await connectRecorder(h, port);
+    for (let i = 0; i < 8; i++) {
+      client.transport.write(Buffer.from('x'));
+      await sleep(0.1);
+    }
+    assert.equal(client.lostCalls, 0, 'still open after 0.8 s of traffic');
+    const server = await waitFor(servers.nth(0), 'the server protocol');
+    assert.equal(server.received, 8);
+    await waitFor(client.lost, 'the connection to be closed once idle', 5);
+  });
+});
