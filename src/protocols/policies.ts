@@ -1011,11 +1011,13 @@ export class TimeoutMixin {
    * Changes the timeout period, restarting the countdown from now, or
    * cancels the timeout.
    *
-   * @param period - Seconds (float) until the timeout, or `null` to cancel it.
+   * @param period - Seconds (float) until the timeout, or `null` (or
+   *   `undefined`, Python's `None`) to cancel it.
    * @returns The previous period, or `null` if there was none.
    * @throws RangeError if `period` is negative or NaN.
    */
-  setTimeout(period: number | null): number | null {
+  setTimeout(period: number | null | undefined): number | null {
+    period ??= null;
     if (period !== null && !(period >= 0)) {
       throw new RangeError(`timeout period must be >= 0 seconds or null, got ${period}`);
     }

@@ -351,6 +351,18 @@ describe('TimeoutMixin', () => {
     assertReactorClean(clock);
   });
 
+  test("setTimeout(undefined), Python's None, cancels the timeout as null does", () => {
+    const clock = new Clock();
+    const proto = new TimeoutTester(clock);
+    proto.timeout.timeOut = 5;
+    proto.makeConnection(new StringTransport());
+    assert.equal(proto.timeout.setTimeout(undefined), 5);
+    assert.equal(proto.timeout.timeOut, null);
+    clock.pump([0, 5, 5, 5]);
+    assert.equal(proto.timedOut, false);
+    assertReactorClean(clock);
+  });
+
   test('setTimeout returns the previous period', () => {
     const clock = new Clock();
     const proto = new TimeoutTester(clock);
