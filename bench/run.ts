@@ -62,6 +62,45 @@ const lineBenchmarks: Benchmark[] = [16, 64, 256, 1024, 65536].flatMap((size) =>
   }),
 );
 
+const splitterOf = (chunkSize: number, stringSize: number, kind = 'splitter'): Program => ({
+  label: kind === 'splitter' ? 'concat splitter' : 'concat netstring splitter',
+  script: 'string-receiver.js',
+  args: [kind, String(chunkSize), String(stringSize)],
+});
+
+const stringBenchmarks: Benchmark[] = [
+  ...[1024, 65536].flatMap((size) =>
+    (['int32', 'netstring'] as const).map(
+      (kind): Benchmark => ({
+        name: `strings-${kind}-vs-splitter-${size}`,
+        metric: 'strings_per_s',
+        higherIsBetter: true,
+        unit: 'strings/s',
+        target: '>= 0.7x hand-written splitter',
+        ours: {
+          label: kind === 'int32' ? 'Int32StringReceiver' : 'NetstringReceiver',
+          script: 'string-receiver.js',
+          args: [kind, String(size), '50'],
+        },
+        reference: splitterOf(size, 50, kind === 'int32' ? 'splitter' : 'netstring-splitter'),
+      }),
+    ),
+  ),
+  {
+    name: 'strings-int32-1MiB-vs-splitter-16384',
+    metric: 'mb_per_s',
+    higherIsBetter: true,
+    unit: 'MB/s',
+    target: '>= 2x hand-written splitter (no quadratic copies)',
+    ours: {
+      label: 'Int32StringReceiver',
+      script: 'string-receiver.js',
+      args: ['int32', '16384', String(1 << 20)],
+    },
+    reference: splitterOf(16384, 1 << 20),
+  },
+];
+
 const benchmarks: Benchmark[] = [
   {
     name: 'deferred-chain',
@@ -90,6 +129,7 @@ const benchmarks: Benchmark[] = [
     ours: { label: 'Deferred', script: 'deferred.js', args: ['100000', 'deep'] },
   },
   ...lineBenchmarks,
+  ...stringBenchmarks,
 ];
 
 function runOnce(program: Program): Record<string, number> {

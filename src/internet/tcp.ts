@@ -222,6 +222,21 @@ export class StreamTransport implements ITCPTransport {
     if (this.#producer !== null) this.#afterWrite();
   }
 
+  /**
+   * Whether the connection is closing or closed: `loseConnection` or
+   * `abortConnection` was called, or the peer finished and we are finishing
+   * too.
+   *
+   * @remarks
+   * Twisted's connections have this attribute, and its framing protocols
+   * (LineReceiver, the string receivers) read it to stop dispatching once a
+   * handler has dropped the connection in the middle of a chunk; without it
+   * they would go on delivering the rest of that chunk.
+   */
+  get disconnecting(): boolean {
+    return this.#state !== 'open' || this.#socket.destroyed;
+  }
+
   loseConnection(): void {
     if (this.#state !== 'open') return;
     this.#state = 'disconnecting';
