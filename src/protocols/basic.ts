@@ -341,6 +341,39 @@ function findIn(
 }
 
 /**
+ * A receiver that can be paused as a producer: pausing stops both the
+ * transport reading and the dispatching of what is already buffered, and
+ * resuming dispatches it. The base of {@link LineReceiver} and
+ * {@link IntNStringReceiver}.
+ *
+ * @see Twisted: twisted.protocols.basic._PauseableMixin
+ * @since 0.1.0
+ */
+export class PausableReceiver extends Protocol {
+  /** Whether the receiver is paused. */
+  paused = false;
+
+  /** Stops dispatching and stops the transport reading. */
+  pauseProducing(): void {
+    this.paused = true;
+    this.transport.pauseProducing();
+  }
+
+  /** Resumes reading and dispatches what was buffered meanwhile. */
+  resumeProducing(): void {
+    this.paused = false;
+    this.transport.resumeProducing();
+    this.dataReceived(EMPTY);
+  }
+
+  /** Stops dispatching for good and stops the transport. */
+  stopProducing(): void {
+    this.paused = true;
+    this.transport.stopProducing();
+  }
+}
+
+/**
  * A protocol that receives lines, and optionally raw data: the base of
  * line-oriented protocols such as SMTP, POP, IRC or HTTP's head.
  *
@@ -387,13 +420,11 @@ function findIn(
  * @see Twisted: twisted.protocols.basic.LineReceiver
  * @since 0.1.0
  */
-export class LineReceiver extends Protocol {
+export class LineReceiver extends PausableReceiver {
   /** The line delimiter. Default `\r\n`. */
   delimiter: Uint8Array = Buffer.from('\r\n');
   /** The longest line accepted, in bytes. Default 16384. */
   maxLength = 16384;
-  /** Whether the receiver is paused (see {@link LineReceiver.pauseProducing}). */
-  paused = false;
   #lineMode = true;
   readonly #buffer = new ByteBuffer();
   /** True while the parsing loop runs: a nested dataReceived only buffers. */
@@ -512,25 +543,6 @@ export class LineReceiver extends Protocol {
    */
   lineLengthExceeded(_line: Buffer): void {
     this.transport.loseConnection();
-  }
-
-  /** Stops dispatching and stops the transport reading. */
-  pauseProducing(): void {
-    this.paused = true;
-    this.transport.pauseProducing();
-  }
-
-  /** Resumes reading and dispatches what was buffered meanwhile. */
-  resumeProducing(): void {
-    this.paused = false;
-    this.transport.resumeProducing();
-    this.dataReceived(EMPTY);
-  }
-
-  /** Stops dispatching for good and stops the transport. */
-  stopProducing(): void {
-    this.paused = true;
-    this.transport.stopProducing();
   }
 }
 
@@ -902,13 +914,11 @@ const COMMA_BYTES = Buffer.from(',', 'latin1');
  * @see Twisted: twisted.protocols.basic.IntNStringReceiver
  * @since 0.1.0
  */
-export abstract class IntNStringReceiver extends Protocol {
+export abstract class IntNStringReceiver extends PausableReceiver {
   /** How many bytes the length prefix has: 1 to 6. */
   abstract readonly prefixLength: number;
   /** The longest string accepted, in bytes. Default 99999. */
   maxLength = 99999;
-  /** Whether the receiver is paused (see {@link IntNStringReceiver.pauseProducing}). */
-  paused = false;
   readonly #buffer = new ByteBuffer();
   /** True while the parsing loop runs: a nested dataReceived only buffers. */
   #busy = false;
@@ -1023,25 +1033,6 @@ export abstract class IntNStringReceiver extends Protocol {
     const prefix = Buffer.allocUnsafe(prefixLength);
     prefix.writeUIntBE(data.length, 0, prefixLength);
     this.transport.writeSequence([prefix, data]);
-  }
-
-  /** Stops dispatching and stops the transport reading. */
-  pauseProducing(): void {
-    this.paused = true;
-    this.transport.pauseProducing();
-  }
-
-  /** Resumes reading and dispatches what was buffered meanwhile. */
-  resumeProducing(): void {
-    this.paused = false;
-    this.transport.resumeProducing();
-    this.dataReceived(EMPTY);
-  }
-
-  /** Stops dispatching for good and stops the transport. */
-  stopProducing(): void {
-    this.paused = true;
-    this.transport.stopProducing();
   }
 }
 
