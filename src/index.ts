@@ -4,6 +4,7 @@
 
 export * from './internet/defer.js';
 export { TimeoutError } from './internet/defer.js';
+export * from './internet/endpoints.js';
 export { TorsionError } from './internet/error.js';
 export * from './internet/protocol.js';
 export * from './internet/reactor.js';

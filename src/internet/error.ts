@@ -392,3 +392,49 @@ export class ConnectionDone extends ConnectionClosed {
     super(`Connection was closed cleanly${detail ? `: ${detail}` : ''}.`, options);
   }
 }
+
+// ---------------------------------------------------------------------------
+// Endpoint descriptions
+
+/**
+ * An endpoint description string (`'tcp:8080:interface=127.0.0.1'`) could
+ * not be turned into an endpoint: an unknown type, a missing or extra
+ * argument, a bad number, an unknown option, an unreadable key file.
+ *
+ * @remarks
+ * The message names the description, the segment at fault and why, e.g.
+ * `bad endpoint description 'tcp:http': segment 'http': port must be an
+ * integer from 0 to 65535`. Thrown synchronously by `serverFromString` and
+ * `clientFromString`.
+ *
+ * Differences from Twisted: Twisted raises `ValueError` (or `TypeError`, or
+ * `KeyError`) depending on what went wrong.
+ *
+ * @since 0.1.0
+ */
+export class EndpointStringError extends TorsionError {
+  override name = 'EndpointStringError' as const;
+  override readonly code = 'ERR_ENDPOINT_STRING' as const;
+  /** The whole description given. */
+  readonly description: string;
+  /** The segment at fault (as written, escapes included), or `''` for the whole description. */
+  readonly segment: string;
+  /** Why it was rejected. */
+  readonly reason: string;
+
+  /**
+   * @param description - The whole description given.
+   * @param segment - The segment at fault, or `''` when the fault is not in one segment.
+   * @param reason - Why it was rejected.
+   * @param options - `cause`.
+   */
+  constructor(description: string, segment: string, reason: string, options?: ErrorOptions) {
+    super(
+      `bad endpoint description '${description}': ${segment === '' ? '' : `segment '${segment}': `}${reason}`,
+      options,
+    );
+    this.description = description;
+    this.segment = segment;
+    this.reason = reason;
+  }
+}

@@ -3,7 +3,8 @@
 // Implementations import these with `import type`; test doubles implement
 // them without importing any real reactor.
 
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
+import type { IPv4Address, IPv6Address } from './address.js';
 import type { Deferred } from './defer.js';
 import type { Failure } from './failure.js';
 
@@ -299,6 +300,34 @@ export interface ITCPTransport extends ITransport, IConsumer, IPushProducer {
   getTcpKeepAlive(): boolean;
   /** Turns TCP keep-alive probes on or off. */
   setTcpKeepAlive(enabled: boolean): void;
+}
+
+/**
+ * A TLS connection's transport: a TCP transport whose peer has completed a
+ * TLS handshake.
+ *
+ * @remarks
+ * The bytes a protocol writes and receives are the plaintext; encryption
+ * happens below. `abortConnection()` closes the socket without a TLS
+ * close-notify.
+ *
+ * @see Twisted: twisted.internet.interfaces.ISSLTransport
+ * @since 0.1.0
+ */
+export interface ISSLTransport extends ITCPTransport {
+  /**
+   * The certificate the peer presented, as Node describes it, or `null` if
+   * it presented none (a client, usually, unless the server asked for one).
+   * Known from `connectionMade` on, and still after the connection closed.
+   */
+  getPeerCertificate(): PeerCertificate | null;
+  /**
+   * The application protocol agreed through ALPN (such as `'h2'` or
+   * `'http/1.1'`), or `null` if none was.
+   *
+   * @see Twisted: twisted.internet.interfaces.INegotiated.negotiatedProtocol
+   */
+  readonly negotiatedProtocol: string | null;
 }
 
 /**
@@ -625,6 +654,36 @@ export interface IReactorProcess {
     args: readonly string[],
     options?: SpawnProcessOptions,
   ): IProcessTransport;
+}
+
+/**
+ * Looks host names up: every address of a name, in the resolver's order of
+ * preference.
+ *
+ * @remarks
+ * A `HostnameEndpoint` asks its resolver for all the addresses of a name and
+ * races connections to them; pass a fake resolver in tests. `NodeReactor`
+ * implements it with the system resolver (`getaddrinfo`).
+ *
+ * Differences from Twisted: Twisted's `IHostnameResolver` reports to a
+ * receiver object address by address; here one Deferred carries them all.
+ *
+ * @see Twisted: twisted.internet.interfaces.IHostnameResolver
+ * @since 0.1.0
+ */
+export interface IHostnameResolver {
+  /**
+   * Looks up every address of `name`.
+   *
+   * @remarks
+   * Cancellation: cancelling the Deferred abandons the lookup; the Deferred
+   * fails with `CancelledError`.
+   *
+   * @param name - A host name (an IP literal resolves to itself).
+   * @returns A Deferred of the addresses (their ports are 0), which may be
+   *   empty, or failing with `DNSLookupError`.
+   */
+  resolveHostName(name: string): Deferred<Array<IPv4Address | IPv6Address>>;
 }
 
 // ---------------------------------------------------------------------------

@@ -5,9 +5,12 @@
 
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { Logger } from '../logger/logger.js';
+import { lookupAll } from './_resolver.js';
 import { SystemEvents } from './_system-events.js';
 import { type DelayedCall, TimedCallQueue } from './_timed-calls.js';
+import type { IPv4Address, IPv6Address } from './address.js';
 import { Deferred, succeed } from './defer.js';
 import {
   ConnectionLost,
@@ -20,9 +23,11 @@ import type {
   ConnectTCPOptions,
   ConnectUNIXOptions,
   IConnector,
+  IHostnameResolver,
   IListeningPort,
   IProtocolFactory,
   IReactorCore,
+  IReactorSSL,
   IReactorTCP,
   IReactorTime,
   IReactorUNIX,
@@ -33,7 +38,14 @@ import type {
   SystemEventTriggerID,
   SystemEventType,
 } from './interfaces.js';
-import { Connector, type Disconnectable, type SocketHost, TCPPort, tcpTarget } from './tcp.js';
+import {
+  Connector,
+  type Disconnectable,
+  type SocketHost,
+  TCPPort,
+  tcpTarget,
+  tlsTarget,
+} from './tcp.js';
 import { connectUNIX, UNIXPort } from './unix.js';
 
 const log = new Logger('torsion.internet.reactor');
@@ -79,7 +91,9 @@ const STOP_SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
  * @see Twisted: twisted.internet.base.ReactorBase
  * @since 0.1.0
  */
-export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IReactorUNIX {
+export class NodeReactor
+  implements IReactorCore, IReactorTime, IReactorTCP, IReactorUNIX, IReactorSSL, IHostnameResolver
+{
   readonly #calls: TimedCallQueue = new TimedCallQueue(
     () => this.seconds(),
     () => this.#rearm(),
@@ -210,6 +224,27 @@ export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IRe
         );
     });
     return d;
+  }
+
+  /**
+   * Looks up every address of `name` (IPv4 and IPv6), in the order the
+   * system resolver prefers them.
+   *
+   * @remarks
+   * Uses `dns.lookup` with `{ all: true }` (the system's `getaddrinfo`, as
+   * `/etc/hosts` and the platform's resolver see it). An IP address resolves
+   * to itself without a lookup. The addresses carry port 0.
+   *
+   * Cancellation: the lookup itself cannot be stopped; cancelling fails the
+   * Deferred with `CancelledError` and ignores the answer.
+   *
+   * @param name - A host name or an IP address.
+   * @returns A Deferred of the addresses, or failing with
+   *   {@link DNSLookupError}.
+   * @see Twisted: twisted.internet._resolver.GAIResolver
+   */
+  resolveHostName(name: string): Deferred<Array<IPv4Address | IPv6Address>> {
+    return lookupAll(name);
   }
 
   /**
@@ -346,6 +381,83 @@ export class NodeReactor implements IReactorCore, IReactorTime, IReactorTCP, IRe
     const connector = new Connector(
       this.#socketHost,
       tcpTarget(host, port, options),
+      factory,
+      options.timeout ?? 30,
+    );
+    connector.connect();
+    return connector;
+  }
+
+  // IReactorSSL
+
+  /**
+   * Listens for TLS connections on `port` and serves each with a protocol
+   * from `factory`, once its TLS handshake has completed.
+   *
+   * @remarks
+   * As {@link NodeReactor.listenTCP}, and the socket is bound before this
+   * returns. `contextFactory` holds Node's TLS server settings: at least
+   * `key` and `cert` (PEM), and whatever else `tls.createServer` takes
+   * (`ca` and `requestCert` to ask clients for certificates, `ALPNProtocols`,
+   * `minVersion`, …). The protocol's transport is an `ISSLTransport`.
+   *
+   * A client whose handshake fails is logged (at level info) and dropped;
+   * no protocol is built for it.
+   *
+   * @param port - The port number, or 0 for any free port.
+   * @param factory - Builds a protocol per connection.
+   * @param contextFactory - The TLS settings, as `tls.createServer` takes them.
+   * @param options - `backlog` (default 50) and `interface`.
+   * @returns The listening port.
+   * @throws {@link CannotListenError} if the address cannot be bound; Node's
+   *   error if the key or certificate is unusable.
+   * @see Twisted: twisted.internet.interfaces.IReactorSSL.listenSSL
+   */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    contextFactory: TlsOptions,
+    options: ListenTCPOptions = {},
+  ): IListeningPort {
+    const listening = new TCPPort(this.#socketHost, port, factory, {
+      ...options,
+      tls: contextFactory,
+    });
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Connects to `host:port` with TLS, with a protocol from `factory`, built
+   * once the TLS handshake has completed.
+   *
+   * @remarks
+   * As {@link NodeReactor.connectTCP}, then a TLS handshake with the
+   * settings of `contextFactory` (Node's `tls.connect` options: `ca` to
+   * trust, `servername`, `rejectUnauthorized`, `key` and `cert` for a client
+   * certificate, `ALPNProtocols`, …). By default Node verifies the server's
+   * certificate against its bundled roots and the host name. A handshake
+   * that fails (an untrusted certificate, a host name mismatch, a peer that
+   * hangs up) fails the attempt with `SSLError`, reported to the factory's
+   * `clientConnectionFailed`. The timeout covers the handshake too. The
+   * protocol's transport is an `ISSLTransport`.
+   *
+   * @param contextFactory - The TLS settings, as `tls.connect` takes them.
+   * @param options - `timeout` in seconds (default 30) and `bindAddress`.
+   * @returns The connector, already connecting.
+   * @throws Node's error if the TLS settings are unusable (a bad key or CA).
+   * @see Twisted: twisted.internet.interfaces.IReactorSSL.connectSSL
+   */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    contextFactory: ConnectionOptions,
+    options: ConnectTCPOptions = {},
+  ): IConnector {
+    const connector = new Connector(
+      this.#socketHost,
+      tlsTarget(host, port, contextFactory, options),
       factory,
       options.timeout ?? 30,
     );

@@ -1,10 +1,21 @@
-// Stream transports over node:net sockets (TCP, and UNIX sockets through
-// unix.ts), listening ports and outgoing connectors. This module and unix.ts
-// are the only users of node:net: everything above sees the interfaces.
-// (Twisted: twisted.internet.tcp, twisted.internet.abstract.FileDescriptor)
-// Tests: test/integration/tcp.test.ts
+// Stream transports over node:net sockets (TCP, TLS over TCP, and UNIX
+// sockets through unix.ts), listening ports and outgoing connectors. This
+// module and unix.ts are the only users of node:net and node:tls: everything
+// above sees the interfaces.
+// (Twisted: twisted.internet.tcp, twisted.internet.ssl,
+// twisted.internet.abstract.FileDescriptor)
+// Tests: test/integration/tcp.test.ts, test/integration/tls.test.ts
 
 import { createServer, isIP, connect as netConnect, type Server, type Socket } from 'node:net';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  createServer as createTLSServer,
+  type PeerCertificate,
+  TLSSocket,
+  type TlsOptions,
+  connect as tlsConnect,
+} from 'node:tls';
 import { Logger } from '../logger/logger.js';
 import { IPv4Address, IPv6Address } from './address.js';
 import { Deferred } from './defer.js';
@@ -20,6 +31,7 @@ import {
   InvalidAddressError,
   NoRouteError,
   NotConnectingError,
+  SSLError,
   TCPTimedOutError,
   TimeoutError,
   UserError,
@@ -37,6 +49,7 @@ import type {
   IPullProducer,
   IPushProducer,
   IReactorTime,
+  ISSLTransport,
   ITCPTransport,
   ListenTCPOptions,
 } from './interfaces.js';
@@ -48,6 +61,12 @@ const log = new Logger('torsion.internet.tcp');
  * and resumed when they have all gone (Twisted's FileDescriptor.bufferSize).
  */
 export const WRITE_HIGH_WATER_MARK = 64 * 1024;
+
+/**
+ * Seconds a TLS connection closed with loseConnection waits for the peer to
+ * close its side before it is closed anyway (see StreamTransport).
+ */
+export const TLS_CLOSE_GRACE = 10;
 
 /** Written behind a backlog to learn when it has been sent (see StreamTransport). */
 const EMPTY = new Uint8Array(0);
@@ -102,7 +121,9 @@ export function socketAddress(
  *
  * @remarks
  * Closing: `loseConnection()` stops reading, sends what is buffered (and,
- * with a producer registered, waits for it to unregister), then closes;
+ * with a producer registered, waits for it to unregister), then closes (on
+ * TLS: sends close-notify and closes once the peer has closed its side, or
+ * {@link TLS_CLOSE_GRACE} seconds later);
  * data written once the socket is ending (after `loseConnection` with no
  * producer, or after `loseWriteConnection`) is dropped;
  * `abortConnection()` resets the connection at once. `connectionLost` is
@@ -436,9 +457,25 @@ export class StreamTransport implements ITCPTransport {
   /** Closes cleanly once the buffer is sent, unless a producer is still registered. */
   #closeWhenFlushed(): void {
     if (this.#producer !== null) return;
-    // Sends FIN after the buffered data, then closes the socket.
     this.#ended = true;
-    this.#socket.destroySoon();
+    const socket = this.#socket;
+    if (!(socket instanceof TLSSocket)) {
+      // Sends FIN after the buffered data, then closes the socket.
+      socket.destroySoon();
+      return;
+    }
+    // On TLS, destroySoon loses data: 'finish' comes once the TLS layer has
+    // taken the bytes, possibly before they have all reached the TCP socket,
+    // and destroying then drops the rest. end() sends close-notify and FIN
+    // after everything; the socket closes by itself once the peer closes its
+    // side too (read on to see that: what arrives is dropped), or is
+    // destroyed after a grace period if the peer never does.
+    if (!socket.writableEnded) socket.end();
+    socket.resume();
+    const grace = this.#owner.callLater(TLS_CLOSE_GRACE, () => socket.destroy());
+    socket.once('close', () => {
+      if (grace.active()) grace.cancel();
+    });
   }
 
   #closed(): void {
@@ -484,6 +521,56 @@ export class StreamTransport implements ITCPTransport {
     this.#ended = true;
     if (this.#canReset && !this.#socket.connecting) this.#socket.resetAndDestroy();
     else this.#socket.destroy();
+  }
+}
+
+/**
+ * The transport of a TLS connection: a {@link StreamTransport} over a
+ * `TLSSocket` whose handshake has completed, which can also say what the
+ * peer proved.
+ *
+ * @internal Created by TLS ports and connectors; protocols see it as an ISSLTransport.
+ */
+export class TLSStreamTransport extends StreamTransport implements ISSLTransport {
+  /** Read once the handshake is done: Node forgets them when the socket closes. */
+  readonly #peerCertificate: PeerCertificate | null;
+  readonly #negotiatedProtocol: string | null;
+
+  /**
+   * @param socket - A TLS socket whose handshake has completed.
+   * @param protocol - The protocol to feed.
+   * @param host - This end's address.
+   * @param peer - The other end's address.
+   * @param owner - The reactor, which closes the transport at shutdown.
+   * @param onLost - Called after `connectionLost`, for the connector.
+   */
+  constructor(
+    socket: TLSSocket,
+    protocol: IProtocol,
+    host: IAddress,
+    peer: IAddress,
+    owner: SocketHost,
+    onLost?: LostListener,
+  ) {
+    // A TLSSocket's handle is not a TCP handle, so Node cannot reset it:
+    // abortConnection closes the socket instead.
+    super(socket, protocol, host, peer, owner, onLost, false);
+    const certificate = socket.getPeerCertificate();
+    // Node gives an empty object when the peer sent no certificate.
+    this.#peerCertificate =
+      certificate !== null && typeof certificate === 'object' && Object.keys(certificate).length > 0
+        ? certificate
+        : null;
+    const alpn = socket.alpnProtocol;
+    this.#negotiatedProtocol = typeof alpn === 'string' ? alpn : null;
+  }
+
+  getPeerCertificate(): PeerCertificate | null {
+    return this.#peerCertificate;
+  }
+
+  get negotiatedProtocol(): string | null {
+    return this.#negotiatedProtocol;
   }
 }
 
@@ -535,9 +622,21 @@ export function listenNow(server: Server, args: ListenArgs, backlog: number): vo
 }
 
 /**
- * A TCP port that serves each connection with a protocol from its factory.
+ * Options of a {@link TCPPort}: those of `listenTCP`, and the TLS settings of
+ * a `listenSSL` port.
  *
- * @internal Created by `listenTCP`; callers see an IListeningPort.
+ * @internal
+ */
+export interface TCPPortOptions extends ListenTCPOptions {
+  /** Serve TLS with these settings (key, certificate, …). */
+  tls?: TlsOptions | undefined;
+}
+
+/**
+ * A TCP port that serves each connection with a protocol from its factory;
+ * with TLS settings, each connection once its TLS handshake has completed.
+ *
+ * @internal Created by `listenTCP` and `listenSSL`; callers see an IListeningPort.
  */
 export class TCPPort implements IListeningPort {
   readonly #host: SocketHost;
@@ -545,6 +644,7 @@ export class TCPPort implements IListeningPort {
   readonly #port: number;
   readonly #interface: string;
   readonly #backlog: number;
+  readonly #tls: TlsOptions | undefined;
   #server: Server | undefined;
   #address: IAddress | undefined;
   #stopped: Deferred<void> | undefined;
@@ -553,30 +653,43 @@ export class TCPPort implements IListeningPort {
     host: SocketHost,
     port: number,
     factory: IProtocolFactory,
-    options: ListenTCPOptions = {},
+    options: TCPPortOptions = {},
   ) {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
     }
     const iface = options.interface ?? '';
     if (iface !== '' && isIP(iface) === 0) {
-      throw new InvalidAddressError(iface, 'listenTCP needs an IP address as its interface');
+      throw new InvalidAddressError(
+        iface,
+        `${options.tls === undefined ? 'listenTCP' : 'listenSSL'} needs an IP address as its interface`,
+      );
     }
     this.#host = host;
     this.#factory = factory;
     this.#port = port;
     this.#interface = iface;
     this.#backlog = options.backlog ?? 50;
+    this.#tls = options.tls;
   }
 
   /**
    * Binds and listens; the factory is started.
    *
-   * @throws {@link CannotListenError} if the address cannot be bound.
+   * @throws {@link CannotListenError} if the address cannot be bound; for a
+   *   TLS port, Node's error if the TLS settings are unusable (a bad key or
+   *   certificate).
    */
   startListening(): void {
     if (this.#server !== undefined) return;
-    const server = createServer({ allowHalfOpen: true });
+    const tls = this.#tls;
+    // tls.createServer checks the key and certificate now, and throws. It
+    // gets no allowHalfOpen: a client that hangs up during the handshake
+    // would then never be noticed (the socket waits for our end).
+    const server =
+      tls === undefined
+        ? createServer({ allowHalfOpen: true })
+        : createTLSServer({ ...tls, allowHalfOpen: false });
     const host = this.#interface === '' ? '0.0.0.0' : this.#interface;
     try {
       listenNow(
@@ -594,7 +707,24 @@ export class TCPPort implements IListeningPort {
         ? socketAddress(bound.family, bound.address, bound.port)
         : socketAddress(undefined, host, this.#port);
     this.#server = server;
-    server.on('connection', (socket: Socket) => this.#accept(socket));
+    if (tls === undefined) {
+      server.on('connection', (socket: Socket) => this.#accept(socket));
+    } else {
+      // The protocol is built once the handshake has completed.
+      server.on('secureConnection', (socket: TLSSocket) => {
+        // Half-open from here on, as every stream transport: a half-closing
+        // protocol needs it, and the transport closes the rest itself.
+        socket.allowHalfOpen = true;
+        this.#accept(socket);
+      });
+      server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+        log.failure('TLS handshake with a client of {port} failed; dropping it', error, {
+          port: String(this),
+          level: 'info',
+        });
+        socket.destroy();
+      });
+    }
     server.on('error', (error) => log.failure('Error on {port}', error, { port: String(this) }));
     this.#host.track(this);
     this.#factory.doStart();
@@ -603,6 +733,7 @@ export class TCPPort implements IListeningPort {
   stopListening(): Deferred<void> {
     return this.#stop(false);
   }
+
   getHost(): IAddress {
     if (this.#address === undefined) throw new Error('the port is not listening yet');
     return this.#address;
@@ -615,9 +746,9 @@ export class TCPPort implements IListeningPort {
     this.#stop(true);
   }
 
-  /** `<TCPPort IPv4Address(TCP, '127.0.0.1', 8080)>` */
+  /** `<TCPPort IPv4Address(TCP, '127.0.0.1', 8080)>`, or `<SSLPort …>` for TLS. */
   toString(): string {
-    return `<TCPPort ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
+    return `<${this.#tls === undefined ? 'TCPPort' : 'SSLPort'} ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
   }
 
   /** Closes the listening socket; the factory stops on the next turn, or at once if `now`. */
@@ -670,7 +801,9 @@ export class TCPPort implements IListeningPort {
       return;
     }
     const host = socketAddress(socket.localFamily, socket.localAddress, socket.localPort);
-    new StreamTransport(socket, protocol, host, peer, this.#host).start();
+    if (this.#tls === undefined)
+      new StreamTransport(socket, protocol, host, peer, this.#host).start();
+    else new TLSStreamTransport(socket as TLSSocket, protocol, host, peer, this.#host).start();
   }
 }
 
@@ -725,6 +858,12 @@ export interface ConnectTarget {
   addresses(socket: Socket): { host: IAddress; peer: IAddress };
   /** Whether the socket can be reset (TCP); default true. */
   canReset?: boolean;
+  /**
+   * Whether `open()` makes a TLSSocket: the connection is made once the
+   * handshake has completed ('secureConnect'), and an error after the TCP
+   * connection but before that fails the attempt with `SSLError`.
+   */
+  tls?: boolean;
 }
 
 /**
@@ -769,15 +908,34 @@ export class Connector implements IConnector, Disconnectable {
     // Tracked while connecting, so that shutdown can fail the attempt; once
     // connected, the transport is tracked instead.
     this.#host.track(this);
+    // For TLS, the TCP connection is only the first step: the attempt
+    // succeeds once the handshake has, and fails with SSLError if it fails.
+    const tls = this.#target.tls === true;
+    let tcpConnected = false;
     const onError = (error: NodeJS.ErrnoException): void => {
-      if (this.#socket === socket)
-        this.#failIfNotConnected(connectErrorFor(error, this.#target.describe));
+      if (this.#socket !== socket) return;
+      this.#failIfNotConnected(
+        tls && tcpConnected
+          ? new SSLError(`${this.#target.describe} (${error.message})`, {
+              osError: error.code,
+              cause: error,
+            })
+          : connectErrorFor(error, this.#target.describe),
+      );
     };
     socket.once('error', onError);
     socket.once('connect', () => {
+      tcpConnected = true;
+      if (tls) return;
       socket.removeListener('error', onError);
       if (this.#socket === socket) this.#connected(socket);
     });
+    if (tls) {
+      socket.once('secureConnect', () => {
+        socket.removeListener('error', onError);
+        if (this.#socket === socket) this.#connected(socket);
+      });
+    }
     if (this.#timeout > 0 && Number.isFinite(this.#timeout)) {
       this.#timeoutCall = this.#host.callLater(this.#timeout, () => {
         this.#timeoutCall = undefined;
@@ -844,15 +1002,26 @@ export class Connector implements IConnector, Disconnectable {
     }
     // A refused connection still gets a transport, so that the factory hears
     // of it through clientConnectionLost, as in Twisted.
-    const transport = new StreamTransport(
-      socket,
-      protocol ?? new NullProtocol(),
-      host,
-      peer,
-      this.#host,
-      (reason) => this.#connectionLost(reason),
-      this.#target.canReset ?? true,
-    );
+    const onLost = (reason: Failure): void => this.#connectionLost(reason);
+    const transport =
+      this.#target.tls === true
+        ? new TLSStreamTransport(
+            socket as TLSSocket,
+            protocol ?? new NullProtocol(),
+            host,
+            peer,
+            this.#host,
+            onLost,
+          )
+        : new StreamTransport(
+            socket,
+            protocol ?? new NullProtocol(),
+            host,
+            peer,
+            this.#host,
+            onLost,
+            this.#target.canReset ?? true,
+          );
     this.#transport = transport;
     transport.start();
     if (protocol === null) transport.loseConnection();
@@ -913,5 +1082,49 @@ export function tcpTarget(
       host: socketAddress(socket.localFamily, socket.localAddress, socket.localPort),
       peer: socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort),
     }),
+  };
+}
+
+/**
+ * Where `connectSSL` connects: as {@link tcpTarget}, then a TLS handshake
+ * with the settings of `contextFactory`.
+ *
+ * @remarks
+ * The secure context (keys, certificates, trusted CAs) is built here, once,
+ * so that unusable settings throw before anything starts and every
+ * reconnection reuses it. Unless `contextFactory` names a `servername`, Node
+ * sends and checks the host name given (not when it is an IP address).
+ *
+ * @throws Node's error if the TLS settings are unusable.
+ * @internal
+ */
+export function tlsTarget(
+  host: string,
+  port: number,
+  contextFactory: ConnectionOptions,
+  options: ConnectTCPOptions = {},
+): ConnectTarget {
+  const tcp = tcpTarget(host, port, options);
+  const secureContext = contextFactory.secureContext ?? createSecureContext(contextFactory);
+  const v6 = isIP(host) === 6;
+  const bind = options.bindAddress;
+  return {
+    ...tcp,
+    tls: true,
+    canReset: false,
+    open: () => {
+      // tls.connect hands `family` and `allowHalfOpen` on to the socket; @types/node
+      // and `allowHalfOpen` leaves them out of ConnectionOptions.
+      const connectOptions: ConnectionOptions & { family: 4 | 6; allowHalfOpen: boolean } = {
+        ...contextFactory,
+        secureContext,
+        host,
+        port,
+        family: v6 ? 6 : 4,
+        allowHalfOpen: true,
+        ...(bind === undefined ? {} : { localAddress: bind[0], localPort: bind[1] }),
+      };
+      return tlsConnect(connectOptions);
+    },
   };
 }

@@ -6,6 +6,7 @@
 
 import { AssertionError } from 'node:assert';
 import type { TestContext } from 'node:test';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { Deferred, type Failure } from 'torsion/defer';
 import { ClientFactory, Protocol } from 'torsion/protocol';
 import {
@@ -94,6 +95,29 @@ export class SocketHarness {
     options?: ConnectTCPOptions,
   ): IConnector {
     const connector = this.reactor.connectTCP(host, port, factory, options);
+    this.#connectors.push(connector);
+    return connector;
+  }
+
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    contextFactory: TlsOptions,
+    options?: ListenTCPOptions,
+  ): IListeningPort {
+    const listening = this.reactor.listenSSL(port, factory, contextFactory, options);
+    this.#ports.push(listening);
+    return listening;
+  }
+
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    contextFactory: ConnectionOptions,
+    options?: ConnectTCPOptions,
+  ): IConnector {
+    const connector = this.reactor.connectSSL(host, port, factory, contextFactory, options);
     this.#connectors.push(connector);
     return connector;
   }

@@ -5,6 +5,17 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import {
+  HostnameEndpoint,
+  SSL4ClientEndpoint,
+  SSL4ServerEndpoint,
+  TCP4ClientEndpoint,
+  TCP4ServerEndpoint,
+  TCP6ClientEndpoint,
+  TCP6ServerEndpoint,
+  UNIXClientEndpoint,
+  UNIXServerEndpoint,
+} from 'torsion/endpoints';
 import { DatagramProtocol, Factory, ProcessProtocol, Protocol } from 'torsion/protocol';
 import { loopbackAsync } from 'torsion/protocols/loopback';
 import {
@@ -17,6 +28,7 @@ import type {
   IConnector,
   IConsumer,
   IDatagramProtocol,
+  IHostnameResolver,
   IListeningPort,
   IProcessProtocol,
   IProtocol,
@@ -30,10 +42,12 @@ import type {
   IReactorUDP,
   IReactorUNIX,
   IStreamClientEndpoint,
+  IStreamServerEndpoint,
   ITCPTransport,
   ITransport,
   IUDPTransport,
 } from 'torsion/reactor';
+import { NodeReactor } from 'torsion/reactor';
 import { Clock } from 'torsion/task';
 import {
   AccumulatingProtocol,
@@ -98,6 +112,29 @@ test('the test doubles satisfy the interfaces they claim', () => {
   assert.equal(typeof transport.write, 'function');
   assert.equal(typeof core.callWhenRunning, 'function');
   assert.equal(typeof clock.callLater, 'function');
+});
+
+test('NodeReactor and the endpoints satisfy the interfaces they claim', () => {
+  const node = new NodeReactor();
+  const reactorSSL: IReactorSSL = node;
+  const resolver: IHostnameResolver = node;
+  const memory = new MemoryReactorClock();
+  const servers: IStreamServerEndpoint[] = [
+    new TCP4ServerEndpoint(memory, 0),
+    new TCP6ServerEndpoint(memory, 0),
+    new UNIXServerEndpoint(memory, '/tmp/x.sock'),
+    new SSL4ServerEndpoint(memory, 0, {}),
+  ];
+  const clients: IStreamClientEndpoint[] = [
+    new TCP4ClientEndpoint(memory, 'localhost', 80),
+    new TCP6ClientEndpoint(memory, '::1', 80),
+    new UNIXClientEndpoint(memory, '/tmp/x.sock'),
+    new SSL4ClientEndpoint(memory, 'localhost', 443, {}),
+    new HostnameEndpoint(memory, 'localhost', 80),
+  ];
+  assert.equal(typeof reactorSSL.connectSSL, 'function');
+  assert.equal(typeof resolver.resolveHostName, 'function');
+  assert.equal(servers.length + clients.length, 9);
 });
 
 test('the protocol classes satisfy the protocol interfaces', () => {
