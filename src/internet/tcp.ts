@@ -140,10 +140,26 @@ export function socketAddress(
  *
  * @internal Created by ports and connectors; protocols see it as an ITCPTransport.
  */
+/** An address, or how to find it when first asked (saving memory per connection). */
+export type LazyAddress = IAddress | (() => IAddress);
+
+/** The transport of a socket, kept on the socket so that listeners can be shared. */
+const TRANSPORT = Symbol('torsion.transport');
+type SocketWithTransport = Socket & { [TRANSPORT]: StreamTransport };
+
+// Listeners shared by every transport (assigned in StreamTransport's static
+// block, where they can reach its private methods): a closure per listener
+// per connection would cost hundreds of bytes on every idle connection.
+let onSocketData: (this: Socket, data: Buffer) => void;
+let onSocketEnd: (this: Socket) => void;
+let onSocketDrain: (this: Socket) => void;
+let onSocketError: (this: Socket, error: NodeJS.ErrnoException) => void;
+let onSocketClose: (this: Socket) => void;
+
 export class StreamTransport implements ITCPTransport {
   readonly #socket: Socket;
   readonly #protocol: IProtocol;
-  readonly #host: IAddress;
+  #host: LazyAddress;
   readonly #peer: IAddress;
   readonly #owner: SocketHost;
   readonly #onLost: LostListener | undefined;
@@ -165,11 +181,36 @@ export class StreamTransport implements ITCPTransport {
   #pullWait = 0;
   #noDelay = false;
   #keepAlive = false;
+  /** Whether the 'drain' listener is attached (only producers need it). */
+  #drainWatched = false;
+
+  static {
+    const transportOf = (socket: Socket): StreamTransport =>
+      (socket as SocketWithTransport)[TRANSPORT];
+    onSocketData = function (this: Socket, data: Buffer): void {
+      transportOf(this).#dataReceived(data);
+    };
+    onSocketEnd = function (this: Socket): void {
+      transportOf(this).#readEnded();
+    };
+    onSocketDrain = function (this: Socket): void {
+      transportOf(this).#drained();
+    };
+    onSocketError = function (this: Socket, error: NodeJS.ErrnoException): void {
+      const transport = transportOf(this);
+      transport.#reason ??= new Failure(
+        new ConnectionLost(error.code ?? error.message, { cause: error }),
+      );
+    };
+    onSocketClose = function (this: Socket): void {
+      transportOf(this).#closed();
+    };
+  }
 
   /**
    * @param socket - A connected socket.
    * @param protocol - The protocol to feed.
-   * @param host - This end's address.
+   * @param host - This end's address, or a function giving it when first asked.
    * @param peer - The other end's address.
    * @param owner - The reactor, which closes the transport at shutdown.
    * @param onLost - Called after `connectionLost`, for the port or connector.
@@ -178,7 +219,7 @@ export class StreamTransport implements ITCPTransport {
   constructor(
     socket: Socket,
     protocol: IProtocol,
-    host: IAddress,
+    host: LazyAddress,
     peer: IAddress,
     owner: SocketHost,
     onLost?: LostListener,
@@ -191,15 +232,11 @@ export class StreamTransport implements ITCPTransport {
     this.#peer = peer;
     this.#owner = owner;
     this.#onLost = onLost;
-    socket.on('data', (data: Buffer) => this.#dataReceived(data));
-    socket.on('end', () => this.#readEnded());
-    socket.on('drain', () => this.#drained());
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.#reason ??= new Failure(
-        new ConnectionLost(error.code ?? error.message, { cause: error }),
-      );
-    });
-    socket.on('close', () => this.#closed());
+    (socket as SocketWithTransport)[TRANSPORT] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
     owner.track(this);
   }
 
@@ -292,7 +329,11 @@ export class StreamTransport implements ITCPTransport {
   }
 
   getHost(): IAddress {
-    return this.#host;
+    const host = this.#host;
+    if (typeof host !== 'function') return host;
+    const found = host();
+    this.#host = found;
+    return found;
   }
 
   getTcpNoDelay(): boolean {
@@ -326,6 +367,10 @@ export class StreamTransport implements ITCPTransport {
     this.#producer = producer;
     this.#streaming = streaming;
     this.#producerPaused = false;
+    if (!this.#drainWatched) {
+      this.#drainWatched = true;
+      this.#socket.on('drain', onSocketDrain);
+    }
     if (streaming) this.#afterWrite();
     else this.#askPullProducer(producer as IPullProducer);
   }
@@ -547,7 +592,7 @@ export class TLSStreamTransport extends StreamTransport implements ISSLTransport
   constructor(
     socket: TLSSocket,
     protocol: IProtocol,
-    host: IAddress,
+    host: LazyAddress,
     peer: IAddress,
     owner: SocketHost,
     onLost?: LostListener,
@@ -800,7 +845,12 @@ export class TCPPort implements IListeningPort {
       socket.destroy();
       return;
     }
-    const host = socketAddress(socket.localFamily, socket.localAddress, socket.localPort);
+    // Found only if asked for: most servers never ask, and it costs memory.
+    const listening = this.#address;
+    const host = (): IAddress =>
+      socket.localPort === undefined && listening !== undefined
+        ? listening
+        : socketAddress(socket.localFamily, socket.localAddress, socket.localPort);
     if (this.#tls === undefined)
       new StreamTransport(socket, protocol, host, peer, this.#host).start();
     else new TLSStreamTransport(socket as TLSSocket, protocol, host, peer, this.#host).start();
