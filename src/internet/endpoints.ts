@@ -287,40 +287,38 @@ export interface TCPServerEndpointOptions {
 }
 
 /**
- * A TCP server endpoint: listens on a port of the IPv4 interfaces (or one
- * interface).
+ * The TCP server endpoints' shared implementation: listens on a port with
+ * `listenTCP`. Use {@link TCP4ServerEndpoint} or {@link TCP6ServerEndpoint}.
  *
- * @remarks
- * Its description is `tcp:PORT[:interface=IP][:backlog=N]`.
- *
- * @example
- * ```ts
- * const port = await new TCP4ServerEndpoint(reactor, 8080).listen(Factory.forProtocol(Echo));
- * ```
- *
- * @see Twisted: twisted.internet.endpoints.TCP4ServerEndpoint
+ * @see Twisted: twisted.internet.endpoints._TCPServerEndpoint
  * @since 0.1.0
  */
-export class TCP4ServerEndpoint implements IStreamServerEndpoint {
+export class TCPServerEndpoint implements IStreamServerEndpoint {
+  /** The description's type, and the interface listened on by default. @internal */
+  protected static readonly kind: { prefix: string; defaultInterface: string } = {
+    prefix: 'tcp',
+    defaultInterface: '',
+  };
   /** The reactor it listens with. */
   readonly reactor: IReactorTCP;
   /** The port number (0: any free port). */
   readonly port: number;
   /** The listen queue size. */
   readonly backlog: number;
-  /** The address listened on; `''` for all IPv4 interfaces. */
+  /** The address listened on. */
   readonly interface: string;
 
   /**
    * @param reactor - The reactor to listen with.
    * @param port - The port number; 0 picks a free one.
-   * @param options - `backlog` (default 50) and `interface` (default `''`).
+   * @param options - `backlog` (default 50) and `interface` (default: all
+   *   interfaces of the endpoint's family).
    */
   constructor(reactor: IReactorTCP, port: number, options: TCPServerEndpointOptions = {}) {
     this.reactor = reactor;
     this.port = port;
     this.backlog = options.backlog ?? 50;
-    this.interface = options.interface ?? '';
+    this.interface = options.interface ?? this.#kind().defaultInterface;
   }
 
   /**
@@ -345,16 +343,38 @@ export class TCP4ServerEndpoint implements IStreamServerEndpoint {
 
   /** Its description, e.g. `tcp:8080:interface=127.0.0.1`; `serverFromString` reads it back. */
   toString(): string {
+    const kind = this.#kind();
     return describe(
-      'tcp',
+      kind.prefix,
       [this.port],
       [
-        ['interface', this.interface === '' ? undefined : this.interface],
+        ['interface', this.interface === kind.defaultInterface ? undefined : this.interface],
         ['backlog', this.backlog === 50 ? undefined : this.backlog],
       ],
     );
   }
+
+  #kind(): { prefix: string; defaultInterface: string } {
+    return (this.constructor as typeof TCPServerEndpoint).kind;
+  }
 }
+
+/**
+ * A TCP server endpoint: listens on a port of the IPv4 interfaces (or one
+ * interface).
+ *
+ * @remarks
+ * Its description is `tcp:PORT[:interface=IP][:backlog=N]`.
+ *
+ * @example
+ * ```ts
+ * const port = await new TCP4ServerEndpoint(reactor, 8080).listen(Factory.forProtocol(Echo));
+ * ```
+ *
+ * @see Twisted: twisted.internet.endpoints.TCP4ServerEndpoint
+ * @since 0.1.0
+ */
+export class TCP4ServerEndpoint extends TCPServerEndpoint {}
 
 /**
  * A TCP server endpoint on IPv6: listens on a port of all interfaces (`::`,
@@ -367,59 +387,9 @@ export class TCP4ServerEndpoint implements IStreamServerEndpoint {
  * @see Twisted: twisted.internet.endpoints.TCP6ServerEndpoint
  * @since 0.1.0
  */
-export class TCP6ServerEndpoint implements IStreamServerEndpoint {
-  /** The reactor it listens with. */
-  readonly reactor: IReactorTCP;
-  /** The port number (0: any free port). */
-  readonly port: number;
-  /** The listen queue size. */
-  readonly backlog: number;
-  /** The address listened on; `'::'` for all interfaces. */
-  readonly interface: string;
-
-  /**
-   * @param reactor - The reactor to listen with.
-   * @param port - The port number; 0 picks a free one.
-   * @param options - `backlog` (default 50) and `interface` (default `'::'`).
-   */
-  constructor(reactor: IReactorTCP, port: number, options: TCPServerEndpointOptions = {}) {
-    this.reactor = reactor;
-    this.port = port;
-    this.backlog = options.backlog ?? 50;
-    this.interface = options.interface ?? '::';
-  }
-
-  /**
-   * Listens with `factory`.
-   *
-   * @remarks
-   * Cancellation: the Deferred has fired by the time it is returned, so
-   * cancelling it does nothing.
-   *
-   * @param factory - Builds a protocol per connection.
-   * @returns A Deferred that has fired with the listening port, or failed
-   *   with `CannotListenError`.
-   */
-  listen(factory: IProtocolFactory): Deferred<IListeningPort> {
-    return listenWith(() =>
-      this.reactor.listenTCP(this.port, factory, {
-        backlog: this.backlog,
-        interface: this.interface,
-      }),
-    );
-  }
-
-  /** Its description, e.g. `tcp6:8080`; `serverFromString` reads it back. */
-  toString(): string {
-    return describe(
-      'tcp6',
-      [this.port],
-      [
-        ['interface', this.interface === '::' ? undefined : this.interface],
-        ['backlog', this.backlog === 50 ? undefined : this.backlog],
-      ],
-    );
-  }
+export class TCP6ServerEndpoint extends TCPServerEndpoint {
+  /** @internal */
+  protected static override readonly kind = { prefix: 'tcp6', defaultInterface: '::' };
 }
 
 /** Options of {@link UNIXServerEndpoint}. */

@@ -678,6 +678,105 @@ export interface TCPPortOptions extends ListenTCPOptions {
 }
 
 /**
+ * What TCP and UNIX ports share: the life of their listening server (its
+ * errors logged, the port tracked for shutdown, the factory started and
+ * stopped) and building the protocol for an accepted socket.
+ *
+ * @internal
+ */
+export class ListeningServer {
+  readonly #host: SocketHost;
+  readonly #factory: IProtocolFactory;
+  readonly #port: Disconnectable;
+  #server: Server | undefined;
+  #stopped: Deferred<void> | undefined;
+
+  /**
+   * @param host - The reactor.
+   * @param factory - The port's factory.
+   * @param port - The port, tracked by the reactor while listening.
+   */
+  constructor(host: SocketHost, factory: IProtocolFactory, port: Disconnectable) {
+    this.#host = host;
+    this.#factory = factory;
+    this.#port = port;
+  }
+
+  /** Whether a server was started and not stopped yet. */
+  get listening(): boolean {
+    return this.#server !== undefined;
+  }
+
+  /** Takes a bound server: logs its errors, tracks the port, starts the factory. */
+  started(server: Server): void {
+    this.#server = server;
+    server.on('error', (error) =>
+      log.failure('Error on {port}', error, { port: String(this.#port) }),
+    );
+    this.#host.track(this.#port);
+    this.#factory.doStart();
+  }
+
+  /**
+   * Closes the listening socket (existing connections stay); the factory
+   * stops on the next turn, as in Twisted, or at once if `now` (at reactor
+   * shutdown, which must be over by the time run() settles).
+   *
+   * @param closed - Runs right after the socket is closed.
+   * @returns A Deferred that fires once the factory has stopped; every call
+   *   gets its own.
+   */
+  stop(now: boolean, closed?: () => void): Deferred<void> {
+    const d = new Deferred<void>();
+    if (this.#stopped === undefined) {
+      const stopped = new Deferred<void>();
+      this.#stopped = stopped;
+      const server = this.#server;
+      this.#server = undefined;
+      this.#host.untrack(this.#port);
+      if (server === undefined) {
+        stopped.callback(undefined);
+      } else {
+        server.close();
+        closed?.();
+        const finish = (): void => {
+          try {
+            this.#factory.doStop();
+          } finally {
+            stopped.callback(undefined);
+          }
+        };
+        if (now) finish();
+        else this.#host.callLater(0, finish);
+      }
+    }
+    this.#stopped.addBoth((result) => {
+      d.callback(undefined);
+      return result;
+    });
+    return d;
+  }
+
+  /**
+   * The protocol for a socket accepted from `peer`, or null: the factory
+   * refused it (or threw, which is logged), and the socket is closed.
+   */
+  protocolFor(socket: Socket, peer: IAddress): IProtocol | null {
+    let protocol: IProtocol | null;
+    try {
+      protocol = this.#factory.buildProtocol(peer);
+    } catch (error) {
+      log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
+        factory: this.#factory.constructor.name,
+      });
+      protocol = null;
+    }
+    if (protocol === null) socket.destroy();
+    return protocol;
+  }
+}
+
+/**
  * A TCP port that serves each connection with a protocol from its factory;
  * with TLS settings, each connection once its TLS handshake has completed.
  *
@@ -685,14 +784,12 @@ export interface TCPPortOptions extends ListenTCPOptions {
  */
 export class TCPPort implements IListeningPort {
   readonly #host: SocketHost;
-  readonly #factory: IProtocolFactory;
   readonly #port: number;
   readonly #interface: string;
   readonly #backlog: number;
   readonly #tls: TlsOptions | undefined;
-  #server: Server | undefined;
+  readonly #listening: ListeningServer;
   #address: IAddress | undefined;
-  #stopped: Deferred<void> | undefined;
 
   constructor(
     host: SocketHost,
@@ -711,11 +808,11 @@ export class TCPPort implements IListeningPort {
       );
     }
     this.#host = host;
-    this.#factory = factory;
     this.#port = port;
     this.#interface = iface;
     this.#backlog = options.backlog ?? 50;
     this.#tls = options.tls;
+    this.#listening = new ListeningServer(host, factory, this);
   }
 
   /**
@@ -726,7 +823,7 @@ export class TCPPort implements IListeningPort {
    *   certificate).
    */
   startListening(): void {
-    if (this.#server !== undefined) return;
+    if (this.#listening.listening) return;
     const tls = this.#tls;
     // tls.createServer checks the key and certificate now, and throws. It
     // gets no allowHalfOpen: a client that hangs up during the handshake
@@ -751,7 +848,6 @@ export class TCPPort implements IListeningPort {
       typeof bound === 'object' && bound !== null
         ? socketAddress(bound.family, bound.address, bound.port)
         : socketAddress(undefined, host, this.#port);
-    this.#server = server;
     if (tls === undefined) {
       server.on('connection', (socket: Socket) => this.#accept(socket));
     } else {
@@ -770,13 +866,11 @@ export class TCPPort implements IListeningPort {
         socket.destroy();
       });
     }
-    server.on('error', (error) => log.failure('Error on {port}', error, { port: String(this) }));
-    this.#host.track(this);
-    this.#factory.doStart();
+    this.#listening.started(server);
   }
 
   stopListening(): Deferred<void> {
-    return this.#stop(false);
+    return this.#listening.stop(false);
   }
 
   getHost(): IAddress {
@@ -786,9 +880,7 @@ export class TCPPort implements IListeningPort {
 
   /** Stops listening at reactor shutdown. @internal */
   disconnectNow(): void {
-    // The factory stops now rather than on the next turn: shutdown must be
-    // over, factories stopped, by the time run() settles (as in Twisted).
-    this.#stop(true);
+    this.#listening.stop(true);
   }
 
   /** `<TCPPort IPv4Address(TCP, '127.0.0.1', 8080)>`, or `<SSLPort …>` for TLS. */
@@ -796,55 +888,10 @@ export class TCPPort implements IListeningPort {
     return `<${this.#tls === undefined ? 'TCPPort' : 'SSLPort'} ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
   }
 
-  /** Closes the listening socket; the factory stops on the next turn, or at once if `now`. */
-  #stop(now: boolean): Deferred<void> {
-    const d = new Deferred<void>();
-    const server = this.#server;
-    if (this.#stopped === undefined) {
-      const stopped = new Deferred<void>();
-      this.#stopped = stopped;
-      this.#server = undefined;
-      this.#host.untrack(this);
-      if (server !== undefined) {
-        server.close();
-        // The listening socket is closed on this turn of the loop; existing
-        // connections stay. Report on the next turn, as Twisted does.
-        const finish = (): void => {
-          try {
-            this.#factory.doStop();
-          } finally {
-            stopped.callback(undefined);
-          }
-        };
-        if (now) finish();
-        else this.#host.callLater(0, finish);
-      } else {
-        stopped.callback(undefined);
-      }
-    }
-    this.#stopped.addBoth((result) => {
-      d.callback(undefined);
-      return result;
-    });
-    return d;
-  }
-
   #accept(socket: Socket): void {
     const peer = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort);
-    let protocol: IProtocol | null;
-    try {
-      protocol = this.#factory.buildProtocol(peer);
-    } catch (error) {
-      log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
-        factory: this.#factory.constructor.name,
-      });
-      socket.destroy();
-      return;
-    }
-    if (protocol === null) {
-      socket.destroy();
-      return;
-    }
+    const protocol = this.#listening.protocolFor(socket, peer);
+    if (protocol === null) return;
     // Found only if asked for: most servers never ask, and it costs memory.
     const listening = this.#address;
     const host = (): IAddress =>

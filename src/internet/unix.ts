@@ -6,19 +6,19 @@ import { chmodSync, lstatSync, readFileSync, readlinkSync, symlinkSync, unlinkSy
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { Logger } from '../logger/logger.js';
 import { UNIXAddress } from './address.js';
-import { Deferred } from './defer.js';
+import type { Deferred } from './defer.js';
 import { BadFileError, CannotListenError } from './error.js';
 import type {
   ConnectUNIXOptions,
   IAddress,
   IListeningPort,
-  IProtocol,
   IProtocolFactory,
   ListenUNIXOptions,
 } from './interfaces.js';
 import {
   Connector,
   type ConnectTarget,
+  ListeningServer,
   listenNow,
   type SocketHost,
   StreamTransport,
@@ -129,13 +129,11 @@ function isSocketFile(path: string): boolean {
  */
 export class UNIXPort implements IListeningPort {
   readonly #host: SocketHost;
-  readonly #factory: IProtocolFactory;
   readonly #path: string;
   readonly #backlog: number;
   readonly #mode: number;
   readonly #lock: PidLock | undefined;
-  #server: Server | undefined;
-  #stopped: Deferred<void> | undefined;
+  readonly #listening: ListeningServer;
 
   constructor(
     host: SocketHost,
@@ -146,11 +144,11 @@ export class UNIXPort implements IListeningPort {
     if (typeof path !== 'string' || path === '')
       throw new TypeError('listenUNIX needs a socket path');
     this.#host = host;
-    this.#factory = factory;
     this.#path = path;
     this.#backlog = options.backlog ?? 50;
     this.#mode = options.mode ?? 0o666;
     this.#lock = options.wantPID === true ? new PidLock(`${path}.lock`) : undefined;
+    this.#listening = new ListeningServer(host, factory, this);
   }
 
   /**
@@ -159,7 +157,7 @@ export class UNIXPort implements IListeningPort {
    * @throws {@link CannotListenError} if the path cannot be bound.
    */
   startListening(): void {
-    if (this.#server !== undefined) return;
+    if (this.#listening.listening) return;
     const lock = this.#lock;
     if (lock !== undefined) {
       if (!lock.lock()) throw new CannotListenError('', this.#path, 'Cannot acquire lock');
@@ -175,15 +173,13 @@ export class UNIXPort implements IListeningPort {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new CannotListenError('', this.#path, code, { cause: error });
     }
-    this.#server = server;
     server.on('connection', (socket: Socket) => this.#accept(socket));
-    server.on('error', (error) => log.failure('Error on {port}', error, { port: String(this) }));
-    this.#host.track(this);
-    this.#factory.doStart();
+    this.#listening.started(server);
   }
 
   stopListening(): Deferred<void> {
-    return this.#stop(false);
+    // Closing the server removes the socket file; the lock goes with it.
+    return this.#listening.stop(false, () => this.#lock?.unlock());
   }
 
   getHost(): IAddress {
@@ -192,47 +188,12 @@ export class UNIXPort implements IListeningPort {
 
   /** Stops listening at reactor shutdown. @internal */
   disconnectNow(): void {
-    // The factory stops now rather than on the next turn: shutdown must be
-    // over, factories stopped, by the time run() settles (as in Twisted).
-    this.#stop(true);
+    this.#listening.stop(true, () => this.#lock?.unlock());
   }
 
   /** `<UNIXPort UNIXAddress('/tmp/sock')>` */
   toString(): string {
     return `<UNIXPort ${String(this.getHost())}>`;
-  }
-
-  /** Closes the listening socket; the factory stops on the next turn, or at once if `now`. */
-  #stop(now: boolean): Deferred<void> {
-    const d = new Deferred<void>();
-    if (this.#stopped === undefined) {
-      const stopped = new Deferred<void>();
-      this.#stopped = stopped;
-      const server = this.#server;
-      this.#server = undefined;
-      this.#host.untrack(this);
-      if (server === undefined) {
-        stopped.callback(undefined);
-      } else {
-        // Closing the server removes the socket file.
-        server.close();
-        this.#lock?.unlock();
-        const finish = (): void => {
-          try {
-            this.#factory.doStop();
-          } finally {
-            stopped.callback(undefined);
-          }
-        };
-        if (now) finish();
-        else this.#host.callLater(0, finish);
-      }
-    }
-    this.#stopped.addBoth((result) => {
-      d.callback(undefined);
-      return result;
-    });
-    return d;
   }
 
   #bind(server: Server): void {
@@ -251,20 +212,8 @@ export class UNIXPort implements IListeningPort {
 
   #accept(socket: Socket): void {
     const peer = new UNIXAddress(null);
-    let protocol: IProtocol | null;
-    try {
-      protocol = this.#factory.buildProtocol(peer);
-    } catch (error) {
-      log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
-        factory: this.#factory.constructor.name,
-      });
-      socket.destroy();
-      return;
-    }
-    if (protocol === null) {
-      socket.destroy();
-      return;
-    }
+    const protocol = this.#listening.protocolFor(socket, peer);
+    if (protocol === null) return;
     new StreamTransport(
       socket,
       protocol,
