@@ -45,11 +45,15 @@ for (const [key, entry] of Object.entries(packages)) {
       process.exitCode = 1;
       continue;
     }
+    // In the key order npm itself writes, so that a later `npm install` changes nothing.
+    const { os, cpu, libc } = platform;
     packages[target] = {
       version,
+      cpu,
       ...(entry.dev ? { dev: true } : {}),
+      ...(libc === undefined ? {} : { libc }),
       optional: true,
-      ...platform,
+      os,
     };
     added++;
   }
