@@ -1,0 +1,44 @@
+// Finger, stage 3: hang up on every connection as soon as it is made.
+// Tutorial: docs/tutorial/finger.md
+//
+// Run it: npm run build && node dist/examples/finger/finger03.js [endpoint]   (default tcp:1079)
+// Try it: nc 127.0.0.1 1079
+
+import type { Deferred } from 'torsion/defer';
+import { type ServerReactor, serverFromString } from 'torsion/endpoints';
+import { Protocol, ServerFactory } from 'torsion/protocol';
+import type { IListeningPort } from 'torsion/reactor';
+
+/** Hangs up as soon as the connection is made. */
+export class FingerProtocol extends Protocol {
+  override connectionMade(): void {
+    this.transport.loseConnection();
+  }
+}
+
+/** Makes a FingerProtocol for each connection. */
+export class FingerFactory extends ServerFactory<FingerProtocol> {
+  override protocol = FingerProtocol;
+}
+
+/** Options of {@link main}. */
+export interface FingerOptions {
+  /** Where to listen, as an endpoint description. @defaultValue 'tcp:1079' */
+  endpoint?: string | undefined;
+}
+
+/** Listens for finger connections; the Deferred fires with the port. */
+export function main(
+  reactor: ServerReactor,
+  options: FingerOptions = {},
+): Deferred<IListeningPort> {
+  const fingerEndpoint = serverFromString(reactor, options.endpoint ?? 'tcp:1079');
+  return fingerEndpoint.listen(new FingerFactory());
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { reactor } = await import('torsion/reactor');
+  const port = await main(reactor, { endpoint: process.argv[2] });
+  console.log(`finger server on ${String(port.getHost())}`);
+  await reactor.run();
+}

@@ -1,0 +1,180 @@
+// Stages of the finger tutorial run as their documented commands on
+// loopback (port 0), queried with the tutorial's finger client over real
+// sockets. Each child is stopped by its PID with SIGTERM, which the reactor
+// turns into a graceful shutdown, within a bounded time.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ConnectionRefusedError } from 'torsion/protocol';
+import { finger } from '../../examples/finger/finger-client.js';
+import { harness, sleep, waitFor } from '../helpers/sockets.js';
+
+const examples = fileURLToPath(new URL('../../examples/finger/', import.meta.url));
+const LOOPBACK = 'tcp:0:interface=127.0.0.1';
+
+/** A child process and what it has written so far. */
+interface Child {
+  process: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Settles once the child has exited and its output streams have closed. */
+  closed: Promise<unknown>;
+}
+
+/** Runs `examples/finger/<name>.js` with `args`; the child is stopped when the test ends. */
+function run(t: TestContext, name: string, args: string[]): Child {
+  const child = spawn(process.execPath, [`${examples}${name}.js`, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const closed = once(child, 'close');
+  let output = '';
+  let errors = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    errors += chunk;
+  });
+  t.after(() => stop(child));
+  return { process: child, stdout: () => output, stderr: () => errors, closed };
+}
+
+/** Waits until the child has reported the ports named by `labels`; returns their numbers. */
+async function portsOf(child: Child, labels: string[]): Promise<number[]> {
+  const found = (): number[] | undefined => {
+    const ports = labels.map((label) => {
+      const match = new RegExp(`${label} on IPv4Address\\(TCP, '127\\.0\\.0\\.1', (\\d+)\\)`).exec(
+        child.stdout(),
+      );
+      return match === null ? undefined : Number(match[1]);
+    });
+    return ports.every((port) => port !== undefined) ? (ports as number[]) : undefined;
+  };
+  for (let i = 0; i < 1000; i++) {
+    const ports = found();
+    if (ports !== undefined) return ports;
+    if (child.process.exitCode !== null) break;
+    await sleep(0.01);
+  }
+  throw new assert.AssertionError({
+    message: `no ports reported: ${child.stdout()}${child.stderr()}`,
+  });
+}
+
+/** Sends SIGTERM to the child's PID; resolves with its exit code, killing it if it lingers. */
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+  try {
+    const [code] = (await waitFor(exited, `${child.spawnfile} to exit`, 10)) as [number | null];
+    return code;
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+}
+
+/** Resolves with the exit code of a child that ends by itself, once all its output is read. */
+async function finished(child: Child): Promise<number | null> {
+  await waitFor(child.closed, 'the client to exit', 10);
+  return child.process.exitCode;
+}
+
+/** A loopback port number that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  await new Promise((resolve) => server.close(resolve));
+  return address.port;
+}
+
+describe('finger tutorial stages as commands', { timeout: 60_000 }, () => {
+  test('stage 8 answers the finger client over loopback, and exits 0 on SIGTERM', async (t) => {
+    const server = run(t, 'finger08', [LOOPBACK]);
+    const [port] = await portsOf(server, ['finger server']);
+    const { reactor } = harness(t);
+    const found = await waitFor(finger(reactor, 'moshez', '127.0.0.1', port), 'the reply');
+    assert.equal(found.toString(), 'Happy and well\r\n');
+    const missing = await waitFor(finger(reactor, 'alice', '127.0.0.1', port), 'the reply');
+    assert.equal(missing.toString(), 'No such user\r\n');
+    assert.equal(await stop(server.process), 0);
+  });
+
+  test('stage 5 says "No such user" to the finger client', async (t) => {
+    const server = run(t, 'finger05', [LOOPBACK]);
+    const [port] = await portsOf(server, ['finger server']);
+    const { reactor } = harness(t);
+    const reply = await waitFor(finger(reactor, 'moshez', '127.0.0.1', port), 'the reply');
+    assert.equal(reply.toString(), 'No such user\r\n');
+    assert.equal(await stop(server.process), 0);
+  });
+
+  test('stage 13 answers with the status set on its setter port', async (t) => {
+    const server = run(t, 'finger13', [LOOPBACK, LOOPBACK]);
+    const [fingerPort, setterPort] = await portsOf(server, ['finger server', 'finger setter']);
+    const setter = connect(setterPort, '127.0.0.1');
+    await once(setter, 'connect');
+    setter.end('moshez\r\nGiving a tutorial now, sorry!\r\n');
+    await once(setter, 'close');
+    const { reactor } = harness(t);
+    // The server sets the status when it sees the hang-up, which may come
+    // after our side has closed: ask until the answer changes (bounded).
+    let reply = '';
+    for (let i = 0; i < 100; i++) {
+      reply = (
+        await waitFor(finger(reactor, 'moshez', '127.0.0.1', fingerPort), 'the reply')
+      ).toString();
+      if (reply !== 'Happy and well\r\n') break;
+      await sleep(0.02);
+    }
+    assert.equal(reply, 'Giving a tutorial now, sorry!\r\n');
+    assert.equal(await stop(server.process), 0);
+  });
+
+  test('stage 14 serves the users file named on its command line', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'torsion-finger-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const usersFile = join(dir, 'users');
+    writeFileSync(usersFile, 'moshez: happy and well\nshawn: alive\n');
+    const server = run(t, 'finger14', [LOOPBACK, usersFile]);
+    const [port] = await portsOf(server, ['finger server']);
+    const { reactor } = harness(t);
+    const reply = await waitFor(finger(reactor, 'shawn', '127.0.0.1', port), 'the reply');
+    assert.equal(reply.toString(), 'alive\r\n');
+    assert.equal(await stop(server.process), 0);
+  });
+
+  test('the client command prints the reply of a stage 7 server and exits 0', async (t) => {
+    const server = run(t, 'finger07', [LOOPBACK]);
+    const [port] = await portsOf(server, ['finger server']);
+    const client = run(t, 'finger-client', ['moshez', '127.0.0.1', String(port)]);
+    assert.equal(await finished(client), 0);
+    assert.equal(client.stdout(), 'Happy and well\r\n');
+    assert.equal(await stop(server.process), 0);
+  });
+
+  test('the finger client fails with ConnectionRefusedError where nothing listens', async (t) => {
+    const port = await closedPort();
+    const { reactor } = harness(t);
+    const d = finger(reactor, 'moshez', '127.0.0.1', port);
+    await assert.rejects(waitFor(d, 'the failure'), ConnectionRefusedError);
+  });
+
+  test('the client command exits 1 when the connection is refused', async (t) => {
+    const port = await closedPort();
+    const client = run(t, 'finger-client', ['moshez', '127.0.0.1', String(port)]);
+    assert.equal(await finished(client), 1);
+    assert.equal(client.stdout(), '');
+    assert.match(client.stderr(), /ConnectionRefusedError/);
+  });
+});
