@@ -301,7 +301,7 @@ export class TCPServerEndpoint implements IStreamServerEndpoint {
   };
   /** The reactor it listens with. */
   readonly reactor: IReactorTCP;
-  /** The port number (0: any free port). */
+  /** The port number (0 picks a free port). */
   readonly port: number;
   /** The listen queue size. */
   readonly backlog: number;
@@ -492,7 +492,7 @@ export class UNIXServerEndpoint implements IStreamServerEndpoint {
 export class SSL4ServerEndpoint implements IStreamServerEndpoint {
   /** The reactor it listens with. */
   readonly reactor: IReactorSSL;
-  /** The port number (0: any free port). */
+  /** The port number (0 picks a free port). */
   readonly port: number;
   /** The TLS settings: key, certificate, and any other `tls.createServer` option. */
   readonly sslContextFactory: TlsOptions;

@@ -33,7 +33,7 @@ const log = new Logger('torsion.protocols.policies');
 // Wrapping
 
 /**
- * The factory a {@link WrappingFactory} wraps: any protocol factory; the
+ * The factory a {@link WrappingFactory} wraps (a protocol factory); the
  * client-side notifications are passed on when it has them.
  *
  * @since 0.1.0
