@@ -67,6 +67,31 @@ class ByteBuffer {
     return this.#tailEnd - this.#tailStart + (this.#chunkEnd - this.#chunkStart);
   }
 
+  /** True while a dispatch loop runs over this buffer. */
+  #dispatching = false;
+
+  /**
+   * Adds received bytes and runs `dispatch` (a receiver's parsing loop) on
+   * them, unless a dispatch is already running further up the stack (a
+   * callback fed more bytes): then the bytes are queued, copied since the
+   * caller may reuse them, and the running loop takes them next, in order.
+   * Afterwards what is left is kept, as the caller's chunk may be reused.
+   */
+  receive<T>(data: Uint8Array, dispatch: (this: T) => void, owner: T): void {
+    this.append(asBuffer(data));
+    if (this.#dispatching) {
+      this.keep();
+      return;
+    }
+    this.#dispatching = true;
+    try {
+      dispatch.call(owner);
+    } finally {
+      this.#dispatching = false;
+      this.keep();
+    }
+  }
+
   /** Adds a received chunk: borrowed if nothing of the last one is left, copied otherwise. */
   append(chunk: Buffer): void {
     if (chunk.length === 0) return;
@@ -427,8 +452,6 @@ export class LineReceiver extends PausableReceiver {
   maxLength = 16384;
   #lineMode = true;
   readonly #buffer = new ByteBuffer();
-  /** True while the parsing loop runs: a nested dataReceived only buffers. */
-  #busy = false;
 
   /** Whether lines (rather than raw data) are being received. */
   get lineMode(): boolean {
@@ -441,22 +464,7 @@ export class LineReceiver extends PausableReceiver {
    * @param data - Received bytes, in any fragments.
    */
   override dataReceived(data: Uint8Array): void {
-    const buffer = this.#buffer;
-    buffer.append(asBuffer(data));
-    if (this.#busy) {
-      // Called from a callback: queue the bytes (copied, since the caller
-      // may reuse them) for the running loop.
-      buffer.keep();
-      return;
-    }
-    this.#busy = true;
-    try {
-      this.#dispatch();
-    } finally {
-      this.#busy = false;
-      // The caller's chunk may be reused once we return: keep what is left.
-      buffer.keep();
-    }
+    this.#buffer.receive(data, this.#dispatch, this);
   }
 
   #dispatch(): void {
@@ -732,8 +740,6 @@ export class NetstringReceiver extends Protocol {
   /** Set once the peer sent something that is not a netstring; the connection is then dropped. */
   brokenPeer = false;
   readonly #buffer = new ByteBuffer();
-  /** True while the parsing loop runs: a nested dataReceived only buffers. */
-  #busy = false;
   /** Whether the length has been read (then `#length` is the payload's), or is being read. */
   #inPayload = false;
   /** The length read so far (digits consumed from the buffer), or the payload's length. */
@@ -748,19 +754,7 @@ export class NetstringReceiver extends Protocol {
    */
   override dataReceived(data: Uint8Array): void {
     if (this.brokenPeer) return;
-    const buffer = this.#buffer;
-    buffer.append(asBuffer(data));
-    if (this.#busy) {
-      buffer.keep();
-      return;
-    }
-    this.#busy = true;
-    try {
-      this.#parse();
-    } finally {
-      this.#busy = false;
-      buffer.keep();
-    }
+    this.#buffer.receive(data, this.#parse, this);
   }
 
   #parse(): void {
@@ -920,8 +914,6 @@ export abstract class IntNStringReceiver extends PausableReceiver {
   /** The longest string accepted, in bytes. Default 99999. */
   maxLength = 99999;
   readonly #buffer = new ByteBuffer();
-  /** True while the parsing loop runs: a nested dataReceived only buffers. */
-  #busy = false;
 
   /**
    * Splits the bytes into strings and dispatches them.
@@ -929,19 +921,7 @@ export abstract class IntNStringReceiver extends PausableReceiver {
    * @param data - Received bytes, in any fragments.
    */
   override dataReceived(data: Uint8Array): void {
-    const buffer = this.#buffer;
-    buffer.append(asBuffer(data));
-    if (this.#busy) {
-      buffer.keep();
-      return;
-    }
-    this.#busy = true;
-    try {
-      this.#dispatch();
-    } finally {
-      this.#busy = false;
-      buffer.keep();
-    }
+    this.#buffer.receive(data, this.#dispatch, this);
   }
 
   #dispatch(): void {
