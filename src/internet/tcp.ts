@@ -60,13 +60,13 @@ const log = new Logger('torsion.internet.tcp');
  * A streaming producer is paused once this many bytes wait to be sent,
  * and resumed when they have all gone (Twisted's FileDescriptor.bufferSize).
  */
-export const WRITE_HIGH_WATER_MARK = 64 * 1024;
+const WRITE_HIGH_WATER_MARK = 64 * 1024;
 
 /**
  * Seconds a TLS connection closed with loseConnection waits for the peer to
  * close its side before it is closed anyway (see StreamTransport).
  */
-export const TLS_CLOSE_GRACE = 10;
+const TLS_CLOSE_GRACE = 10;
 
 /** Written behind a backlog to learn when it has been sent (see StreamTransport). */
 const EMPTY = new Uint8Array(0);
@@ -106,7 +106,7 @@ function isHalfCloseable(protocol: IProtocol): protocol is IProtocol & IHalfClos
  *
  * @internal
  */
-export function socketAddress(
+function socketAddress(
   family: string | undefined,
   host: string | undefined,
   port: number | undefined,
@@ -908,7 +908,7 @@ export class TCPPort implements IListeningPort {
 // Connecting
 
 /** The connection-failure error for a system error code. */
-export function connectErrorFor(error: NodeJS.ErrnoException, destination: string): Error {
+function connectErrorFor(error: NodeJS.ErrnoException, destination: string): Error {
   const code = error.code ?? '';
   const options = { osError: code || undefined, cause: error };
   switch (code) {

@@ -231,7 +231,7 @@ export class UNIXPort implements IListeningPort {
  *
  * @internal
  */
-export function unixTarget(path: string): ConnectTarget {
+function unixTarget(path: string): ConnectTarget {
   return {
     destination: new UNIXAddress(path),
     describe: path,
