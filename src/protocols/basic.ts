@@ -500,8 +500,9 @@ export class LineReceiver extends PausableReceiver {
 
   #dispatch(): void {
     const buffer = this.#buffer;
-    while (buffer.length > 0 && !this.paused) {
+    while (!this.paused) {
       if (!this.#lineMode) {
+        if (buffer.length === 0) return;
         this.rawDataReceived(buffer.takeAll());
         continue;
       }
