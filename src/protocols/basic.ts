@@ -121,9 +121,7 @@ class ByteBuffer {
     if (left > 0) {
       this.#appendChunkToTail(this.#chunkStart, this.#chunkEnd);
     } else if (this.#tailEnd === this.#tailStart) {
-      this.#setTail(EMPTY);
-      this.#tailStart = 0;
-      this.#tailEnd = 0;
+      this.#setTail(EMPTY, 0);
     }
     this.#dropChunk();
   }
@@ -142,9 +140,7 @@ class ByteBuffer {
       if (this.#expected > needed && this.#expected < size) size = this.#expected;
       const store = Buffer.allocUnsafe(size);
       this.#tail.copy(store, 0, this.#tailStart, this.#tailEnd);
-      this.#setTail(store);
-      this.#tailStart = 0;
-      this.#tailEnd = tailLength;
+      this.#setTail(store, tailLength);
     }
     const tail = this.#tail;
     const end = this.#tailEnd;
@@ -175,9 +171,7 @@ class ByteBuffer {
   }
 
   clear(): void {
-    this.#setTail(EMPTY);
-    this.#tailStart = 0;
-    this.#tailEnd = 0;
+    this.#setTail(EMPTY, 0);
     this.#dropChunk();
     this.#searched = 0;
     this.#expected = 0;
@@ -349,10 +343,13 @@ class ByteBuffer {
     this.#tailStart = this.#tailEnd;
   }
 
-  #setTail(store: Buffer): void {
+  /** Makes `store` the tail's store, holding `length` bytes from its start. */
+  #setTail(store: Buffer, length: number): void {
     this.#tail = store;
     this.#tailMemory = store.buffer;
     this.#tailBase = store.byteOffset;
+    this.#tailStart = 0;
+    this.#tailEnd = length;
   }
 
   /** A view of `length` bytes of the tail's store from `offset`. */
