@@ -274,7 +274,7 @@ class ByteBuffer {
    */
   nextLine(delimiter: Uint8Array): Buffer | undefined {
     if (this.#tailEnd !== this.#tailStart) return this.#nextLineWithTail(delimiter);
-    // The usual case, kept small so that it is inlined into the dispatch loop.
+    // The usual case: nothing left in the tail, the line is a view of the chunk.
     const chunk = this.#chunk;
     const chunkStart = this.#chunkStart;
     const at = findIn(chunk, chunkStart + this.#searched, this.#chunkEnd, delimiter);
