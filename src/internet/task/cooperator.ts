@@ -8,7 +8,7 @@ import { Deferred } from '../defer.js';
 import { TorsionError } from '../error.js';
 import { Failure } from '../failure.js';
 import type { IDelayedCall } from '../interfaces.js';
-import { reactor as defaultReactor } from '../reactor.js';
+import { globalScheduler } from './_global-reactor.js';
 import { isThenable } from './_thenable.js';
 
 const log = new Logger('torsion.internet.task');
@@ -133,9 +133,10 @@ export interface CooperatorOptions {
   terminationPredicateFactory?: () => () => boolean;
   /**
    * Arranges for a step to run later; returns something that can cancel it.
-   * @defaultValue `(step) => reactor.callLater(0, step)` on the default `reactor`
+   * Required: usually `(step) => reactor.callLater(0, step)`, with the
+   * reactor of the program or a `Clock` in tests.
    */
-  scheduler?: (step: () => void) => Pick<IDelayedCall, 'cancel'>;
+  scheduler: (step: () => void) => Pick<IDelayedCall, 'cancel'>;
   /**
    * Whether tasks run as soon as they are added, or wait for
    * {@link Cooperator.start}.
@@ -150,10 +151,6 @@ const MAX_SLICE_MS = 10;
 function defaultTerminationPredicateFactory(): () => boolean {
   const end = performance.now() + MAX_SLICE_MS;
   return () => performance.now() >= end;
-}
-
-function defaultScheduler(step: () => void): ScheduledCall {
-  return defaultReactor.callLater(0, step);
 }
 
 // Friend functions between Cooperator and CooperativeTask, which need each
@@ -347,8 +344,8 @@ export class CooperativeTask<I extends Iterator<unknown> = Iterator<unknown>> {
  * Each iterator is a task, and each value it yields is a unit of work. On
  * each step, the cooperator takes one value from each task in turn (round
  * robin) until its termination predicate says the step is over (by
- * default, after 10 ms), then schedules the next step (by default with
- * `reactor.callLater(0, …)`, so I/O gets its turn). A task that yields a
+ * default, after 10 ms), then schedules the next step with its `scheduler`
+ * (typically `reactor.callLater(0, …)`, so I/O gets its turn). A task that yields a
  * Deferred or a promise is paused until it fires. When no task is left to
  * run, no step is scheduled.
  *
@@ -359,7 +356,8 @@ export class CooperativeTask<I extends Iterator<unknown> = Iterator<unknown>> {
  * Cooperators do not cooperate with each other: most programs should use
  * the module's {@link cooperate} and {@link coiterate}.
  *
- * Differences from Twisted: `stop()` ends every running task (Twisted's can
+ * Differences from Twisted: the `scheduler` is required (Twisted's
+ * defaults to the global reactor); `stop()` ends every running task (Twisted's can
  * skip some, as it removes them from the list it walks); the Deferred from
  * `coiterate` can be cancelled, which stops the task.
  *
@@ -397,13 +395,21 @@ export class Cooperator {
   }
 
   /**
-   * @param options - The termination predicate factory, the scheduler, and
+   * @param options - The scheduler, the termination predicate factory, and
    *   whether to start at once; see {@link CooperatorOptions}.
+   * @throws TypeError if no `scheduler` function is given.
    */
-  constructor(options: CooperatorOptions = {}) {
+  constructor(options: CooperatorOptions) {
+    const scheduler = (options as Partial<CooperatorOptions> | undefined)?.scheduler;
+    if (typeof scheduler !== 'function') {
+      throw new TypeError(
+        'Cooperator needs a scheduler option, such as (step) => reactor.callLater(0, step): ' +
+          'pass the reactor, or a Clock in tests (nothing falls back to real time)',
+      );
+    }
+    this.#scheduler = scheduler;
     this.#terminationPredicateFactory =
       options.terminationPredicateFactory ?? defaultTerminationPredicateFactory;
-    this.#scheduler = options.scheduler ?? defaultScheduler;
     this.#started = options.started ?? true;
   }
 
@@ -529,8 +535,12 @@ export class Cooperator {
   }
 }
 
-/** The cooperator of the module functions cooperate() and coiterate(). */
-const theCooperator = new Cooperator();
+/**
+ * The cooperator of the module functions cooperate() and coiterate(): an
+ * entry point, so it may use the global reactor, which its scheduler loads
+ * at its first step (not at import).
+ */
+const theCooperator = new Cooperator({ scheduler: globalScheduler });
 
 /**
  * Runs `iterator` as a long-running task on the default cooperator, which
@@ -541,7 +551,9 @@ const theCooperator = new Cooperator();
  * Break CPU-heavy work into small steps, yield between them, and pass the
  * generator here: no step blocks the reactor for longer than one unit of
  * work of one task (and a step lasts about 10 ms). The default cooperator
- * schedules its steps on the default `reactor`.
+ * schedules its steps on the default `reactor`, loaded at its first step;
+ * code that takes a reactor should make its own {@link Cooperator} with
+ * that reactor instead.
  *
  * @example
  * ```ts

@@ -3,9 +3,9 @@
 // Tests: test/unit/internet/task-looping.test.ts
 
 import { inspect } from 'node:util';
+import { requireClock } from '../_require-clock.js';
 import { CancelledError, Deferred, maybeDeferred } from '../defer.js';
 import type { IDelayedCall, IReactorTime } from '../interfaces.js';
-import { reactor as defaultReactor } from '../reactor.js';
 
 /**
  * Python's `%` for floats: the result has the sign of the divisor, so time
@@ -49,11 +49,12 @@ export interface LoopingCallStartOptions {
  * throws or its Deferred fails, the loop stops and the Deferred returned by
  * `start` fails with the error.
  *
- * The function runs on {@link LoopingCall.clock}: pass the clock first
- * (`new LoopingCall(clock, f, ...args)`), or set the property before
- * `start`. Without one, the default `reactor` is used.
+ * The function runs on {@link LoopingCall.clock}, which is the first
+ * argument (`new LoopingCall(clock, f, ...args)`): the reactor in a
+ * program, a `Clock` in tests.
  *
- * Differences from Twisted: misuse (starting a running loop, stopping or
+ * Differences from Twisted: the clock is required (Twisted's defaults to
+ * the global reactor, so a forgotten clock runs a test on real time); misuse (starting a running loop, stopping or
  * resetting one that is not running) throws an `Error` rather than failing
  * an assertion; the Deferred returned by `start` can be cancelled; the
  * deprecated `deferred` attribute is not ported.
@@ -103,30 +104,19 @@ export class LoopingCall<A extends unknown[] = unknown[]> {
    * @param clock - What schedules the calls: a reactor, or a `Clock` in tests.
    * @param f - The function to call.
    * @param args - Its arguments.
+   * @throws TypeError if `clock` is not an `IReactorTime` (a function in
+   *   its place means the clock was left out) or `f` is not a function.
    */
-  constructor(clock: IReactorTime, f: (...args: A) => unknown, ...args: A);
-  /**
-   * Prepares a loop that calls `f(...args)` on the default `reactor`.
-   *
-   * @param f - The function to call.
-   * @param args - Its arguments.
-   */
-  constructor(f: (...args: A) => unknown, ...args: A);
-  constructor(...params: unknown[]) {
-    let f: unknown;
-    if (typeof params[0] === 'function') {
-      this.clock = defaultReactor;
-      f = params[0];
-      this.args = params.slice(1) as A;
-    } else {
-      this.clock = params[0] as IReactorTime;
-      f = params[1];
-      this.args = params.slice(2) as A;
-    }
+  constructor(clock: IReactorTime, f: (...args: A) => unknown, ...args: A) {
+    this.clock = requireClock(
+      clock,
+      'LoopingCall needs a clock (IReactorTime) as its first argument',
+    );
     if (typeof f !== 'function') {
       throw new TypeError(`LoopingCall needs a function to call, got ${typeof f}`);
     }
-    this.f = f as (...args: A) => unknown;
+    this.f = f;
+    this.args = args;
   }
 
   /**
@@ -140,13 +130,13 @@ export class LoopingCall<A extends unknown[] = unknown[]> {
    * animation, for example, advances by `count` frames.
    *
    * @param countCallable - Called with the count (an integer, at least 1).
-   * @param clock - What schedules the calls. Default: the default `reactor`.
+   * @param clock - What schedules the calls: a reactor, or a `Clock` in tests.
    * @returns A new, unstarted LoopingCall.
    * @see Twisted: twisted.internet.task.LoopingCall.withCount
    */
   static withCount(
     countCallable: (count: number) => unknown,
-    clock?: IReactorTime,
+    clock: IReactorTime,
   ): LoopingCall<[]> {
     const counter = (): unknown => {
       const now = loop.clock.seconds();
@@ -169,8 +159,7 @@ export class LoopingCall<A extends unknown[] = unknown[]> {
     Object.defineProperty(counter, 'name', {
       value: `withCount(${describeFunction(countCallable)})`,
     });
-    const loop: LoopingCall<[]> =
-      clock === undefined ? new LoopingCall(counter) : new LoopingCall(clock, counter);
+    const loop = new LoopingCall(clock, counter);
     return loop;
   }
 

@@ -9,7 +9,7 @@ import { type Deferred, ensureDeferred, maybeDeferred } from '../defer.js';
 import { ReactorNotRunning, TorsionError } from '../error.js';
 import { Failure } from '../failure.js';
 import type { IReactorCore, IReactorTime } from '../interfaces.js';
-import { reactor as defaultReactor } from '../reactor.js';
+import { globalReactor } from './_global-reactor.js';
 import { isThenable } from './_thenable.js';
 
 const log = new Logger('torsion.internet.task');
@@ -88,7 +88,8 @@ function nextTurn(): Promise<void> {
  * and gives the exit status that {@link react} would exit with.
  *
  * @remarks
- * `main` is called at once, before the reactor runs; it may return a
+ * `main` is called at once (with the default reactor, as soon as that is
+ * loaded), before the reactor runs; it may return a
  * Deferred, a promise (an `async` function), a generator (run as by
  * `inlineCallbacks`) or a plain value, or throw. When its result is known
  * the reactor is stopped, exactly once: not at all if it is already
@@ -107,7 +108,8 @@ function nextTurn(): Promise<void> {
  * `'during'` trigger, say) is given one more turn of the event loop after
  * the reactor has stopped, so that its promise can settle and count.
  *
- * @param main - Called with the default `reactor` followed by the elements of `argv`.
+ * @param main - Called with the default `reactor` (loaded by this call,
+ *   not at import) followed by the elements of `argv`.
  * @param argv - Extra arguments for `main`. Default none.
  * @returns A promise of the exit status, settled once the reactor has
  *   stopped; it rejects only if the reactor cannot run.
@@ -135,8 +137,11 @@ export function runMain<R extends IReactorCore, A extends unknown[]>(
 export async function runMain(
   main: (reactor: never, ...argv: never[]) => unknown,
   argv: readonly unknown[] = [],
-  reactor: IReactorCore = defaultReactor,
+  given?: IReactorCore,
 ): Promise<number> {
+  // Only an entry point may fall back on the global reactor; loading it
+  // here, not at import, keeps torsion/task free of sockets.
+  const reactor = given ?? (await globalReactor());
   const finished = callMain(main, [reactor, ...argv]);
   let code = 0;
   let explicitCode = false;
@@ -193,7 +198,8 @@ export async function runMain(
  * }, [process.argv[2] ?? 'http://example.com/']);
  * ```
  *
- * @param main - Called with the default `reactor` followed by the elements of `argv`.
+ * @param main - Called with the default `reactor` (loaded by this call,
+ *   not at import) followed by the elements of `argv`.
  * @param argv - Extra arguments for `main`. Default none.
  * @returns Nothing: the process exits.
  * @see Twisted: twisted.internet.task.react
@@ -220,14 +226,14 @@ export function react<R extends IReactorCore, A extends unknown[]>(
 export async function react(
   main: (reactor: never, ...argv: never[]) => unknown,
   argv: unknown[] = [],
-  reactor: IReactorCore = defaultReactor,
+  reactor?: IReactorCore,
 ): Promise<never> {
   let status: number;
   try {
     status = await runMain(
       main as (reactor: IReactorCore, ...argv: unknown[]) => unknown,
       argv,
-      reactor,
+      reactor ?? (await globalReactor()),
     );
   } catch (error) {
     log.failure('react could not run the reactor', error);

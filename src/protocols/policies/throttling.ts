@@ -3,6 +3,7 @@
 // (Twisted: twisted.protocols.policies.ThrottlingFactory).
 // Tests: test/unit/protocols/policies-throttling.test.ts, test/integration/policies.test.ts
 
+import { requireClock } from '../../internet/_require-clock.js';
 import type {
   IAddress,
   IDelayedCall,
@@ -11,7 +12,6 @@ import type {
   IPushProducer,
   IReactorTime,
 } from '../../internet/interfaces.js';
-import { reactor as defaultReactor } from '../../internet/reactor.js';
 import { LoopingCall } from '../../internet/task/index.js';
 import { Logger } from '../../logger/logger.js';
 import { ProtocolWrapper, type WrappedFactory, WrappingFactory } from './wrapper.js';
@@ -120,11 +120,11 @@ export interface ThrottlingFactoryOptions {
    */
   writeLimit?: number | undefined;
   /**
-   * Checks the bandwidth every second and schedules the pauses; pass a
-   * `Clock` in tests.
-   * @defaultValue the default `reactor`
+   * Checks the bandwidth every second and schedules the pauses: the reactor
+   * the factory listens on, or a `Clock` in tests. Required: nothing falls
+   * back to real time.
    */
-  clock?: IReactorTime | undefined;
+  clock: IReactorTime;
 }
 
 function checkLimit(name: string, value: number | undefined): number | undefined {
@@ -150,8 +150,8 @@ function checkLimit(name: string, value: number | undefined): number | undefined
  * Beyond `maxConnectionCount` open connections, `buildProtocol` returns
  * `null` and the connection is refused.
  *
- * Differences from Twisted: the clock is an option rather than an
- * overridable `callLater`; the checks are one {@link LoopingCall} each; a
+ * Differences from Twisted: the clock is a required option rather than an
+ * overridable `callLater` that defaults to the global reactor; the checks are one {@link LoopingCall} each; a
  * new throttle cancels a pending unthrottle rather than letting it end the
  * pause early; an error pausing one transport is logged and does not stop
  * the others.
@@ -194,9 +194,14 @@ export class ThrottlingFactory extends WrappingFactory<ThrottlingProtocol> {
    * @param wrappedFactory - The factory whose connections are limited.
    * @param options - The limits and the clock; see {@link ThrottlingFactoryOptions}.
    * @throws RangeError if a limit is not a positive number.
+   * @throws TypeError if `options.clock` is not an `IReactorTime`.
    */
-  constructor(wrappedFactory: WrappedFactory, options: ThrottlingFactoryOptions = {}) {
+  constructor(wrappedFactory: WrappedFactory, options: ThrottlingFactoryOptions) {
     super(wrappedFactory);
+    this.clock = requireClock(
+      (options as Partial<ThrottlingFactoryOptions> | undefined)?.clock,
+      'ThrottlingFactory needs a clock option (IReactorTime)',
+    );
     const max = options.maxConnectionCount ?? Number.POSITIVE_INFINITY;
     if (!(max >= 0)) {
       throw new RangeError(`ThrottlingFactory maxConnectionCount must be >= 0, got ${max}`);
@@ -204,7 +209,6 @@ export class ThrottlingFactory extends WrappingFactory<ThrottlingProtocol> {
     this.maxConnectionCount = max;
     this.readLimit = checkLimit('readLimit', options.readLimit);
     this.writeLimit = checkLimit('writeLimit', options.writeLimit);
-    this.clock = options.clock ?? defaultReactor;
   }
 
   /** Adds `length` bytes to the bytes written this second. */

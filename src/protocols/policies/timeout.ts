@@ -3,9 +3,9 @@
 // twisted.protocols.policies.TimeoutMixin, TimeoutFactory).
 // Tests: test/unit/protocols/policies-timeout.test.ts, test/integration/policies.test.ts
 
+import { requireClock } from '../../internet/_require-clock.js';
 import type { Failure } from '../../internet/failure.js';
 import type { IAddress, IDelayedCall, IProtocol, IReactorTime } from '../../internet/interfaces.js';
-import { reactor as defaultReactor } from '../../internet/reactor.js';
 import { ProtocolWrapper, type WrappedFactory, WrappingFactory } from './wrapper.js';
 
 /**
@@ -27,8 +27,11 @@ export interface TimeoutOwner {
 
 /** Options of {@link TimeoutMixin}. */
 export interface TimeoutMixinOptions {
-  /** Schedules the timeout; pass a `Clock` in tests. @defaultValue the default `reactor` */
-  clock?: IReactorTime | undefined;
+  /**
+   * Schedules the timeout: the reactor, or a `Clock` in tests. Required:
+   * nothing falls back to real time.
+   */
+  clock: IReactorTime;
   /**
    * The initial value of {@link TimeoutMixin.timeOut}; no timer starts until
    * {@link TimeoutMixin.setTimeout} is called.
@@ -55,8 +58,8 @@ export interface TimeoutMixinOptions {
  * has one, else closes the owner's transport with `loseConnection()`.
  *
  * Differences from Twisted: a mixin becomes a helper object the protocol
- * holds (composition); the clock is an option rather than an overridable
- * `callLater`; "no timeout" is `null` (Twisted's `None`); `setTimeout` and
+ * holds (composition); the clock is a required option rather than an
+ * overridable `callLater` that defaults to the global reactor; "no timeout" is `null` (Twisted's `None`); `setTimeout` and
  * `resetTimeout` start a fresh timer when the previous one was cancelled
  * from elsewhere, rather than raising.
  *
@@ -91,12 +94,16 @@ export class TimeoutMixin {
    * @param owner - The protocol the timeout serves: its `timeoutConnection`
    *   is called on timeout, or its `transport` closed. May be omitted when
    *   `onTimeout` is given.
-   * @param options - See {@link TimeoutMixinOptions}.
+   * @param options - The clock (required) and the rest; see {@link TimeoutMixinOptions}.
+   * @throws TypeError if `options.clock` is not an `IReactorTime`.
    */
-  constructor(owner?: TimeoutOwner, options: TimeoutMixinOptions = {}) {
+  constructor(owner: TimeoutOwner | undefined, options: TimeoutMixinOptions) {
+    this.clock = requireClock(
+      (options as Partial<TimeoutMixinOptions> | undefined)?.clock,
+      'TimeoutMixin needs a clock option (IReactorTime)',
+    );
     this.#owner = owner;
     this.#onTimeout = options.onTimeout;
-    this.clock = options.clock ?? defaultReactor;
     this.timeOut = options.timeOut ?? null;
   }
 
@@ -276,8 +283,11 @@ export interface TimeoutFactoryOptions {
    * @defaultValue 1800 (30 minutes)
    */
   timeoutPeriod?: number | null | undefined;
-  /** Schedules the timeouts; pass a `Clock` in tests. @defaultValue the default `reactor` */
-  clock?: IReactorTime | undefined;
+  /**
+   * Schedules the timeouts: the reactor the factory listens on, or a `Clock`
+   * in tests. Required: nothing falls back to real time.
+   */
+  clock: IReactorTime;
 }
 
 /**
@@ -286,7 +296,7 @@ export interface TimeoutFactoryOptions {
  *
  * @example
  * ```ts
- * reactor.listenTCP(8000, new TimeoutFactory(Factory.forProtocol(Chat), { timeoutPeriod: 300 }));
+ * reactor.listenTCP(8000, new TimeoutFactory(Factory.forProtocol(Chat), { timeoutPeriod: 300, clock: reactor }));
  * ```
  *
  * @see Twisted: twisted.protocols.policies.TimeoutFactory
@@ -300,12 +310,16 @@ export class TimeoutFactory extends WrappingFactory<TimeoutProtocol> {
 
   /**
    * @param wrappedFactory - The factory whose connections time out.
-   * @param options - See {@link TimeoutFactoryOptions}.
+   * @param options - The clock (required) and the period; see {@link TimeoutFactoryOptions}.
+   * @throws TypeError if `options.clock` is not an `IReactorTime`.
    */
-  constructor(wrappedFactory: WrappedFactory, options: TimeoutFactoryOptions = {}) {
+  constructor(wrappedFactory: WrappedFactory, options: TimeoutFactoryOptions) {
     super(wrappedFactory);
+    this.clock = requireClock(
+      (options as Partial<TimeoutFactoryOptions> | undefined)?.clock,
+      'TimeoutFactory needs a clock option (IReactorTime)',
+    );
     this.timeoutPeriod = options.timeoutPeriod === undefined ? 30 * 60 : options.timeoutPeriod;
-    this.clock = options.clock ?? defaultReactor;
   }
 
   /** Wraps in a {@link TimeoutProtocol} with this factory's period. */
