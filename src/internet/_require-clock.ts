@@ -16,7 +16,8 @@ function describe(value: unknown): string {
  * Returns `clock` if it can schedule calls (it has `callLater` and `seconds`).
  *
  * @param clock - What the caller passed.
- * @param what - Who needs it, for the message: `LoopingCall needs a clock (IReactorTime) as its first argument`.
+ * @param what - Who needs it, the start of the message, such as
+ *   `LoopingCall needs a clock (IReactorTime) as its first argument`.
  * @throws TypeError if `clock` is not an IReactorTime.
  */
 export function requireClock(clock: unknown, what: string): IReactorTime {

@@ -344,9 +344,9 @@ export class CooperativeTask<I extends Iterator<unknown> = Iterator<unknown>> {
  * Each iterator is a task, and each value it yields is a unit of work. On
  * each step, the cooperator takes one value from each task in turn (round
  * robin) until its termination predicate says the step is over (by
- * default, after 10 ms), then schedules the next step with its `scheduler`
- * (typically `reactor.callLater(0, …)`, so I/O gets its turn). A task that yields a
- * Deferred or a promise is paused until it fires. When no task is left to
+ * default, after 10 ms), then schedules the next step with its
+ * `scheduler` (typically `reactor.callLater(0, …)`, so I/O gets its turn).
+ * A task that yields a Deferred or a promise is paused until it fires. When no task is left to
  * run, no step is scheduled.
  *
  * Uses: running CPU-heavy work without blocking, limiting parallelism (run
@@ -357,8 +357,8 @@ export class CooperativeTask<I extends Iterator<unknown> = Iterator<unknown>> {
  * the module's {@link cooperate} and {@link coiterate}.
  *
  * Differences from Twisted: the `scheduler` is required (Twisted's
- * defaults to the global reactor); `stop()` ends every running task (Twisted's can
- * skip some, as it removes them from the list it walks); the Deferred from
+ * defaults to the global reactor); `stop()` ends every running task
+ * (Twisted's can skip some, as it removes them from the list it walks); the Deferred from
  * `coiterate` can be cancelled, which stops the task.
  *
  * @example

@@ -54,10 +54,11 @@ export interface LoopingCallStartOptions {
  * program, a `Clock` in tests.
  *
  * Differences from Twisted: the clock is required (Twisted's defaults to
- * the global reactor, so a forgotten clock runs a test on real time); misuse (starting a running loop, stopping or
- * resetting one that is not running) throws an `Error` rather than failing
- * an assertion; the Deferred returned by `start` can be cancelled; the
- * deprecated `deferred` attribute is not ported.
+ * the global reactor, so a forgotten clock runs a test on real time);
+ * misuse (starting a running loop, stopping or resetting one that is not
+ * running) throws an `Error` rather than failing an assertion; the
+ * Deferred returned by `start` can be cancelled; the deprecated `deferred`
+ * attribute is not ported.
  *
  * @example
  * ```ts

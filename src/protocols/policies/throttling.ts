@@ -151,10 +151,10 @@ function checkLimit(name: string, value: number | undefined): number | undefined
  * `null` and the connection is refused.
  *
  * Differences from Twisted: the clock is a required option rather than an
- * overridable `callLater` that defaults to the global reactor; the checks are one {@link LoopingCall} each; a
- * new throttle cancels a pending unthrottle rather than letting it end the
- * pause early; an error pausing one transport is logged and does not stop
- * the others.
+ * overridable `callLater` that defaults to the global reactor; the checks
+ * are one {@link LoopingCall} each; a new throttle cancels a pending
+ * unthrottle rather than letting it end the pause early; an error pausing
+ * one transport is logged and does not stop the others.
  *
  * @example
  * ```ts

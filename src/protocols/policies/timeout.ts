@@ -59,9 +59,10 @@ export interface TimeoutMixinOptions {
  *
  * Differences from Twisted: a mixin becomes a helper object the protocol
  * holds (composition); the clock is a required option rather than an
- * overridable `callLater` that defaults to the global reactor; "no timeout" is `null` (Twisted's `None`); `setTimeout` and
- * `resetTimeout` start a fresh timer when the previous one was cancelled
- * from elsewhere, rather than raising.
+ * overridable `callLater` that defaults to the global reactor; "no timeout"
+ * is `null` (Twisted's `None`); `setTimeout` and `resetTimeout` start a
+ * fresh timer when the previous one was cancelled from elsewhere, rather
+ * than raising.
  *
  * @example
  * ```ts
@@ -296,7 +297,8 @@ export interface TimeoutFactoryOptions {
  *
  * @example
  * ```ts
- * reactor.listenTCP(8000, new TimeoutFactory(Factory.forProtocol(Chat), { timeoutPeriod: 300, clock: reactor }));
+ * const idle = new TimeoutFactory(Factory.forProtocol(Chat), { timeoutPeriod: 300, clock: reactor });
+ * reactor.listenTCP(8000, idle);
  * ```
  *
  * @see Twisted: twisted.protocols.policies.TimeoutFactory
