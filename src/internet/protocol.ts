@@ -4,6 +4,7 @@
 
 import type { ConnectionOptions } from 'node:tls';
 import { Logger } from '../logger/logger.js';
+import { requireClock } from './_require-clock.js';
 import { Deferred } from './defer.js';
 import { ConnectionDone, NotConnectingError } from './error.js';
 import { Failure } from './failure.js';
@@ -26,7 +27,6 @@ import type {
   ITransport,
   IUDPTransport,
 } from './interfaces.js';
-import { reactor as defaultReactor } from './reactor.js';
 
 export {
   HostnameAddress,
@@ -298,8 +298,11 @@ export class ClientFactory<P extends IProtocol = IProtocol> extends Factory<P> {
 
 /** Options of {@link ReconnectingClientFactory}. */
 export interface ReconnectingClientFactoryOptions {
-  /** Schedules the retries. @defaultValue the default `reactor` */
-  clock?: IReactorTime;
+  /**
+   * Schedules the retries: the reactor the connector belongs to, or a
+   * `Clock` in tests. Required: nothing falls back to real time.
+   */
+  clock: IReactorTime;
   /** Most seconds between attempts. @defaultValue 3600 */
   maxDelay?: number;
   /** Seconds before the first retry. @defaultValue 1 */
@@ -325,6 +328,10 @@ export interface ReconnectingClientFactoryOptions {
  * {@link ReconnectingClientFactory.resetDelay} once connected (usually in
  * `buildProtocol` or `connectionMade`), and
  * {@link ReconnectingClientFactory.stopTrying} to give up.
+ *
+ * Differences from Twisted: the `clock` is a required option (Twisted's
+ * attribute defaults to the global reactor, so a forgotten clock retries on
+ * real time even in a test).
  *
  * @example
  * ```ts
@@ -357,17 +364,22 @@ export class ReconnectingClientFactory<P extends IProtocol = IProtocol> extends 
   continueTrying = true;
   /** The connector being retried. */
   connector: IConnector | undefined;
-  /** Schedules the retries; `undefined` means the default `reactor`, taken when first needed. */
-  clock: IReactorTime | undefined;
+  /** Schedules the retries; replace it, if you must, before the first retry. */
+  clock: IReactorTime;
   readonly #random: () => number;
   #callID: IDelayedCall | undefined;
 
   /**
-   * @param options - See {@link ReconnectingClientFactoryOptions}.
+   * @param options - The clock (required) and the back-off; see
+   *   {@link ReconnectingClientFactoryOptions}.
+   * @throws TypeError if `options.clock` is not an `IReactorTime`.
    */
-  constructor(options: ReconnectingClientFactoryOptions = {}) {
+  constructor(options: ReconnectingClientFactoryOptions) {
     super();
-    this.clock = options.clock;
+    this.clock = requireClock(
+      (options as Partial<ReconnectingClientFactoryOptions> | undefined)?.clock,
+      'ReconnectingClientFactory needs a clock option (IReactorTime)',
+    );
     this.maxDelay = options.maxDelay ?? 3600;
     this.initialDelay = options.initialDelay ?? 1.0;
     this.factor = options.factor ?? Math.E;
@@ -423,7 +435,7 @@ export class ReconnectingClientFactory<P extends IProtocol = IProtocol> extends 
         delay: Math.round(this.delay),
       });
     }
-    this.#callID = this.#scheduler().callLater(Math.max(0, this.delay), () => {
+    this.#callID = this.clock.callLater(Math.max(0, this.delay), () => {
       this.#callID = undefined;
       target.connect();
     });
@@ -449,11 +461,6 @@ export class ReconnectingClientFactory<P extends IProtocol = IProtocol> extends 
     this.retries = 0;
     this.#callID = undefined;
     this.continueTrying = true;
-  }
-
-  #scheduler(): IReactorTime {
-    this.clock ??= defaultReactor;
-    return this.clock;
   }
 }
 

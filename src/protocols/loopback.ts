@@ -3,6 +3,7 @@
 // (Twisted: twisted.protocols.loopback).
 // Tests: test/unit/testing/loopback.test.ts
 
+import { requireClock } from '../internet/_require-clock.js';
 import { Deferred } from '../internet/defer.js';
 import { ConnectionDone, ConnectionLost } from '../internet/error.js';
 import { Failure } from '../internet/failure.js';
@@ -16,7 +17,6 @@ import type {
   IReactorTime,
   ITransport,
 } from '../internet/interfaces.js';
-import { reactor as defaultReactor } from '../internet/reactor.js';
 
 // Called when something is put on a queue that loopbackAsync watches.
 const listeners = new WeakMap<LoopbackQueue, () => void>();
@@ -186,10 +186,11 @@ class LoopbackTransport implements ITransport, IConsumer {
 /** Options of {@link loopbackAsync}. */
 export interface LoopbackAsyncOptions {
   /**
-   * Schedules the delivery of bytes written while the connection is idle.
-   * @defaultValue the default `reactor`
+   * Schedules the delivery of bytes written while the connection is idle:
+   * a `Clock` in unit tests, or the reactor. Required: nothing falls back
+   * to real time.
    */
-  clock?: IReactorTime | undefined;
+  clock: IReactorTime;
 }
 
 /**
@@ -224,18 +225,25 @@ export interface LoopbackAsyncOptions {
  * @param client - The connecting side's protocol.
  * @param pumpPolicy - How queued bytes are delivered; default
  *   {@link identityPumpPolicy}.
- * @param options - See {@link LoopbackAsyncOptions}.
+ * @param options - The clock (required); see {@link LoopbackAsyncOptions}.
+ *   Pass `undefined` as `pumpPolicy` to keep the default policy.
  * @returns A Deferred that fires with `undefined` once both sides have been
  *   told the connection is lost.
+ * @throws TypeError if `options.clock` is not an `IReactorTime`.
  * @see Twisted: twisted.protocols.loopback.loopbackAsync
  * @since 0.1.0
  */
 export function loopbackAsync(
   server: IProtocol,
   client: IProtocol,
-  pumpPolicy: PumpPolicy = identityPumpPolicy,
-  options: LoopbackAsyncOptions = {},
+  pumpPolicy: PumpPolicy | undefined,
+  options: LoopbackAsyncOptions,
 ): Deferred<void> {
+  const clock = requireClock(
+    (options as Partial<LoopbackAsyncOptions> | undefined)?.clock,
+    'loopbackAsync needs a clock option (IReactorTime)',
+  );
+  const policy = pumpPolicy ?? identityPumpPolicy;
   const serverToClient = new LoopbackQueue();
   const clientToServer = new LoopbackQueue();
   const serverTransport = new LoopbackTransport(serverToClient);
@@ -259,7 +267,7 @@ export function loopbackAsync(
 
   const pump = (source: LoopbackTransport, queue: LoopbackQueue, target: IProtocol): boolean => {
     if (queue.length === 0) return false;
-    pumpPolicy(queue, target);
+    policy(queue, target);
     // The source's writes were delivered: a pull producer may write more.
     if (queue.length === 0) source.pollProducer();
     return true;
@@ -294,7 +302,7 @@ export function loopbackAsync(
     waiting = false;
     // Not delivered synchronously: no real transport calls dataReceived
     // from inside the write that sent the bytes.
-    scheduled = (options.clock ?? defaultReactor).callLater(0, () => {
+    scheduled = clock.callLater(0, () => {
       scheduled = undefined;
       deliver();
     });

@@ -35,7 +35,7 @@ import type {
   SystemEventTriggerID,
   SystemEventType,
 } from '../internet/interfaces.js';
-import { Clock, type DelayedCall } from '../internet/task.js';
+import { Clock, type DelayedCall } from '../internet/task/index.js';
 
 // ---------------------------------------------------------------------------
 // What the reactor records

@@ -1,5 +1,6 @@
 // react with the default reactor, in child processes: the exit status is the
-// process's, and a signal stops the reactor.
+// process's, and a signal stops the reactor. Also cooperate and coiterate,
+// whose module-wide cooperator loads the global reactor at its first step.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -34,6 +35,20 @@ describe('react', { timeout: 60_000 }, () => {
     const { status, stderr } = runProgram('exit');
     assert.equal(stderr, '');
     assert.equal(status, 23);
+  });
+
+  test('runs cooperate and coiterate tasks on the default reactor', () => {
+    const { status, stdout, stderr } = runProgram('cooperate');
+    assert.equal(stderr, '');
+    assert.equal(stdout, '0,1,2,0,1,2\n');
+    assert.equal(status, 0);
+  });
+
+  test('runs a coiterate task without react, loading the default reactor at the first step', () => {
+    const { status, stdout, stderr } = runProgram('coiterate-alone');
+    assert.equal(stderr, '');
+    assert.equal(stdout, '0,1,2\n');
+    assert.equal(status, 0);
   });
 
   test('exits with status 130 when SIGINT stops the reactor', async () => {

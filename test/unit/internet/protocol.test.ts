@@ -20,6 +20,7 @@ import {
   ProcessProtocol,
   Protocol,
   ReconnectingClientFactory,
+  type ReconnectingClientFactoryOptions,
   ServerFactory,
 } from 'torsion/protocol';
 import type { IConnector, IProcessTransport, IProtocol } from 'torsion/reactor';
@@ -446,7 +447,20 @@ describe('ReconnectingClientFactory', () => {
 
   test('uses the clock it is given for retries', () => {
     const clock = new Clock();
-    const factory = new ReconnectingClientFactory();
+    const factory = new ReconnectingClientFactory({ clock });
+    factory.noisy = false;
+    factory.clientConnectionLost(
+      new FakeConnector(anyAddress, factory),
+      new Failure(new ConnectionDone()),
+    );
+    assert.equal(clock.getDelayedCalls().length, 1);
+    factory.stopTrying();
+  });
+
+  test('retries on a clock that replaced the first one, as Twisted callers set it', () => {
+    const first = new Clock();
+    const clock = new Clock();
+    const factory = new ReconnectingClientFactory({ clock: first });
     factory.noisy = false;
     factory.clock = clock;
     factory.clientConnectionLost(
@@ -454,7 +468,20 @@ describe('ReconnectingClientFactory', () => {
       new Failure(new ConnectionDone()),
     );
     assert.equal(clock.getDelayedCalls().length, 1);
+    assert.deepEqual(first.getDelayedCalls(), []);
     factory.stopTrying();
+  });
+
+  test('throws a TypeError without a clock, rather than retrying on real time', () => {
+    const noOptions = ReconnectingClientFactory as unknown as new () => ReconnectingClientFactory;
+    assert.throws(() => new noOptions(), {
+      name: 'TypeError',
+      message: /^ReconnectingClientFactory needs a clock option.*got undefined/,
+    });
+    assert.throws(
+      () => new ReconnectingClientFactory({ maxRetries: 3 } as ReconnectingClientFactoryOptions),
+      TypeError,
+    );
   });
 
   test('stopTrying while connected means a lost connection is not retried', () => {

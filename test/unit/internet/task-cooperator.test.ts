@@ -32,7 +32,7 @@ const oneUnitPerStep = (): (() => boolean) => () => true;
  * A Cooperator whose steps run one second apart on `clock`: each
  * `clock.advance(1)` runs exactly one step.
  */
-function clockCooperator(clock: Clock, options: CooperatorOptions = {}): Cooperator {
+function clockCooperator(clock: Clock, options: Partial<CooperatorOptions> = {}): Cooperator {
   return new Cooperator({
     scheduler: (step) => clock.callLater(1, step),
     terminationPredicateFactory: oneUnitPerStep,
@@ -411,6 +411,18 @@ describe('Cooperator.stop', () => {
     for (const d of done) failureResultOf(d, SchedulerStopped);
     for (const task of tasks) assert.throws(() => task.pause(), SchedulerStopped);
     assert.deepEqual(clock.getDelayedCalls(), []);
+  });
+});
+
+describe('Cooperator constructor', () => {
+  test('throws a TypeError without a scheduler, rather than using the global reactor', () => {
+    const noScheduler = {} as CooperatorOptions;
+    assert.throws(() => new Cooperator(noScheduler), {
+      name: 'TypeError',
+      message: /^Cooperator needs a scheduler option/,
+    });
+    const noOptions = Cooperator as unknown as new () => Cooperator;
+    assert.throws(() => new noOptions(), TypeError);
   });
 });
 

@@ -12,11 +12,21 @@ class TestException extends Error {
 }
 
 describe('LoopingCall constructor', () => {
-  test('uses the default reactor as its clock when none is given', () => {
-    const first = new LoopingCall(() => undefined);
-    const second = new LoopingCall(() => undefined);
-    assert.equal(first.clock.constructor.name, 'NodeReactor');
-    assert.equal(first.clock, second.clock);
+  test('throws a TypeError naming the clock when the function comes first', () => {
+    const noClock = LoopingCall as unknown as new (f: () => void) => LoopingCall;
+    assert.throws(() => new noClock(() => undefined), {
+      name: 'TypeError',
+      message:
+        /^LoopingCall needs a clock \(IReactorTime\) as its first argument.*got the function/,
+    });
+  });
+
+  test('throws a TypeError when the clock is undefined, rather than using real time', () => {
+    const noClock = undefined as unknown as Clock;
+    assert.throws(() => new LoopingCall(noClock, () => undefined), {
+      name: 'TypeError',
+      message: /LoopingCall needs a clock.*got undefined/,
+    });
   });
 
   test('takes the clock as its first argument, before the function', () => {
@@ -30,15 +40,18 @@ describe('LoopingCall constructor', () => {
   });
 
   test('lets the clock be replaced before start, as Twisted callers do', () => {
+    const first = new Clock();
     const clock = new Clock();
     const times: number[] = [];
-    const loop = new LoopingCall(() => times.push(clock.seconds()));
+    const loop = new LoopingCall(first, () => times.push(clock.seconds()));
     loop.clock = clock;
     loop.start(1);
     clock.advance(1);
     loop.stop();
     assert.deepEqual(times, [0, 1]);
     assert.deepEqual(clock.getDelayedCalls(), []);
+    assert.equal(first.seconds(), 0);
+    assert.deepEqual(first.getDelayedCalls(), []);
   });
 
   test('rejects something that is not a function with a TypeError', () => {
@@ -460,8 +473,7 @@ describe('LoopingCall.withCount', () => {
   test('counts only the slots expected, not the time elapsed between calls', () => {
     const times: Array<[number, number]> = [];
     const clock = new Clock();
-    const loop = LoopingCall.withCount((count) => times.push([clock.seconds(), count]));
-    loop.clock = clock;
+    const loop = LoopingCall.withCount((count) => times.push([clock.seconds(), count]), clock);
     loop.start(INTERVAL);
     assert.deepEqual(times.pop(), [0, 1]);
 

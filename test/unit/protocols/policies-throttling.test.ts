@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { captureLogs } from 'torsion/logger';
 import { IPv4Address, Protocol, ServerFactory } from 'torsion/protocol';
-import { ThrottlingFactory, type ThrottlingProtocol } from 'torsion/protocols/policies';
+import {
+  ThrottlingFactory,
+  type ThrottlingFactoryOptions,
+  type ThrottlingProtocol,
+} from 'torsion/protocols/policies';
 import type { IPullProducer, IPushProducer } from 'torsion/reactor';
 import { Clock } from 'torsion/task';
 import {
@@ -118,13 +122,25 @@ describe('ThrottlingFactory connection limit', () => {
   });
 
   test('rejects limits that are not positive numbers', () => {
-    assert.throws(() => new ThrottlingFactory(new Server(), { readLimit: 0 }), RangeError);
-    assert.throws(() => new ThrottlingFactory(new Server(), { writeLimit: -1 }), RangeError);
-    assert.throws(() => new ThrottlingFactory(new Server(), { readLimit: Number.NaN }), RangeError);
+    const clock = new Clock();
+    assert.throws(() => new ThrottlingFactory(new Server(), { readLimit: 0, clock }), RangeError);
+    assert.throws(() => new ThrottlingFactory(new Server(), { writeLimit: -1, clock }), RangeError);
     assert.throws(
-      () => new ThrottlingFactory(new Server(), { maxConnectionCount: -1 }),
+      () => new ThrottlingFactory(new Server(), { readLimit: Number.NaN, clock }),
       RangeError,
     );
+    assert.throws(
+      () => new ThrottlingFactory(new Server(), { maxConnectionCount: -1, clock }),
+      RangeError,
+    );
+  });
+
+  test('throws a TypeError without a clock, rather than checking on real time', () => {
+    const noClock = { readLimit: 10 } as ThrottlingFactoryOptions;
+    assert.throws(() => new ThrottlingFactory(new Server(), noClock), {
+      name: 'TypeError',
+      message: /^ThrottlingFactory needs a clock option.*got undefined/,
+    });
   });
 });
 

@@ -6,8 +6,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Failure } from 'torsion/defer';
 import { IPv4Address, Protocol, ServerFactory } from 'torsion/protocol';
-import { TimeoutFactory, TimeoutMixin, type TimeoutProtocol } from 'torsion/protocols/policies';
-import { type IProtocol, reactor } from 'torsion/reactor';
+import {
+  TimeoutFactory,
+  type TimeoutFactoryOptions,
+  TimeoutMixin,
+  type TimeoutMixinOptions,
+  type TimeoutOwner,
+  type TimeoutProtocol,
+} from 'torsion/protocols/policies';
+import type { IProtocol } from 'torsion/reactor';
 import { Clock } from 'torsion/task';
 import {
   AccumulatingProtocol,
@@ -225,6 +232,14 @@ describe('TimeoutFactory', () => {
     assertReactorClean(clock);
   });
 
+  test('throws a TypeError without a clock, rather than timing out on real time', () => {
+    const noClock = { timeoutPeriod: 5 } as TimeoutFactoryOptions;
+    assert.throws(() => new TimeoutFactory(new SimpleFactory(), noClock), {
+      name: 'TypeError',
+      message: /^TimeoutFactory needs a clock option.*got undefined/,
+    });
+  });
+
   test('times out by 30 minutes by default', () => {
     const clock = new Clock();
     const factory = new TimeoutFactory(new SimpleFactory(), { clock });
@@ -297,9 +312,14 @@ describe('TimeoutMixin', () => {
     proto.timeout.setTimeout(null);
   });
 
-  test('uses the default reactor when given no clock', () => {
-    const mixin = new TimeoutMixin(undefined, { onTimeout: () => {} });
-    assert.equal(mixin.clock, reactor);
+  test('throws a TypeError without a clock, rather than timing out on real time', () => {
+    const noClock = { onTimeout: () => {} } as TimeoutMixinOptions;
+    assert.throws(() => new TimeoutMixin(undefined, noClock), {
+      name: 'TypeError',
+      message: /^TimeoutMixin needs a clock option.*got undefined/,
+    });
+    const noOptions = TimeoutMixin as unknown as new (owner?: TimeoutOwner) => TimeoutMixin;
+    assert.throws(() => new noOptions(), TypeError);
   });
 
   test('times out after the period in timeOut', () => {

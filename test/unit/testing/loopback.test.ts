@@ -10,6 +10,7 @@ import {
   collapsingPumpPolicy,
   identityPumpPolicy,
   LoopbackAddress,
+  type LoopbackAsyncOptions,
   LoopbackQueue,
   loopbackAsync,
 } from 'torsion/protocols/loopback';
@@ -310,14 +311,45 @@ describe('loopbackAsync', () => {
     ]);
   });
 
-  test('finishes at once, with no clock, when the protocols are done while connecting', () => {
+  test('finishes at once, without advancing the clock, when the protocols are done while connecting', () => {
     class Hangup extends Protocol<LoopbackTransport> {
       override connectionMade(): void {
         this.transport.loseConnection();
       }
     }
-    const d = loopbackAsync(new Hangup(), new Protocol());
+    const clock = new Clock();
+    const d = loopbackAsync(new Hangup(), new Protocol(), undefined, { clock });
     assert.equal(successResultOf(d), undefined);
+    assertReactorClean(clock);
+  });
+
+  test('uses the identity pump policy when given undefined for it', () => {
+    const clock = new Clock();
+    const server = new Protocol<LoopbackTransport>();
+    const received: string[] = [];
+    const client = new (class extends Protocol<LoopbackTransport> {
+      override dataReceived(data: Uint8Array): void {
+        received.push(Buffer.from(data).toString());
+      }
+    })();
+    const d = loopbackAsync(server, client, undefined, { clock });
+    server.transport.write(bytes('a'));
+    server.transport.write(bytes('b'));
+    server.transport.loseConnection();
+    settle(clock);
+    successResultOf(d);
+    assert.deepEqual(received, ['a', 'b']);
+  });
+
+  test('throws a TypeError without a clock, rather than delivering on real time', () => {
+    const noClock = {} as LoopbackAsyncOptions;
+    assert.throws(
+      () => loopbackAsync(new Protocol(), new Protocol(), identityPumpPolicy, noClock),
+      {
+        name: 'TypeError',
+        message: /^loopbackAsync needs a clock option.*got undefined/,
+      },
+    );
   });
 
   test('the transports reject strings with a TypeError', () => {
