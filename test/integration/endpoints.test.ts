@@ -44,7 +44,6 @@ import {
   Recorder,
   RecordingClientFactory,
   type SocketHarness,
-  sleep,
   waitFor,
 } from '../helpers/sockets.js';
 import { CAS_DIR, CERT, CERT_FILE, KEY, KEY_FILE } from '../helpers/tls.js';
@@ -169,7 +168,7 @@ describe('TCP endpoints', SUITE, () => {
     );
     assert.ok(error instanceof ConnectingCancelledError);
     assert.ok(new IPv4Address('TCP', LOCAL, portOf(port)).equals(error.address));
-    await sleep(0.05);
+    await h.roundTrip();
     assert.deepEqual(client.protocols, []);
     assert.deepEqual(server.protocols, []);
     assert.equal(client.stops, client.starts);
@@ -300,7 +299,7 @@ describe('HostnameEndpoint', SUITE, () => {
     );
     d.cancel();
     await assert.rejects(waitFor(d, 'the cancellation'), ConnectingCancelledError);
-    await sleep(0.05);
+    await h.roundTrip();
     assert.deepEqual(server.protocols, []);
     assert.deepEqual(h.reactor.getDelayedCalls(), []);
   });

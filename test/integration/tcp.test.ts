@@ -35,10 +35,10 @@ import {
   CollectingFactory,
   EchoRecorder,
   harness,
+  loopTurns,
   Recorder,
   RecordingClientFactory,
   type SocketHarness,
-  sleep,
   until,
   waitFor,
 } from '../helpers/sockets.js';
@@ -428,7 +428,7 @@ describe('Closing TCP connections', SUITE, () => {
     assert.ok(serverSide.data().equals(payload), 'the bytes arrived intact and in order');
     assertReason(serverSide.reason, ConnectionDone);
     assertReason(client.reason, ConnectionDone);
-    await sleep(0.05);
+    await loopTurns();
     assert.equal(serverSide.lostCalls, 1);
     assert.equal(client.lostCalls, 1);
   });
@@ -445,7 +445,9 @@ describe('Closing TCP connections', SUITE, () => {
     const { factory: server, port } = serve(h, () => new SlowReader());
     const { protocol: client } = await connect(h, port, () => new SendAndClose(payload));
     const serverSide = await waitFor(server.nth(0), 'the server protocol');
-    await sleep(0.1);
+    // Node polls several times meanwhile: a close that did not wait for the
+    // reader would have been seen by now.
+    await h.roundTrip();
     assert.equal(client.lostCalls, 0, 'the client stays open while its data waits');
     serverSide.transport.resumeProducing();
     await waitFor(serverSide.lost, 'the server connectionLost');
@@ -466,7 +468,7 @@ describe('Closing TCP connections', SUITE, () => {
     protocol.transport.writeSequence([Buffer.from('far '), Buffer.from('too late')]);
     protocol.transport.loseConnection();
     protocol.transport.abortConnection();
-    await sleep(0.02);
+    await loopTurns();
     assert.equal(protocol.lostCalls, 1);
   });
 
@@ -507,7 +509,7 @@ describe('Closing TCP connections', SUITE, () => {
     assert.equal(serverSide.reason?.check(ConnectionAborted), null, 'the peer did not abort');
     const error = serverSide.reason?.value as Error & { cause?: { code?: string } };
     assert.equal(error.cause?.code, 'ECONNRESET');
-    await sleep(0.02);
+    await loopTurns();
     assert.equal(client.lostCalls, 1);
     assert.equal(serverSide.lostCalls, 1);
   });
@@ -779,7 +781,7 @@ describe('TCP clients', SUITE, () => {
     const reason = await waitFor(client.failed, 'clientConnectionFailed');
     assert.ok(reason.check(UserError), reason.getErrorMessage());
     assert.equal(client.stops, 1);
-    await sleep(0.05);
+    await h.roundTrip();
     assert.equal(client.protocols.length, 0, 'no protocol was built');
     assert.equal(client.failures.length, 1);
   });
@@ -861,7 +863,7 @@ describe('TCP clients', SUITE, () => {
     const d = new ClientCreator(h.reactor, Tracked, made).connectTCP(LOCAL, port);
     d.cancel();
     await assert.rejects(waitFor(d, 'the cancelled Deferred'), CancelledError);
-    await sleep(0.05);
+    await h.roundTrip();
     assert.equal(made.length, 1);
     assert.equal(made[0]?.connected, false, 'the protocol was never connected');
     // If the server accepted the socket before it was dropped, that
@@ -974,7 +976,7 @@ describe('Reactor shutdown with TCP', SUITE, () => {
     assert.equal(client.losses.length, 1);
     assert.ok(client.losses[0]?.check(ConnectionLost));
     assert.equal(server.stops, 1);
-    await sleep(0.02);
+    await loopTurns();
     assert.equal(protocol.lostCalls, 1);
     assert.equal(serverSide.lostCalls, 1);
     // Nothing listens on the port any more.
@@ -1004,7 +1006,7 @@ describe('Reactor shutdown with TCP', SUITE, () => {
     assert.equal(client.failures.length, 1, 'clientConnectionFailed was called');
     assert.ok(client.failures[0]?.check(ConnectError));
     assert.equal(client.stops, 1);
-    await sleep(0.05);
+    await loopTurns();
     assert.equal(client.protocols.length, 0, 'no connection was made after shutdown');
     for (const serverSide of server.protocols) await waitFor(serverSide.lost, 'the server side');
   });
