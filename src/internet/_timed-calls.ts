@@ -1,7 +1,7 @@
 // Internal: the delayed calls of a clock or reactor, kept in a binary heap
 // ordered by (due time, scheduling order). Shared by Clock and NodeReactor.
 // Twisted: twisted.internet.base.DelayedCall and the reactor's call heap.
-// Tests: test/unit/internet/task-clock.test.ts (Clock), test/unit/internet/timed-calls.test.ts
+// Tests: test/unit/internet/timed-calls.test.ts, task-clock.test.ts (Clock)
 
 import { AlreadyCalled, AlreadyCancelled } from './error.js';
 import type { IDelayedCall } from './interfaces.js';

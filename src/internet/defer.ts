@@ -1181,6 +1181,11 @@ export interface DeferredListConstructor {
     deferreds: Iterable<Deferred<T>>,
     options?: DeferredListOptions & { fireOnOneCallback?: false },
   ): DeferredList<T, DeferredListEntry<T>[]>;
+  // `fireOnOneCallback` known only at run time (a boolean): either result.
+  new <T>(
+    deferreds: Iterable<Deferred<T>>,
+    options?: DeferredListOptions,
+  ): DeferredList<T, [T, number] | DeferredListEntry<T>[]>;
   /** The prototype shared by DeferredList instances. */
   readonly prototype: DeferredList<unknown, unknown>;
 }

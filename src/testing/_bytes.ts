@@ -1,5 +1,6 @@
 // Internal: the "bytes are bytes" check shared by the test transports
 // (Twisted: twisted.internet.abstract._dataMustBeBytes).
+// Tests: test/unit/testing/string-transport.test.ts, iosim.test.ts, protocols.test.ts
 
 /**
  * Throws a TypeError unless `data` is a Uint8Array (a Buffer is one).

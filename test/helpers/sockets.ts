@@ -38,7 +38,22 @@ export function nextTurn(): Promise<void> {
   });
 }
 
-/** Waits `seconds` of real time. */
+/**
+ * Waits for `n` (at least 2) turns of Node's loop, one immediate after
+ * another: between two of them Node polls for I/O once, and by the last one
+ * every callback queued before the call (next ticks, immediates, close
+ * events, I/O already in the kernel) has run. After a socket has closed,
+ * nothing more can come from it, so this is the point at which "nothing
+ * else happened" holds for a closed connection.
+ */
+export async function loopTurns(n = 2): Promise<void> {
+  for (let i = 0; i < Math.max(n, 2); i++) await nextTurn();
+}
+
+/**
+ * Waits `seconds` of real time. Not for "nothing else happened" checks:
+ * wait for {@link loopTurns} or {@link SocketHarness.roundTrip} instead.
+ */
 export function sleep(seconds: number): Promise<void> {
   return new Promise((resolve) => {
     setTimeout(resolve, seconds * 1000);
@@ -132,6 +147,30 @@ export class SocketHarness {
     const connector = this.reactor.connectUNIX(path, factory, options);
     this.#connectors.push(connector);
     return connector;
+  }
+
+  /**
+   * Sends a byte over a fresh loopback connection on this reactor and waits
+   * for its echo, then for both ends to close. By then Node has polled for
+   * I/O several times since the call, so bytes or connection attempts that
+   * were already in the kernel before it (on any socket) have been seen:
+   * the definite event after which "the peer did nothing" holds.
+   */
+  async roundTrip(): Promise<void> {
+    const echo = new CollectingFactory(() => new EchoRecorder());
+    const listening = this.listenTCP(0, echo, { interface: '127.0.0.1' });
+    const host = listening.getHost() as IAddress & { port: number };
+    const client = new RecordingClientFactory(() => new Recorder());
+    this.connectTCP('127.0.0.1', host.port, client);
+    const protocol = await waitFor(client.nth(0), 'the probe connection');
+    await waitFor(protocol.made, 'the probe connectionMade');
+    protocol.transport.write(Buffer.from('?'));
+    await waitFor(protocol.bytes(1), 'the probe echo');
+    protocol.transport.loseConnection();
+    await waitFor(protocol.lost, 'the probe connectionLost');
+    const serverSide = await waitFor(echo.nth(0), 'the probe server protocol');
+    await waitFor(serverSide.lost, 'the probe server connectionLost');
+    await waitFor(listening.stopListening(), 'the probe port to stop');
   }
 
   /** Remembers a port or connector opened some other way (ClientCreator, a test's own). */

@@ -86,25 +86,36 @@ describe('NodeReactor timed calls', { timeout: 10_000 }, () => {
   });
 
   test('a call that reschedules itself with delay 0 does not starve I/O', async () => {
-    // If timed calls scheduled while running ran in the same batch, this loop
-    // would never yield and the stat below would never complete.
-    const reactor = new NodeReactor();
+    // The guard: a batch of timed calls runs only the calls scheduled before
+    // it began, so each reschedule waits for the next turn of Node's loop and
+    // I/O completes between turns. The reactor's clock stands still here, so
+    // a reschedule is due at once (as on a coarse clock) and only that guard
+    // keeps the whole bounded loop below from running in one batch, with the
+    // stat finishing after its last call. BOUND is far more turns than a
+    // stat needs.
+    const BOUND = 100_000;
+    const frozen = (performance.timeOrigin + performance.now()) / 1000;
+    const reactor = new (class extends NodeReactor {
+      override seconds(): number {
+        return frozen;
+      }
+    })();
     let spins = 0;
-    let ioDone = false;
+    let spinsAtIo: number | undefined;
     const spinning = new Deferred<void>();
     const spin = (): void => {
       spins++;
       if (spins === 1) spinning.callback(undefined);
-      if (!ioDone) reactor.callLater(0, spin);
+      if (spinsAtIo === undefined && spins < BOUND) reactor.callLater(0, spin);
     };
     reactor.callLater(0, spin);
     await spinning;
     await stat('.');
-    ioDone = true;
-    const spinsWhenIoDone = spins;
-    await later(reactor, 0.01, null);
-    assert.ok(spinsWhenIoDone >= 1);
-    assert.ok(spins <= spinsWhenIoDone + 1, 'the loop stops once told to');
+    spinsAtIo = spins;
+    assert.ok(spinsAtIo < BOUND, `the stat completed only after all ${BOUND} calls had run`);
+    // A call scheduled now runs after the pending spin, which stops the loop.
+    await later(reactor, 0, null);
+    assert.ok(spins <= spinsAtIo + 1, 'the loop stops once told to');
     assert.deepEqual(reactor.getDelayedCalls(), []);
   });
 

@@ -16,7 +16,6 @@ import {
   RecordingClientFactory,
   Signal,
   type SocketHarness,
-  sleep,
   until,
   waitFor,
 } from '../helpers/sockets.js';
@@ -192,7 +191,7 @@ describe('Producers on TCP transports', SUITE, () => {
     const writtenAtPause = producer.written;
     assert.ok(writtenAtPause < data.length, 'paused before writing everything');
     // While the reader is stalled, the producer stays paused.
-    await sleep(0.1);
+    await h.roundTrip();
     assert.equal(producer.paused, true);
     assert.equal(producer.written, writtenAtPause, 'nothing was written while paused');
     assert.equal(producer.resumes, 0);
@@ -253,7 +252,7 @@ describe('Producers on TCP transports', SUITE, () => {
       await until(() => producer.asks > capacity / size / 2, 'the producer to fill the kernel');
       let asks = producer.asks;
       for (let settled = false; !settled; ) {
-        await sleep(0.05);
+        await h.roundTrip();
         settled = producer.asks === asks;
         asks = producer.asks;
       }
@@ -344,7 +343,9 @@ describe('Producers on TCP transports', SUITE, () => {
     const { server, client } = await connectPair(h, () => new Recorder());
     server.transport.pauseProducing();
     client.transport.write(Buffer.from('first'));
-    await sleep(0.05);
+    // The bytes are in the server's kernel buffer: after the probe's round
+    // trip, a reading socket would have delivered them.
+    await h.roundTrip();
     assert.equal(server.received, 0, 'nothing delivered while paused');
     server.transport.resumeProducing();
     await waitFor(server.bytes(5), 'the data after resuming');
@@ -360,7 +361,7 @@ describe('Producers on TCP transports', SUITE, () => {
     client.transport.write(Buffer.from('second'));
     await waitFor(server.bytes(11), 'the second write');
     client.transport.write(Buffer.from('third'));
-    await sleep(0.05);
+    await h.roundTrip();
     assert.equal(server.data().toString(), 'firstsecond');
     server.transport.resumeProducing();
     await waitFor(server.bytes(16), 'the third write');

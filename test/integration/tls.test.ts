@@ -24,10 +24,10 @@ import {
   CollectingFactory,
   EchoRecorder,
   harness,
+  loopTurns,
   Recorder,
   RecordingClientFactory,
   type SocketHarness,
-  sleep,
   until,
   waitFor,
 } from '../helpers/sockets.js';
@@ -314,7 +314,7 @@ describe('failed TLS connections', SUITE, () => {
       new Promise<void>((resolve) => socket.on('close', () => resolve())),
       'the server to drop the plain client',
     );
-    await sleep(0.05);
+    await loopTurns();
     assert.deepEqual(server.protocols, []);
     assert.ok(logs.events.some((e) => e.log_failure !== undefined && e.log_level === 'info'));
   });

@@ -25,10 +25,10 @@ import {
   CollectingFactory,
   EchoRecorder,
   harness,
+  loopTurns,
   Recorder,
   RecordingClientFactory,
   type SocketHarness,
-  sleep,
   waitFor,
 } from '../helpers/sockets.js';
 
@@ -261,7 +261,7 @@ describe('listenUNIX and connectUNIX', SUITE, () => {
     assert.equal(serverSide.received, payload.length);
     assert.ok(serverSide.reason?.check(ConnectionDone));
     assert.ok(client.reason?.check(ConnectionDone));
-    await sleep(0.02);
+    await loopTurns();
     assert.equal(serverSide.lostCalls, 1);
     assert.equal(client.lostCalls, 1);
   });

@@ -136,32 +136,43 @@ describe('inlineCallbacks basics', () => {
   });
 
   test('a failed Deferred handled at the yield does not fail the returned Deferred', () => {
+    const terminal = new TerminalError('Handled Terminal Failure');
+    const caught: unknown[] = [];
     const genHandledTerminalFailure = inlineCallbacks(function* () {
       try {
-        yield fail(new TerminalError('Handled Terminal Failure'));
+        yield fail(terminal);
       } catch (error) {
         if (!(error instanceof TerminalError)) throw error;
+        caught.push(error);
       }
     });
     assert.equal(successResultOf(genHandledTerminalFailure()), undefined);
+    assert.deepEqual(caught, [terminal]);
   });
 
   test('a Deferred that fails later, handled at the yield, does not fail the returned Deferred', () => {
+    const terminal = new TerminalError('Handled Terminal Failure');
+    const caught: unknown[] = [];
     const genHandledTerminalAsyncFailure = inlineCallbacks(function* (d: Deferred<never>) {
       try {
         yield d;
       } catch (error) {
         if (!(error instanceof TerminalError)) throw error;
+        caught.push(error);
       }
     });
     const d = new Deferred<never>();
     const result = genHandledTerminalAsyncFailure(d);
     assertNoResult(result);
-    d.errback(new TerminalError('Handled Terminal Failure'));
+    assert.deepEqual(caught, []);
+    d.errback(terminal);
     assert.equal(successResultOf(result), undefined);
+    assert.deepEqual(caught, [terminal]);
   });
 
   test('a promise rejected later, handled at the yield, does not fail the returned Deferred', async () => {
+    const terminal = new TerminalError('Handled Terminal Failure');
+    const caught: unknown[] = [];
     const d = new Deferred<never>();
     const coro = async (): Promise<never> => await d;
     const fn = inlineCallbacks(function* () {
@@ -169,11 +180,13 @@ describe('inlineCallbacks basics', () => {
         yield coro();
       } catch (error) {
         if (!(error instanceof TerminalError)) throw error;
+        caught.push(error);
       }
     });
     const result = fn();
-    d.errback(new TerminalError('Handled Terminal Failure'));
+    d.errback(terminal);
     assert.equal(await result, undefined);
+    assert.deepEqual(caught, [terminal]);
   });
 
   test('yielding 100,000 Deferreds that have already fired does not grow the stack', () => {
