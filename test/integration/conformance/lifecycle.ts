@@ -4,6 +4,7 @@
 // Tests: test/integration/conformance/transports.test.ts
 
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { ConnectionDone } from 'torsion/protocol';
 import { type Behaviour, connectPair, type PairBuilder } from './builder.js';
 import { assertLifecycle, assertReason } from './check.js';
@@ -12,7 +13,7 @@ import { Probe, pattern } from './probe.js';
 /** One side writes `hello`, the other closes once it has it; both lives are checked. */
 async function closedBy(
   b: PairBuilder,
-  t: Parameters<typeof connectPair>[1],
+  t: TestContext,
   closer: 'server' | 'client',
 ): Promise<void> {
   const hello = Buffer.from('hello');

@@ -25,7 +25,6 @@
 //      the transport has a bug (add a `todo` for that builder in the case,
 //      and report it).
 // A new behaviour is a Behaviour (a list of cases) added to BEHAVIOURS.
-// Tests: test/integration/conformance/transports.test.ts
 
 import { describe, test } from 'node:test';
 import { addresses, callbackErrors } from './addresses-errors.js';
