@@ -5,7 +5,7 @@
 
 import { requireClock } from '../internet/_require-clock.js';
 import { Deferred } from '../internet/defer.js';
-import { ConnectionDone, ConnectionLost } from '../internet/error.js';
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../internet/error.js';
 import { Failure } from '../internet/failure.js';
 import type {
   IAddress,
@@ -120,12 +120,16 @@ export class LoopbackAddress implements IAddress {
 /** One side's transport: writes go on the queue the other side reads. */
 class LoopbackTransport implements ITransport, IConsumer {
   disconnecting = false;
+  /** True once the connection is lost; a producer registered then is stopped at once. */
+  disconnected = false;
   producer: IPushProducer | IPullProducer | undefined;
   streamingProducer = false;
   readonly #queue: LoopbackQueue;
+  readonly #onAbort: (side: LoopbackTransport) => void;
 
-  constructor(queue: LoopbackQueue) {
+  constructor(queue: LoopbackQueue, onAbort: (side: LoopbackTransport) => void) {
     this.#queue = queue;
+    this.#onAbort = onAbort;
   }
 
   write(data: Uint8Array): void {
@@ -153,8 +157,21 @@ class LoopbackTransport implements ITransport, IConsumer {
     this.#queue.put(undefined);
   }
 
+  /** Drops what this side has not delivered yet and ends the connection on the next turn. */
   abortConnection(): void {
-    this.loseConnection();
+    if (this.disconnected) return;
+    this.disconnecting = true;
+    this.#onAbort(this);
+  }
+
+  /** The connection is over: stops a registered producer, as a socket transport does. */
+  lost(): void {
+    if (this.disconnected) return;
+    this.disconnected = true;
+    this.disconnecting = true;
+    const producer = this.producer;
+    this.producer = undefined;
+    producer?.stopProducing();
   }
 
   getPeer(): IAddress {
@@ -167,6 +184,10 @@ class LoopbackTransport implements ITransport, IConsumer {
 
   registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
     if (this.producer !== undefined) throw new Error('Cannot register two producers');
+    if (this.disconnected) {
+      producer.stopProducing();
+      return;
+    }
     this.producer = producer;
     this.streamingProducer = streaming;
     this.pollProducer();
@@ -205,7 +226,11 @@ export interface LoopbackAsyncOptions {
  * inside the `write` that sent them, as over a real connection. When one
  * side loses the connection, what it wrote before is delivered, then both
  * protocols get `connectionLost` with a Failure of `ConnectionDone` (the
- * server's first), and the returned Deferred fires.
+ * server's first), and the returned Deferred fires. `abortConnection()`
+ * drops what that side has not delivered yet; on the next turn of `clock`
+ * it gets `connectionLost` with `ConnectionAborted`, its peer with
+ * `ConnectionLost`, and the Deferred fires. A producer still registered
+ * when the connection ends is stopped, as over a socket.
  *
  * In a unit test pass a `Clock` and advance it by 0 until the Deferred
  * fires.
@@ -246,17 +271,39 @@ export function loopbackAsync(
   const policy = pumpPolicy ?? identityPumpPolicy;
   const serverToClient = new LoopbackQueue();
   const clientToServer = new LoopbackQueue();
-  const serverTransport = new LoopbackTransport(serverToClient);
-  const clientTransport = new LoopbackTransport(clientToServer);
   // Invariant: `waiting` is true only while no delivery is scheduled or running.
   let waiting = false;
   let finished = false;
   let scheduled: IDelayedCall | undefined;
+  // The side that called abortConnection; nothing is delivered after that.
+  let aborting: LoopbackTransport | undefined;
 
   const loseBoth = (reason: Error): void => {
+    serverTransport.lost();
+    clientTransport.lost();
     server.connectionLost(new Failure(reason));
     client.connectionLost(new Failure(reason));
   };
+  const abort = (side: LoopbackTransport): void => {
+    if (finished || aborting !== undefined) return;
+    aborting = side;
+    waiting = false;
+    scheduled?.cancel();
+    // As over a socket, connectionLost comes on a later turn, never from
+    // inside abortConnection.
+    scheduled = clock.callLater(0, () => {
+      scheduled = undefined;
+      finished = true;
+      serverTransport.lost();
+      clientTransport.lost();
+      const [first, second] = side === serverTransport ? [server, client] : [client, server];
+      first.connectionLost(new Failure(new ConnectionAborted()));
+      second.connectionLost(new Failure(new ConnectionLost('the peer aborted the connection')));
+      result.callback(undefined);
+    });
+  };
+  const serverTransport = new LoopbackTransport(serverToClient, abort);
+  const clientTransport = new LoopbackTransport(clientToServer, abort);
   const result = new Deferred<void>(() => {
     if (finished) return;
     finished = true;
@@ -274,7 +321,7 @@ export function loopbackAsync(
   };
 
   const deliver = (): void => {
-    while (!finished) {
+    while (!finished && aborting === undefined) {
       const serverSent = pump(serverTransport, serverToClient, client);
       const clientSent = pump(clientTransport, clientToServer, server);
       if (!serverSent && !clientSent) {
@@ -298,7 +345,7 @@ export function loopbackAsync(
   };
 
   const wake = (): void => {
-    if (!waiting || finished) return;
+    if (!waiting || finished || aborting !== undefined) return;
     waiting = false;
     // Not delivered synchronously: no real transport calls dataReceived
     // from inside the write that sent the bytes.

@@ -88,10 +88,6 @@ export const abortConnection: Behaviour = {
     {
       name: 'closes at once: the aborting side gets ConnectionLost (ConnectionAborted), the peer connectionLost once',
       skip: (b) => (b.capabilities.abort ? undefined : 'no abortConnection on this transport'),
-      todo: (b) =>
-        b.name === 'loopbackAsync'
-          ? 'loopbackAsync: abortConnection is loseConnection: it reports ConnectionDone, not ConnectionAborted (src/protocols/loopback.ts)'
-          : undefined,
       async pair(b, t) {
         const data = pattern(PENDING, 9);
         const c = await connectPair(

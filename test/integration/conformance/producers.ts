@@ -127,8 +127,6 @@ class PullProducer implements IPullProducer {
 }
 
 const ONE_SIDED_CLOSE = 'one-sided: StringTransport never loses a connection by itself';
-const LOOPBACK_STOP =
-  'loopbackAsync: a producer registered on its transport is never stopped when the connection is lost (src/protocols/loopback.ts)';
 
 const EOF_WITH_PRODUCER_BUG =
   "a protocol that cannot half-close, with a producer registered, never loses the connection on the peer's FIN: the transport waits for the producer to unregister and never stops it (src/internet/tcp.ts StreamTransport#readEnded / #closeWhenFlushed)";
@@ -244,7 +242,6 @@ export const producers: Behaviour = {
     {
       name: 'a producer still registered when the peer closes is stopped',
       todo: (b) => {
-        if (b.name === 'loopbackAsync') return LOOPBACK_STOP;
         if (b.kind === 'pair' && b.capabilities.realSockets) return EOF_WITH_PRODUCER_BUG;
         return undefined;
       },
@@ -265,7 +262,6 @@ export const producers: Behaviour = {
     },
     {
       name: 'a producer registered on a disconnecting transport is stopped once the connection closes',
-      todo: (b) => (b.name === 'loopbackAsync' ? LOOPBACK_STOP : undefined),
       async pair(b, t) {
         const c = await connectPair(
           b,
@@ -283,7 +279,6 @@ export const producers: Behaviour = {
     },
     {
       name: 'a producer registered after the connection is lost is stopped at once',
-      todo: (b) => (b.name === 'loopbackAsync' ? LOOPBACK_STOP : undefined),
       async pair(b, t) {
         const c = await connectPair(
           b,
