@@ -5,6 +5,9 @@
 import { chmodSync, lstatSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { Logger } from '../logger/logger.js';
+import { Connector, type ConnectTarget } from './_connector.js';
+import { ListeningServer, listenNow } from './_listening.js';
+import { type SocketHost, StreamTransport } from './_stream-transport.js';
 import { UNIXAddress } from './address.js';
 import type { Deferred } from './defer.js';
 import { BadFileError, CannotListenError } from './error.js';
@@ -15,14 +18,6 @@ import type {
   IProtocolFactory,
   ListenUNIXOptions,
 } from './interfaces.js';
-import {
-  Connector,
-  type ConnectTarget,
-  ListeningServer,
-  listenNow,
-  type SocketHost,
-  StreamTransport,
-} from './tcp.js';
 
 const log = new Logger('torsion.internet.unix');
 
