@@ -8,11 +8,11 @@
 import type { Socket } from 'node:net';
 import { type PeerCertificate, TLSSocket } from 'node:tls';
 import { Logger } from '../logger/logger.js';
+import { isHalfCloseable } from './_half-close.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from './error.js';
 import { Failure } from './failure.js';
 import type {
   IAddress,
-  IHalfCloseableProtocol,
   IProtocol,
   IPullProducer,
   IPushProducer,
@@ -61,13 +61,28 @@ export interface Disconnectable {
   disconnectNow(reason: ConnectionLost): void;
 }
 
-/** What a transport tells its owner (port or connector) when the connection ends. */
-/** What a transport tells its owner (port or connector) when the connection ends. */
+/**
+ * What a transport tells its owner (port or connector) when the connection ends.
+ *
+ * @internal
+ */
 export type LostListener = (reason: Failure) => void;
 
-function isHalfCloseable(protocol: IProtocol): protocol is IProtocol & IHalfCloseableProtocol {
-  return typeof (protocol as Partial<IHalfCloseableProtocol>).readConnectionLost === 'function';
-}
+/** An address, or how to find it when first asked (saving memory per connection). */
+export type LazyAddress = IAddress | (() => IAddress);
+
+/** The transport of a socket, kept on the socket so that listeners can be shared. */
+const TRANSPORT = Symbol('torsion.transport');
+type SocketWithTransport = Socket & { [TRANSPORT]: StreamTransport };
+
+// Listeners shared by every transport (assigned in StreamTransport's static
+// block, where they can reach its private methods): a closure per listener
+// per connection would cost hundreds of bytes on every idle connection.
+let onSocketData: (this: Socket, data: Buffer) => void;
+let onSocketEnd: (this: Socket) => void;
+let onSocketDrain: (this: Socket) => void;
+let onSocketError: (this: Socket, error: NodeJS.ErrnoException) => void;
+let onSocketClose: (this: Socket) => void;
 
 /**
  * The transport of one stream socket: what a protocol writes to, and what
@@ -94,22 +109,6 @@ function isHalfCloseable(protocol: IProtocol): protocol is IProtocol & IHalfClos
  *
  * @internal Created by ports and connectors; protocols see it as an ITCPTransport.
  */
-/** An address, or how to find it when first asked (saving memory per connection). */
-export type LazyAddress = IAddress | (() => IAddress);
-
-/** The transport of a socket, kept on the socket so that listeners can be shared. */
-const TRANSPORT = Symbol('torsion.transport');
-type SocketWithTransport = Socket & { [TRANSPORT]: StreamTransport };
-
-// Listeners shared by every transport (assigned in StreamTransport's static
-// block, where they can reach its private methods): a closure per listener
-// per connection would cost hundreds of bytes on every idle connection.
-let onSocketData: (this: Socket, data: Buffer) => void;
-let onSocketEnd: (this: Socket) => void;
-let onSocketDrain: (this: Socket) => void;
-let onSocketError: (this: Socket, error: NodeJS.ErrnoException) => void;
-let onSocketClose: (this: Socket) => void;
-
 export class StreamTransport implements ITCPTransport {
   readonly #socket: Socket;
   readonly #protocol: IProtocol;
@@ -264,7 +263,7 @@ export class StreamTransport implements ITCPTransport {
       const protocol = this.#protocol;
       if (isHalfCloseable(protocol)) {
         try {
-          protocol.writeConnectionLost();
+          protocol.writeConnectionLost?.();
         } catch (error) {
           this.#protocolFailed('writeConnectionLost', error);
         }

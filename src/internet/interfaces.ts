@@ -359,6 +359,14 @@ export interface IProtocol {
 /**
  * A protocol that can handle the two directions closing separately.
  *
+ * @remarks
+ * The interface is the whole contract, as in Twisted. At run time every
+ * transport applies one rule (`isHalfCloseable` in
+ * `src/internet/_half-close.ts`): a protocol with a `readConnectionLost`
+ * method half-closes, and `writeConnectionLost` is called if it is there.
+ * TypeScript interfaces leave no trace at run time, so the method the
+ * peer's FIN calls is what decides.
+ *
  * @see Twisted: twisted.internet.interfaces.IHalfCloseableProtocol
  * @since 0.1.0
  */

@@ -3,6 +3,7 @@
 // when the test says so (Twisted: twisted.test.iosim).
 // Tests: test/unit/testing/iosim.test.ts
 
+import { isHalfCloseable } from '../internet/_half-close.js';
 import { IPv4Address } from '../internet/address.js';
 import { Deferred } from '../internet/defer.js';
 import {
@@ -16,7 +17,6 @@ import { Failure } from '../internet/failure.js';
 import type {
   IAddress,
   IConnector,
-  IHalfCloseableProtocol,
   IProtocol,
   IProtocolFactory,
   IPullProducer,
@@ -54,11 +54,6 @@ export interface FakeTransportOptions {
   peerAddress?: IAddress | undefined;
 }
 
-function isHalfCloseable(protocol: IProtocol): protocol is IProtocol & IHalfCloseableProtocol {
-  const p = protocol as Partial<IHalfCloseableProtocol>;
-  return typeof p.readConnectionLost === 'function' && typeof p.writeConnectionLost === 'function';
-}
-
 let nextSerial = 0;
 
 /**
@@ -77,8 +72,9 @@ let nextSerial = 0;
  * - `abortConnection()` drops what is buffered and what arrives later; this
  *   side's protocol gets `ConnectionAborted` and the peer's `ConnectionLost`.
  * - `loseWriteConnection()` half-closes: once the buffer is delivered, a
- *   peer implementing `IHalfCloseableProtocol` gets `readConnectionLost()`
- *   and this side `writeConnectionLost()`; a peer that cannot half-close
+ *   half-closeable peer (one with `readConnectionLost`, the rule every
+ *   transport applies) gets `readConnectionLost()` and this side
+ *   `writeConnectionLost()` if it has one; a peer that cannot half-close
  *   loses the whole connection, as over TCP.
  * - As a push producer of what it reads, `pauseProducing()` holds incoming
  *   bytes in the peer's buffer until `resumeProducing()`; `stopProducing()`
@@ -485,7 +481,8 @@ export class IOPump {
     }
     to.readDisconnected = true;
     to.protocol.readConnectionLost();
-    if (isHalfCloseable(from.protocol)) from.protocol.writeConnectionLost();
+    const fromProtocol = from.protocol;
+    if (isHalfCloseable(fromProtocol)) fromProtocol.writeConnectionLost?.();
     // Both directions shut: the connection is closed.
     if (to.writeDisconnected && !from.disconnecting && !to.disconnecting) from.disconnecting = true;
     return true;
