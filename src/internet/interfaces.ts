@@ -275,6 +275,18 @@ export interface ITransport {
    * registered producer has unregistered).
    */
   loseConnection(): void;
+  /**
+   * Whether the connection is closing or closed: true once
+   * `loseConnection` (or `abortConnection`) was called, and stays true.
+   *
+   * @remarks
+   * Framing protocols read it to stop dispatching the rest of a chunk once
+   * a handler has dropped the connection. A transport may also set it when
+   * the peer closed and it is closing its side too.
+   *
+   * @see Twisted: twisted.internet.abstract.FileDescriptor.disconnecting
+   */
+  readonly disconnecting: boolean;
   /** The address of the other end. */
   getPeer(): IAddress;
   /** The address of this end. */
