@@ -1,12 +1,12 @@
 // Outgoing connections over stream sockets (TCP, TLS, UNIX): a Connector
 // opens a socket to a ConnectTarget and reports to a ClientFactory.
 // (Twisted: twisted.internet.tcp.Connector, twisted.internet.base.BaseConnector)
-// Tests: test/integration/tcp.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
+// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
 
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Logger } from '../logger/logger.js';
 import {
+  buildProtocolFor,
   type Disconnectable,
   type SocketHost,
   StreamTransport,
@@ -33,8 +33,6 @@ import type {
   IProtocol,
   IProtocolFactory,
 } from './interfaces.js';
-
-const log = new Logger('torsion.internet.tcp');
 
 /** The connection-failure error for a system error code. */
 function connectErrorFor(error: NodeJS.ErrnoException, destination: string): Error {
@@ -217,15 +215,7 @@ export class Connector implements IConnector, Disconnectable {
     this.#timeoutCall = undefined;
     this.#state = 'connected';
     const { host, peer } = this.#target.addresses(socket);
-    let protocol: IProtocol | null;
-    try {
-      protocol = this.#factory.buildProtocol(peer);
-    } catch (error) {
-      log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
-        factory: this.#factory.constructor.name,
-      });
-      protocol = null;
-    }
+    const protocol = buildProtocolFor(this.#factory, peer);
     // A refused connection still gets a transport, so that the factory hears
     // of it through clientConnectionLost, as in Twisted.
     const onLost = (reason: Failure): void => this.#connectionLost(reason);

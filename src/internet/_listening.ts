@@ -2,11 +2,11 @@
 // life of a listening socket (errors logged, tracked for shutdown, factory
 // started and stopped, a protocol built per accepted socket).
 // (Twisted: twisted.internet.tcp.Port)
-// Tests: test/integration/tcp.test.ts, test/integration/unix.test.ts
+// Tests: test/integration/listen-fence.test.ts, test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/unix.test.ts
 
-import type { Server, Socket } from 'node:net';
+import { Server, type Socket } from 'node:net';
 import { Logger } from '../logger/logger.js';
-import type { Disconnectable, SocketHost } from './_stream-transport.js';
+import { buildProtocolFor, type Disconnectable, type SocketHost } from './_stream-transport.js';
 import { Deferred } from './defer.js';
 import type { IAddress, IProtocol, IProtocolFactory } from './interfaces.js';
 
@@ -17,43 +17,113 @@ type ListenArgs =
   | { kind: 'path'; path: string };
 
 /**
- * Binds and listens at once, as Twisted does, so that the bound port is
- * known when this returns; throws the system error instead of emitting it.
- *
- * Node's `listen({ host })` resolves the host first and binds a tick later;
- * `_listen2` is the synchronous step `listen` calls after that lookup (its
- * legacy public alias). Node reports a bind error on the next tick; the
- * error is taken out of that call instead, to be thrown here.
+ * Node's synchronous bind step, `net.Server.prototype._listen2`
+ * (`setupListenHandle(address, port, addressType, backlog, fd, flags)`).
  *
  * @internal
  */
-export function listenNow(server: Server, args: ListenArgs, backlog: number): void {
+export type Listen2 = (
+  this: Server,
+  address: string,
+  port: number,
+  addressType: 4 | 6,
+  backlog: number,
+) => void;
+
+/**
+ * Node's private `_listen2`, if `candidate` is a function taking at least
+ * the four arguments passed to it here; otherwise null, and TCP ports
+ * bind through the public `server.listen` (see {@link listenNow}).
+ *
+ * @param candidate - What `net.Server.prototype._listen2` is (a parameter so
+ *   that tests can try the fallback).
+ * @internal
+ */
+export function findListen2(
+  candidate: unknown = (Server.prototype as unknown as { _listen2?: unknown })._listen2,
+): Listen2 | null {
+  return typeof candidate === 'function' && candidate.length >= 4 ? (candidate as Listen2) : null;
+}
+
+/**
+ * The Node internals in use, probed once at load. Tests may set `listen2`
+ * to null (and restore it) to run the fallback path.
+ *
+ * @internal
+ */
+export const nodeInternals: { listen2: Listen2 | null } = { listen2: findListen2() };
+
+/** Swallows a bind error emitted after {@link listenNow} has already thrown one. */
+function lateBindError(): void {}
+
+/**
+ * Binds and listens at once, as Twisted does, so that the bound port is
+ * known when this returns; throws the system error instead of emitting it.
+ *
+ * @remarks
+ * Node's `listen({ host })` resolves the host first and binds a tick later;
+ * `_listen2` is the synchronous step `listen` calls after that lookup (a
+ * private method: found by {@link findListen2}). A UNIX path binds at once
+ * through the public `listen({ path })`. Either way Node reports a bind
+ * error with `process.nextTick(emit, server, error)`; that call is caught
+ * here, to throw the error instead.
+ *
+ * Fenced, because both are Node internals: an `'error'` listener is on the
+ * server before binding, so an error the capture misses is swallowed, never
+ * an uncaught exception; a server that is not listening afterwards is
+ * closed and an error thrown. Without `_listen2`, a TCP server binds through
+ * the public `server.listen({ host, port })`, which finishes on a later
+ * turn: this returns false, and the caller learns the outcome from the
+ * server's `'listening'` or `'error'` event (the caller must listen for
+ * `'error'` itself: the one attached here swallows).
+ *
+ * @param listen2 - The synchronous bind step, or null for the fallback;
+ *   defaults to the one probed.
+ * @returns True if the server is listening now; false if a TCP bind goes on
+ *   in the background (no `_listen2`).
+ * @throws The bind error (a system error with `code`), after closing the
+ *   server.
+ * @internal
+ */
+export function listenNow(
+  server: Server,
+  args: ListenArgs,
+  backlog: number,
+  listen2: Listen2 | null = nodeInternals.listen2,
+): boolean {
+  server.on('error', lateBindError);
+  if (args.kind === 'tcp' && listen2 === null) {
+    server.once('listening', () => server.removeListener('error', lateBindError));
+    server.listen({ host: args.host, port: args.port, backlog });
+    return false;
+  }
   let failure: Error | undefined;
   const nextTick = process.nextTick;
   process.nextTick = function capture(callback: (...a: never[]) => void, ...rest: unknown[]): void {
     if (rest[0] === server && rest[1] instanceof Error) {
-      failure = rest[1];
+      failure ??= rest[1];
       return;
     }
     Reflect.apply(nextTick, process, [callback, ...rest]);
   } as typeof process.nextTick;
   try {
-    if (args.kind === 'path') {
-      server.listen({ path: args.path, backlog });
-    } else {
-      const listen2 = (server as unknown as { _listen2?: (...a: unknown[]) => void })._listen2;
-      if (typeof listen2 !== 'function') {
-        throw new Error(
-          'this Node.js has no synchronous listen; Torsion needs Node.js 20 or newer',
-        );
-      }
-      listen2.call(server, args.host, args.port, args.family, backlog);
-    }
+    if (args.kind === 'path') server.listen({ path: args.path, backlog });
+    else listen2?.call(server, args.host, args.port, args.family, backlog);
+  } catch (error) {
+    failure ??= error instanceof Error ? error : new Error(String(error));
   } finally {
     process.nextTick = nextTick;
   }
-  if (failure !== undefined) throw failure;
-  if (!server.listening) throw new Error('the socket did not start listening');
+  if (failure === undefined && !server.listening) {
+    failure = new Error('the socket did not start listening, and Node reported no error');
+  }
+  if (failure !== undefined) {
+    // lateBindError stays: an error Node emits later must not go uncaught.
+    server.close();
+    throw failure;
+  }
+  server.removeListener('error', lateBindError);
+  return true;
 }
 
 /**
@@ -141,15 +211,7 @@ export class ListeningServer {
    * refused it (or threw, which is logged), and the socket is closed.
    */
   protocolFor(socket: Socket, peer: IAddress): IProtocol | null {
-    let protocol: IProtocol | null;
-    try {
-      protocol = this.#factory.buildProtocol(peer);
-    } catch (error) {
-      log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
-        factory: this.#factory.constructor.name,
-      });
-      protocol = null;
-    }
+    const protocol = buildProtocolFor(this.#factory, peer);
     if (protocol === null) socket.destroy();
     return protocol;
   }

@@ -3,7 +3,7 @@
 // machinery. Ports and connectors make these; protocols see them as
 // ITCPTransport. (Twisted: twisted.internet.abstract.FileDescriptor,
 // twisted.internet.tcp.Connection)
-// Tests: test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
+// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
 
 import type { Socket } from 'node:net';
 import { type PeerCertificate, TLSSocket } from 'node:tls';
@@ -14,6 +14,7 @@ import { Failure } from './failure.js';
 import type {
   IAddress,
   IProtocol,
+  IProtocolFactory,
   IPullProducer,
   IPushProducer,
   IReactorTime,
@@ -67,6 +68,25 @@ export interface Disconnectable {
  * @internal
  */
 export type LostListener = (reason: Failure) => void;
+
+/**
+ * The protocol `factory` builds for a new connection from `peer`, or null
+ * when it refuses (returns null or undefined) or throws; a throw is logged
+ * with its stack. The caller closes the connection on null, and a port
+ * goes on listening.
+ *
+ * @internal
+ */
+export function buildProtocolFor(factory: IProtocolFactory, peer: IAddress): IProtocol | null {
+  try {
+    return factory.buildProtocol(peer) ?? null;
+  } catch (error) {
+    log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
+      factory: factory.constructor.name,
+    });
+    return null;
+  }
+}
 
 /** An address, or how to find it when first asked (saving memory per connection). */
 export type LazyAddress = IAddress | (() => IAddress);

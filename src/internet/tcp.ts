@@ -3,9 +3,9 @@
 // server in _listening.ts, connectors in _connector.ts; these and unix.ts
 // are the only users of node:net and node:tls: everything above sees the
 // interfaces. (Twisted: twisted.internet.tcp, twisted.internet.ssl)
-// Tests: test/integration/tcp.test.ts, test/integration/tls.test.ts
+// Tests: test/integration/tcp.test.ts, test/integration/tls.test.ts, test/integration/listen-fence.test.ts
 
-import { createServer, isIP, connect as netConnect, type Socket } from 'node:net';
+import { createServer, isIP, connect as netConnect, type Server, type Socket } from 'node:net';
 import {
   type ConnectionOptions,
   createSecureContext,
@@ -43,6 +43,14 @@ function socketAddress(
 ): IAddress {
   if (family === 'IPv6') return new IPv6Address('TCP', host ?? '::', port ?? 0);
   return new IPv4Address('TCP', host ?? '0.0.0.0', port ?? 0);
+}
+
+/** The address `server` is bound to (`host` and `port` as asked if Node cannot say). */
+function boundAddress(server: Server, host: string, port: number): IAddress {
+  const bound = server.address();
+  return typeof bound === 'object' && bound !== null
+    ? socketAddress(bound.family, bound.address, bound.port)
+    : socketAddress(undefined, host, port);
 }
 
 /**
@@ -98,6 +106,12 @@ export class TCPPort implements IListeningPort {
   /**
    * Binds and listens; the factory is started.
    *
+   * @remarks
+   * Binding is synchronous through a Node internal (see `listenNow`). On a
+   * Node without it, the bind finishes on a later turn: a failure is then
+   * logged and the port stopped instead of thrown, and `getHost()` throws
+   * until the port is bound.
+   *
    * @throws {@link CannotListenError} if the address cannot be bound; for a
    *   TLS port, Node's error if the TLS settings are unusable (a bad key or
    *   certificate).
@@ -113,8 +127,9 @@ export class TCPPort implements IListeningPort {
         ? createServer({ allowHalfOpen: true })
         : createTLSServer({ ...tls, allowHalfOpen: false });
     const host = this.#interface === '' ? '0.0.0.0' : this.#interface;
+    let bound: boolean;
     try {
-      listenNow(
+      bound = listenNow(
         server,
         { kind: 'tcp', host, port: this.#port, family: isIP(host) === 6 ? 6 : 4 },
         this.#backlog,
@@ -123,11 +138,19 @@ export class TCPPort implements IListeningPort {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new CannotListenError(this.#interface, this.#port, code, { cause: error });
     }
-    const bound = server.address();
-    this.#address =
-      typeof bound === 'object' && bound !== null
-        ? socketAddress(bound.family, bound.address, bound.port)
-        : socketAddress(undefined, host, this.#port);
+    if (bound) {
+      this.#address = boundAddress(server, host, this.#port);
+    } else {
+      // The fallback without Node's synchronous bind (see listenNow): the
+      // address is known, or the failure logged and the port stopped, later.
+      server.once('listening', () => {
+        this.#address = boundAddress(server, host, this.#port);
+      });
+      server.once('error', () => {
+        // Logged by the listening server's own 'error' listener.
+        if (!server.listening) this.#listening.stop(false);
+      });
+    }
     if (tls === undefined) {
       server.on('connection', (socket: Socket) => this.#accept(socket));
     } else {
