@@ -9,6 +9,11 @@ import type { Socket } from 'node:net';
 import { type PeerCertificate, TLSSocket } from 'node:tls';
 import { Logger } from '../logger/logger.js';
 import { isHalfCloseable } from './_half-close.js';
+import {
+  DEFAULT_WRITE_HIGH,
+  DEFAULT_WRITE_LOW,
+  resolveWriteBufferLimits,
+} from './_write-limits.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from './error.js';
 import { Failure } from './failure.js';
 import type {
@@ -20,15 +25,12 @@ import type {
   IReactorTime,
   ISSLTransport,
   ITCPTransport,
+  IWriteBufferLimits,
+  WriteBufferLimitOptions,
+  WriteBufferLimits,
 } from './interfaces.js';
 
 const log = new Logger('torsion.internet.tcp');
-
-/**
- * A streaming producer is paused once this many bytes wait to be sent,
- * and resumed when they have all gone (Twisted's FileDescriptor.bufferSize).
- */
-const WRITE_HIGH_WATER_MARK = 64 * 1024;
 
 /**
  * Seconds a TLS connection closed with loseConnection waits for the peer to
@@ -119,17 +121,18 @@ let onSocketClose: (this: Socket) => void;
  * called exactly once, with `ConnectionDone` for a clean close,
  * `ConnectionAborted` after an abort, and `ConnectionLost` otherwise.
  *
- * Flow control: a streaming producer is paused while more than 64 KiB wait
- * to be sent and resumed once they are sent; a pull producer is asked for a
- * chunk each time the buffer empties. The transport itself is a push
- * producer of what it reads.
+ * Flow control: a streaming producer is paused when more than the high
+ * mark (64 KiB unless `setWriteBufferLimits` says otherwise) waits to be
+ * sent, and resumed at the first completed write that leaves the low mark
+ * (16 KiB) or less; a pull producer is asked for a chunk each time the
+ * buffer empties. The transport itself is a push producer of what it reads.
  *
  * A throw from the protocol's `dataReceived` (or `connectionMade`) is logged
  * and aborts this connection; others are unaffected.
  *
  * @internal Created by ports and connectors; protocols see it as an ITCPTransport.
  */
-export class StreamTransport implements ITCPTransport {
+export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
   readonly #socket: Socket;
   readonly #protocol: IProtocol;
   #host: LazyAddress;
@@ -146,8 +149,18 @@ export class StreamTransport implements ITCPTransport {
   #reason: Failure | undefined;
   #producer: IPushProducer | IPullProducer | null = null;
   #streaming = false;
-  /** The streaming producer was paused because the buffer passed the high-water mark. */
+  /** The streaming producer was paused because the buffer passed #high. */
   #producerPaused = false;
+  /** Pause a streaming producer above this many buffered bytes… */
+  #high = DEFAULT_WRITE_HIGH;
+  /** …and resume it at this many or fewer (#low <= #high). */
+  #low = DEFAULT_WRITE_LOW;
+  /**
+   * Passed to socket.write while a streaming producer is registered (else
+   * undefined): Node calls it as each write completes, when the buffer may
+   * have fallen to #low. Made once per registration, not per write.
+   */
+  #watch: (() => void) | undefined;
   /** A pull producer is owed a resumeProducing once the buffer empties. */
   #pullWaiting = false;
   /** Counts the waits armed for a pull producer: only the latest one's notice counts. */
@@ -232,8 +245,13 @@ export class StreamTransport implements ITCPTransport {
       );
     }
     if (this.#ended) return;
-    this.#socket.write(data);
-    if (this.#producer !== null) this.#afterWrite();
+    const watch = this.#watch;
+    if (watch === undefined) {
+      this.#socket.write(data);
+      return;
+    }
+    this.#socket.write(data, watch);
+    this.#afterWrite();
   }
 
   writeSequence(data: Iterable<Uint8Array>): void {
@@ -247,10 +265,15 @@ export class StreamTransport implements ITCPTransport {
     }
     if (this.#ended) return;
     // Corked, the chunks leave in one system call.
-    this.#socket.cork();
-    for (const chunk of chunks) this.#socket.write(chunk);
-    this.#socket.uncork();
-    if (this.#producer !== null) this.#afterWrite();
+    const socket = this.#socket;
+    socket.cork();
+    // Only the last write needs watching: it completes after the others.
+    const watch = this.#watch;
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) socket.write(chunks[i]);
+    if (last >= 0) socket.write(chunks[last], watch);
+    socket.uncork();
+    if (watch !== undefined) this.#afterWrite();
   }
 
   /**
@@ -327,6 +350,23 @@ export class StreamTransport implements ITCPTransport {
     if (!this.#socket.destroyed) this.#socket.setKeepAlive(enabled);
   }
 
+  setWriteBufferLimits(limits?: WriteBufferLimitOptions): void {
+    const { high, low } = resolveWriteBufferLimits(limits);
+    this.#high = high;
+    this.#low = low;
+    // asyncio does the same: the new marks apply to what is buffered now.
+    this.#afterWrite();
+    this.#written();
+  }
+
+  getWriteBufferLimits(): WriteBufferLimits {
+    return { high: this.#high, low: this.#low };
+  }
+
+  getWriteBufferSize(): number {
+    return this.#socket.writableLength;
+  }
+
   registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
     if (this.#producer !== null) {
       throw new Error(
@@ -344,12 +384,17 @@ export class StreamTransport implements ITCPTransport {
       this.#drainWatched = true;
       this.#socket.on('drain', onSocketDrain);
     }
-    if (streaming) this.#afterWrite();
-    else this.#askPullProducer(producer as IPullProducer);
+    if (streaming) {
+      this.#watch = () => this.#written();
+      this.#afterWrite();
+    } else {
+      this.#askPullProducer(producer as IPullProducer);
+    }
   }
 
   unregisterProducer(): void {
     this.#producer = null;
+    this.#watch = undefined;
     this.#producerPaused = false;
     this.#pullWaiting = false;
     if (this.#state === 'disconnecting') this.#closeWhenFlushed();
@@ -418,11 +463,29 @@ export class StreamTransport implements ITCPTransport {
   /** After a write with a streaming producer registered: pause it if the buffer is too full. */
   #afterWrite(): void {
     const producer = this.#producer;
-    if (producer === null || !this.#streaming) return;
-    if (!this.#producerPaused && this.#socket.writableLength > WRITE_HIGH_WATER_MARK) {
-      this.#producerPaused = true;
-      (producer as IPushProducer).pauseProducing();
+    if (producer === null || !this.#streaming || this.#producerPaused) return;
+    const socket = this.#socket;
+    if (socket.writableLength <= this.#high) return;
+    this.#producerPaused = true;
+    (producer as IPushProducer).pauseProducing();
+    // Resuming needs a write to complete: one queued behind the backlog
+    // calls back even when what is buffered was written before the producer
+    // came (without a callback) and 'drain' will not come (a backlog under
+    // Node's own 16 KiB mark).
+    const watch = this.#watch;
+    if (this.#producerPaused && watch !== undefined && !this.#ended && !socket.writableEnded) {
+      socket.write(EMPTY, watch);
     }
+  }
+
+  /** A write completed (or the limits changed): resume a paused producer at the low mark. */
+  #written(): void {
+    if (!this.#producerPaused || this.#state === 'closed') return;
+    if (this.#socket.writableLength > this.#low) return;
+    const producer = this.#producer;
+    if (producer === null || !this.#streaming) return;
+    this.#producerPaused = false;
+    (producer as IPushProducer).resumeProducing();
   }
 
   /** The send buffer is empty ('drain'). */
@@ -502,6 +565,7 @@ export class StreamTransport implements ITCPTransport {
     this.#owner.untrack(this);
     const producer = this.#producer;
     this.#producer = null;
+    this.#watch = undefined;
     if (producer !== null) {
       try {
         producer.stopProducing();

@@ -314,6 +314,65 @@ export interface ITCPTransport extends ITransport, IConsumer, IPushProducer {
   setTcpKeepAlive(enabled: boolean): void;
 }
 
+/** The limits of {@link IWriteBufferLimits.setWriteBufferLimits}, in bytes; both optional. */
+export interface WriteBufferLimitOptions {
+  /**
+   * Pause a streaming producer when more than this many bytes wait to be
+   * sent. @defaultValue 4 × `low` if `low` is given, else 65536 (64 KiB)
+   */
+  high?: number | undefined;
+  /**
+   * Resume it once this many bytes or fewer wait.
+   * @defaultValue `high` / 4 (rounded down): 16384 (16 KiB) by default
+   */
+  low?: number | undefined;
+}
+
+/** The write-buffer limits in force, in bytes (see {@link IWriteBufferLimits}). */
+export interface WriteBufferLimits {
+  /** A streaming producer is paused when more than this many bytes wait to be sent. */
+  readonly high: number;
+  /** A paused streaming producer is resumed once this many bytes or fewer wait. */
+  readonly low: number;
+}
+
+/**
+ * A transport whose write buffer drives a registered streaming producer
+ * between two marks you can set.
+ *
+ * @remarks
+ * Semantics are asyncio's: a streaming producer registered on the
+ * transport is paused (`pauseProducing`) when the bytes waiting to be sent
+ * go strictly over `high`, and resumed (`resumeProducing`) once they have
+ * drained to `low` or below. The defaults are 64 KiB and 16 KiB (Twisted's
+ * `FileDescriptor.bufferSize` is the 64 KiB). A transport learns how much
+ * is buffered only when a write completes, so the resume comes at the first
+ * completed write that leaves at most `low` bytes: at `low` or below,
+ * possibly well below.
+ *
+ * Torsion's TCP, UNIX and TLS transports, and the `FakeTransport` of the
+ * in-memory pump, implement it; `StringTransport` records the limits but
+ * never buffers.
+ *
+ * @see asyncio: WriteTransport.set_write_buffer_limits
+ * @since 0.1.0
+ */
+export interface IWriteBufferLimits {
+  /**
+   * Sets the marks; takes effect at once (a producer may be paused or
+   * resumed by this call).
+   *
+   * @param limits - `high` and `low` in bytes; see {@link WriteBufferLimitOptions}.
+   * @throws RangeError if a mark is negative or not a whole number, or
+   *   `low` is above `high`.
+   */
+  setWriteBufferLimits(limits?: WriteBufferLimitOptions): void;
+  /** The marks in force. */
+  getWriteBufferLimits(): WriteBufferLimits;
+  /** How many bytes wait to be sent now. */
+  getWriteBufferSize(): number;
+}
+
 /**
  * A TLS connection's transport: a TCP transport whose peer has completed a
  * TLS handshake.
