@@ -3,7 +3,7 @@
 // machinery. Ports and connectors make these; protocols see them as
 // ITCPTransport. (Twisted: twisted.internet.abstract.FileDescriptor,
 // twisted.internet.tcp.Connection)
-// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
+// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
 
 import type { Socket } from 'node:net';
 import { type PeerCertificate, TLSSocket } from 'node:tls';

@@ -1,7 +1,7 @@
 // A simulated connection between two protocols in memory: each side's
 // transport buffers what is written, and an IOPump moves the bytes across
 // when the test says so (Twisted: twisted.test.iosim).
-// Tests: test/unit/testing/iosim.test.ts, test/unit/internet/half-close.test.ts
+// Tests: test/unit/testing/iosim.test.ts, test/unit/internet/half-close.test.ts, test/unit/internet/write-limits.test.ts
 
 import { isHalfCloseable } from '../internet/_half-close.js';
 import {

@@ -1,7 +1,7 @@
 // StringTransport: a transport that keeps what is written in memory and
 // records its other state, for testing protocols one side at a time
 // (Twisted: twisted.internet.testing.StringTransport).
-// Tests: test/unit/testing/string-transport.test.ts
+// Tests: test/unit/testing/string-transport.test.ts, test/unit/internet/write-limits.test.ts, test/unit/internet/transport-disconnecting.test.ts
 
 import { resolveWriteBufferLimits } from '../internet/_write-limits.js';
 import { IPv4Address } from '../internet/address.js';
