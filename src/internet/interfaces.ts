@@ -275,6 +275,18 @@ export interface ITransport {
    * registered producer has unregistered).
    */
   loseConnection(): void;
+  /**
+   * Whether the connection is closing or closed: true once
+   * `loseConnection` (or `abortConnection`) was called, and stays true.
+   *
+   * @remarks
+   * Framing protocols read it to stop dispatching the rest of a chunk once
+   * a handler has dropped the connection. A transport may also set it when
+   * the peer closed and it is closing its side too.
+   *
+   * @see Twisted: twisted.internet.abstract.FileDescriptor.disconnecting
+   */
+  readonly disconnecting: boolean;
   /** The address of the other end. */
   getPeer(): IAddress;
   /** The address of this end. */
@@ -300,6 +312,65 @@ export interface ITCPTransport extends ITransport, IConsumer, IPushProducer {
   getTcpKeepAlive(): boolean;
   /** Turns TCP keep-alive probes on or off. */
   setTcpKeepAlive(enabled: boolean): void;
+}
+
+/** The limits of {@link IWriteBufferLimits.setWriteBufferLimits}, in bytes; both optional. */
+export interface WriteBufferLimitOptions {
+  /**
+   * Pause a streaming producer when more than this many bytes wait to be
+   * sent. @defaultValue 4 × `low` if `low` is given, else 65536 (64 KiB)
+   */
+  high?: number | undefined;
+  /**
+   * Resume it once this many bytes or fewer wait.
+   * @defaultValue `high` / 4 (rounded down): 16384 (16 KiB) by default
+   */
+  low?: number | undefined;
+}
+
+/** The write-buffer limits in force, in bytes (see {@link IWriteBufferLimits}). */
+export interface WriteBufferLimits {
+  /** A streaming producer is paused when more than this many bytes wait to be sent. */
+  readonly high: number;
+  /** A paused streaming producer is resumed once this many bytes or fewer wait. */
+  readonly low: number;
+}
+
+/**
+ * A transport whose write buffer drives a registered streaming producer
+ * between two marks you can set.
+ *
+ * @remarks
+ * Semantics are asyncio's: a streaming producer registered on the
+ * transport is paused (`pauseProducing`) when the bytes waiting to be sent
+ * go strictly over `high`, and resumed (`resumeProducing`) once they have
+ * drained to `low` or below. The defaults are 64 KiB and 16 KiB (Twisted's
+ * `FileDescriptor.bufferSize` is the 64 KiB). A transport learns how much
+ * is buffered only when a write completes, so the resume comes at the first
+ * completed write that leaves at most `low` bytes: at `low` or below,
+ * possibly well below.
+ *
+ * Torsion's TCP, UNIX and TLS transports, and the `FakeTransport` of the
+ * in-memory pump, implement it; `StringTransport` records the limits but
+ * never buffers.
+ *
+ * @see asyncio: WriteTransport.set_write_buffer_limits
+ * @since 0.1.0
+ */
+export interface IWriteBufferLimits {
+  /**
+   * Sets the marks; takes effect at once (a producer may be paused or
+   * resumed by this call).
+   *
+   * @param limits - `high` and `low` in bytes; see {@link WriteBufferLimitOptions}.
+   * @throws RangeError if a mark is negative or not a whole number, or
+   *   `low` is above `high`.
+   */
+  setWriteBufferLimits(limits?: WriteBufferLimitOptions): void;
+  /** The marks in force. */
+  getWriteBufferLimits(): WriteBufferLimits;
+  /** How many bytes wait to be sent now. */
+  getWriteBufferSize(): number;
 }
 
 /**
@@ -358,6 +429,14 @@ export interface IProtocol {
 
 /**
  * A protocol that can handle the two directions closing separately.
+ *
+ * @remarks
+ * The interface is the whole contract, as in Twisted. At run time every
+ * transport applies one rule (`isHalfCloseable` in
+ * `src/internet/_half-close.ts`): a protocol with a `readConnectionLost`
+ * method half-closes, and `writeConnectionLost` is called if it is there.
+ * TypeScript interfaces leave no trace at run time, so the method the
+ * peer's FIN calls is what decides.
  *
  * @see Twisted: twisted.internet.interfaces.IHalfCloseableProtocol
  * @since 0.1.0

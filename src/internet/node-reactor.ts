@@ -7,7 +7,9 @@ import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { Logger } from '../logger/logger.js';
+import { Connector } from './_connector.js';
 import { lookupAll } from './_resolver.js';
+import type { Disconnectable, SocketHost } from './_stream-transport.js';
 import { SystemEvents } from './_system-events.js';
 import { type DelayedCall, TimedCallQueue } from './_timed-calls.js';
 import type { IPv4Address, IPv6Address } from './address.js';
@@ -38,14 +40,7 @@ import type {
   SystemEventTriggerID,
   SystemEventType,
 } from './interfaces.js';
-import {
-  Connector,
-  type Disconnectable,
-  type SocketHost,
-  TCPPort,
-  tcpTarget,
-  tlsTarget,
-} from './tcp.js';
+import { TCPPort, tcpTarget, tlsTarget } from './tcp.js';
 import { connectUNIX, UNIXPort } from './unix.js';
 
 const log = new Logger('torsion.internet.reactor');

@@ -1,10 +1,13 @@
 // UNIX-domain stream sockets: listening on a path and connecting to one
 // (Twisted: twisted.internet.unix).
-// Tests: test/integration/unix.test.ts
+// Tests: test/integration/unix.test.ts, test/integration/stream-transport-contract.test.ts
 
 import { chmodSync, lstatSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { Logger } from '../logger/logger.js';
+import { Connector, type ConnectTarget } from './_connector.js';
+import { ListeningServer, listenNow } from './_listening.js';
+import { type SocketHost, StreamTransport } from './_stream-transport.js';
 import { UNIXAddress } from './address.js';
 import type { Deferred } from './defer.js';
 import { BadFileError, CannotListenError } from './error.js';
@@ -15,14 +18,6 @@ import type {
   IProtocolFactory,
   ListenUNIXOptions,
 } from './interfaces.js';
-import {
-  Connector,
-  type ConnectTarget,
-  ListeningServer,
-  listenNow,
-  type SocketHost,
-  StreamTransport,
-} from './tcp.js';
 
 const log = new Logger('torsion.internet.unix');
 
@@ -163,13 +158,14 @@ export class UNIXPort implements IListeningPort {
       if (!lock.lock()) throw new CannotListenError('', this.#path, 'Cannot acquire lock');
       if (!lock.clean && isSocketFile(this.#path)) unlinkSync(this.#path);
     }
-    const server = createServer({ allowHalfOpen: true });
+    let server: Server | undefined;
     try {
-      this.#bind(server);
+      server = this.#bind();
       chmodSync(this.#path, this.#mode);
     } catch (error) {
       lock?.unlock();
-      server.close();
+      // A failed bind has closed its server already.
+      server?.close();
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new CannotListenError('', this.#path, code, { cause: error });
     }
@@ -196,18 +192,25 @@ export class UNIXPort implements IListeningPort {
     return `<UNIXPort ${String(this.getHost())}>`;
   }
 
-  #bind(server: Server): void {
+  /** A server listening on the path, replacing a stale socket file. */
+  #bind(): Server {
+    const args = { kind: 'path', path: this.#path } as const;
+    const server = createServer({ allowHalfOpen: true });
     try {
-      listenNow(server, { kind: 'path', path: this.#path }, this.#backlog);
+      listenNow(server, args, this.#backlog);
+      return server;
     } catch (error) {
       // A socket file nobody is bound to is left over from a dead process.
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EADDRINUSE' || !isSocketFile(this.#path) || socketInUse(this.#path))
         throw error;
-      log.info('Replacing the stale socket file {path}', { path: this.#path });
-      unlinkSync(this.#path);
-      listenNow(server, { kind: 'path', path: this.#path }, this.#backlog);
     }
+    log.info('Replacing the stale socket file {path}', { path: this.#path });
+    unlinkSync(this.#path);
+    // A new server: the failed one was closed.
+    const again = createServer({ allowHalfOpen: true });
+    listenNow(again, args, this.#backlog);
+    return again;
   }
 
   #accept(socket: Socket): void {

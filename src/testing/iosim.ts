@@ -1,8 +1,14 @@
 // A simulated connection between two protocols in memory: each side's
 // transport buffers what is written, and an IOPump moves the bytes across
 // when the test says so (Twisted: twisted.test.iosim).
-// Tests: test/unit/testing/iosim.test.ts
+// Tests: test/unit/testing/iosim.test.ts, test/unit/internet/half-close.test.ts, test/unit/internet/write-limits.test.ts
 
+import { isHalfCloseable } from '../internet/_half-close.js';
+import {
+  DEFAULT_WRITE_HIGH,
+  DEFAULT_WRITE_LOW,
+  resolveWriteBufferLimits,
+} from '../internet/_write-limits.js';
 import { IPv4Address } from '../internet/address.js';
 import { Deferred } from '../internet/defer.js';
 import {
@@ -16,13 +22,15 @@ import { Failure } from '../internet/failure.js';
 import type {
   IAddress,
   IConnector,
-  IHalfCloseableProtocol,
   IProtocol,
   IProtocolFactory,
   IPullProducer,
   IPushProducer,
   IStreamClientEndpoint,
   ITCPTransport,
+  IWriteBufferLimits,
+  WriteBufferLimitOptions,
+  WriteBufferLimits,
 } from '../internet/interfaces.js';
 import { Factory, Protocol } from '../internet/protocol.js';
 import { checkByteSequence, checkBytes } from './_bytes.js';
@@ -54,11 +62,6 @@ export interface FakeTransportOptions {
   peerAddress?: IAddress | undefined;
 }
 
-function isHalfCloseable(protocol: IProtocol): protocol is IProtocol & IHalfCloseableProtocol {
-  const p = protocol as Partial<IHalfCloseableProtocol>;
-  return typeof p.readConnectionLost === 'function' && typeof p.writeConnectionLost === 'function';
-}
-
 let nextSerial = 0;
 
 /**
@@ -77,15 +80,19 @@ let nextSerial = 0;
  * - `abortConnection()` drops what is buffered and what arrives later; this
  *   side's protocol gets `ConnectionAborted` and the peer's `ConnectionLost`.
  * - `loseWriteConnection()` half-closes: once the buffer is delivered, a
- *   peer implementing `IHalfCloseableProtocol` gets `readConnectionLost()`
- *   and this side `writeConnectionLost()`; a peer that cannot half-close
+ *   half-closeable peer (one with `readConnectionLost`, the rule every
+ *   transport applies) gets `readConnectionLost()` and this side
+ *   `writeConnectionLost()` if it has one; a peer that cannot half-close
  *   loses the whole connection, as over TCP.
  * - As a push producer of what it reads, `pauseProducing()` holds incoming
  *   bytes in the peer's buffer until `resumeProducing()`; `stopProducing()`
  *   loses the connection.
  * - A registered pull producer is asked for more (`resumeProducing`) on
- *   registration and on every pump; a push producer is left alone. A
- *   producer still registered when the connection is lost is stopped.
+ *   registration and on every pump. A push producer is paused when a write
+ *   leaves more than the high mark buffered (64 KiB; see
+ *   `setWriteBufferLimits`), and resumed once the pump has carried the
+ *   buffer across. A producer still registered when the connection is lost
+ *   is stopped.
  *
  * Differences from Twisted: registering a second producer throws,
  * `abortConnection` drops buffered data, pausing holds data back,
@@ -94,7 +101,7 @@ let nextSerial = 0;
  * @see Twisted: twisted.test.iosim.FakeTransport
  * @since 0.1.0
  */
-export class FakeTransport implements ITCPTransport {
+export class FakeTransport implements ITCPTransport, IWriteBufferLimits {
   /** The protocol this transport delivers received bytes to. */
   readonly protocol: IProtocol;
   /** True for the accepting side of the connection, false for the connecting side. */
@@ -131,6 +138,10 @@ export class FakeTransport implements ITCPTransport {
   #lost = false;
   #noDelay = false;
   #keepAlive = false;
+  #high = DEFAULT_WRITE_HIGH;
+  #low = DEFAULT_WRITE_LOW;
+  // The push producer was paused because the buffer passed #high.
+  #producerPaused = false;
 
   /**
    * @param protocol - Receives the bytes the peer writes.
@@ -165,6 +176,7 @@ export class FakeTransport implements ITCPTransport {
     checkBytes(data, 'write');
     if (this.disconnecting || this.writeDisconnecting) return;
     this.stream.push(new Uint8Array(data));
+    this.#checkHigh();
   }
 
   /**
@@ -229,13 +241,42 @@ export class FakeTransport implements ITCPTransport {
     }
     this.producer = producer;
     this.streamingProducer = streaming;
+    this.#producerPaused = false;
     if (!streaming) producer.resumeProducing();
+    else this.#checkHigh();
   }
 
   /** Forgets the registered producer. */
   unregisterProducer(): void {
     this.producer = undefined;
     this.streamingProducer = undefined;
+    this.#producerPaused = false;
+  }
+
+  /**
+   * Sets the marks between which a push producer is paused and resumed.
+   *
+   * @throws RangeError if a mark is negative or not a whole number, or
+   *   `low` is above `high`.
+   */
+  setWriteBufferLimits(limits?: WriteBufferLimitOptions): void {
+    const { high, low } = resolveWriteBufferLimits(limits);
+    this.#high = high;
+    this.#low = low;
+    this.#checkHigh();
+    this.#checkLow();
+  }
+
+  /** The marks in force: 64 KiB and 16 KiB unless set. */
+  getWriteBufferLimits(): WriteBufferLimits {
+    return { high: this.#high, low: this.#low };
+  }
+
+  /** The bytes written and not yet carried to the peer. */
+  getWriteBufferSize(): number {
+    let size = 0;
+    for (const chunk of this.stream) size += chunk.byteLength;
+    return size;
   }
 
   /** Unregisters the producer and loses the connection. */
@@ -288,7 +329,26 @@ export class FakeTransport implements ITCPTransport {
     if (this.stream.length === 0) return undefined;
     const data = Buffer.concat(this.stream);
     this.stream = [];
+    this.#checkLow();
     return data;
+  }
+
+  // Pauses a running push producer once the buffer is over the high mark.
+  #checkHigh(): void {
+    const producer = this.producer;
+    if (producer === undefined || this.streamingProducer !== true || this.#producerPaused) return;
+    if (this.getWriteBufferSize() <= this.#high) return;
+    this.#producerPaused = true;
+    (producer as IPushProducer).pauseProducing();
+  }
+
+  // Resumes a paused push producer once the buffer is at the low mark or under.
+  #checkLow(): void {
+    const producer = this.producer;
+    if (producer === undefined || !this.#producerPaused || this.#lost) return;
+    if (this.getWriteBufferSize() > this.#low) return;
+    this.#producerPaused = false;
+    (producer as IPushProducer).resumeProducing();
   }
 
   /**
@@ -485,7 +545,8 @@ export class IOPump {
     }
     to.readDisconnected = true;
     to.protocol.readConnectionLost();
-    if (isHalfCloseable(from.protocol)) from.protocol.writeConnectionLost();
+    const fromProtocol = from.protocol;
+    if (isHalfCloseable(fromProtocol)) fromProtocol.writeConnectionLost?.();
     // Both directions shut: the connection is closed.
     if (to.writeDisconnected && !from.disconnecting && !to.disconnecting) from.disconnecting = true;
     return true;

@@ -1,8 +1,9 @@
 // StringTransport: a transport that keeps what is written in memory and
 // records its other state, for testing protocols one side at a time
 // (Twisted: twisted.internet.testing.StringTransport).
-// Tests: test/unit/testing/string-transport.test.ts
+// Tests: test/unit/testing/string-transport.test.ts, test/unit/internet/write-limits.test.ts, test/unit/internet/transport-disconnecting.test.ts
 
+import { resolveWriteBufferLimits } from '../internet/_write-limits.js';
 import { IPv4Address } from '../internet/address.js';
 import { ConnectionAborted, ConnectionDone } from '../internet/error.js';
 import { Failure } from '../internet/failure.js';
@@ -12,6 +13,9 @@ import type {
   IPullProducer,
   IPushProducer,
   ITCPTransport,
+  IWriteBufferLimits,
+  WriteBufferLimitOptions,
+  WriteBufferLimits,
 } from '../internet/interfaces.js';
 import { checkByteSequence, checkBytes } from './_bytes.js';
 
@@ -79,7 +83,7 @@ export interface StringTransportOptions {
  * @see Twisted: twisted.internet.testing.StringTransport
  * @since 0.1.0
  */
-export class StringTransport implements ITCPTransport {
+export class StringTransport implements ITCPTransport, IWriteBufferLimits {
   /** False until `loseConnection` (or `abortConnection`) is called. */
   disconnecting = false;
   /** False until `abortConnection` is called. */
@@ -103,6 +107,7 @@ export class StringTransport implements ITCPTransport {
   readonly #lenient: boolean;
   #noDelay = false;
   #keepAlive = false;
+  #limits: WriteBufferLimits = resolveWriteBufferLimits();
 
   /**
    * @param options - Addresses and leniency; see {@link StringTransportOptions}.
@@ -243,6 +248,27 @@ export class StringTransport implements ITCPTransport {
   /** Records whether keep-alive probes are on. */
   setTcpKeepAlive(enabled: boolean): void {
     this.#keepAlive = enabled;
+  }
+
+  /**
+   * Checks and records the marks; nothing else happens: a StringTransport
+   * never buffers, so it never pauses a producer.
+   *
+   * @throws RangeError if a mark is negative or not a whole number, or
+   *   `low` is above `high`.
+   */
+  setWriteBufferLimits(limits?: WriteBufferLimitOptions): void {
+    this.#limits = resolveWriteBufferLimits(limits);
+  }
+
+  /** The marks last set: 64 KiB and 16 KiB at first. */
+  getWriteBufferLimits(): WriteBufferLimits {
+    return this.#limits;
+  }
+
+  /** Always 0: what is written is recorded at once, never waits to be sent. */
+  getWriteBufferSize(): number {
+    return 0;
   }
 
   #checkState(action: 'pause' | 'resume'): void {

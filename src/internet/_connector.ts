@@ -1,0 +1,268 @@
+// Outgoing connections over stream sockets (TCP, TLS, UNIX): a Connector
+// opens a socket to a ConnectTarget and reports to a ClientFactory.
+// (Twisted: twisted.internet.tcp.Connector, twisted.internet.base.BaseConnector)
+// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
+
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import {
+  buildProtocolFor,
+  type Disconnectable,
+  type SocketHost,
+  StreamTransport,
+  TLSStreamTransport,
+} from './_stream-transport.js';
+import {
+  ConnectBindError,
+  ConnectError,
+  type ConnectionLost,
+  ConnectionRefusedError,
+  DNSLookupError,
+  NoRouteError,
+  NotConnectingError,
+  SSLError,
+  TCPTimedOutError,
+  TimeoutError,
+  UserError,
+} from './error.js';
+import { Failure } from './failure.js';
+import type {
+  IAddress,
+  IConnector,
+  IDelayedCall,
+  IProtocol,
+  IProtocolFactory,
+} from './interfaces.js';
+
+/** The connection-failure error for a system error code. */
+function connectErrorFor(error: NodeJS.ErrnoException, destination: string): Error {
+  const code = error.code ?? '';
+  const options = { osError: code || undefined, cause: error };
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ConnectionRefusedError(destination, options);
+    case 'ETIMEDOUT':
+      return new TCPTimedOutError(destination, options);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new NoRouteError(destination, options);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new DNSLookupError(`DNS lookup of ${destination} failed: ${code}`, { cause: error });
+    case 'EADDRINUSE':
+    case 'EADDRNOTAVAIL':
+      return new ConnectBindError(destination, options);
+    default:
+      return new ConnectError(destination, options);
+  }
+}
+
+/** The methods a ClientFactory may have; plain IProtocolFactory objects lack them. */
+interface ClientFactoryHooks {
+  startedConnecting?(connector: IConnector): void;
+  clientConnectionFailed?(connector: IConnector, reason: Failure): void;
+  clientConnectionLost?(connector: IConnector, reason: Failure): void;
+}
+
+/**
+ * How a connector opens its socket: TCP to a host and port, or UNIX to a path.
+ *
+ * @internal
+ */
+export interface ConnectTarget {
+  /** Opens the socket (connecting). */
+  open(): Socket;
+  /** The destination, for `getDestination()` and messages. */
+  destination: IAddress;
+  /** Describes the destination in error messages. */
+  describe: string;
+  /** This end's and the peer's addresses once connected. */
+  addresses(socket: Socket): { host: IAddress; peer: IAddress };
+  /** Whether the socket can be reset (TCP); default true. */
+  canReset?: boolean;
+  /**
+   * Whether `open()` makes a TLSSocket: the connection is made once the
+   * handshake has completed ('secureConnect'), and an error after the TCP
+   * connection but before that fails the attempt with `SSLError`.
+   */
+  tls?: boolean;
+}
+
+/**
+ * An outgoing connection attempt and the connection it makes, reporting to a
+ * ClientFactory.
+ *
+ * @internal Created by `connectTCP`/`connectUNIX`; callers see an IConnector.
+ */
+export class Connector implements IConnector, Disconnectable {
+  readonly #host: SocketHost;
+  readonly #target: ConnectTarget;
+  readonly #factory: IProtocolFactory & ClientFactoryHooks;
+  readonly #timeout: number;
+  #state: 'disconnected' | 'connecting' | 'connected' = 'disconnected';
+  #factoryStarted = false;
+  #socket: Socket | undefined;
+  #transport: StreamTransport | undefined;
+  #timeoutCall: IDelayedCall | undefined;
+
+  constructor(host: SocketHost, target: ConnectTarget, factory: IProtocolFactory, timeout = 30) {
+    this.#host = host;
+    this.#target = target;
+    this.#factory = factory as IProtocolFactory & ClientFactoryHooks;
+    this.#timeout = timeout;
+  }
+
+  /** Where it connects: `'disconnected'`, `'connecting'` or `'connected'`. */
+  get state(): 'disconnected' | 'connecting' | 'connected' {
+    return this.#state;
+  }
+
+  connect(): void {
+    if (this.#state !== 'disconnected')
+      throw new Error(`can't connect in this state (${this.#state})`);
+    this.#state = 'connecting';
+    if (!this.#factoryStarted) {
+      this.#factory.doStart();
+      this.#factoryStarted = true;
+    }
+    const socket = this.#target.open();
+    this.#socket = socket;
+    // Tracked while connecting, so that shutdown can fail the attempt; once
+    // connected, the transport is tracked instead.
+    this.#host.track(this);
+    // For TLS, the TCP connection is only the first step: the attempt
+    // succeeds once the handshake has, and fails with SSLError if it fails.
+    const tls = this.#target.tls === true;
+    let tcpConnected = false;
+    const onError = (error: NodeJS.ErrnoException): void => {
+      if (this.#socket !== socket) return;
+      this.#failIfNotConnected(
+        tls && tcpConnected
+          ? new SSLError(`${this.#target.describe} (${error.message})`, {
+              osError: error.code,
+              cause: error,
+            })
+          : connectErrorFor(error, this.#target.describe),
+      );
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      tcpConnected = true;
+      if (tls) return;
+      socket.removeListener('error', onError);
+      if (this.#socket === socket) this.#connected(socket);
+    });
+    if (tls) {
+      socket.once('secureConnect', () => {
+        socket.removeListener('error', onError);
+        if (this.#socket === socket) this.#connected(socket);
+      });
+    }
+    if (this.#timeout > 0 && Number.isFinite(this.#timeout)) {
+      this.#timeoutCall = this.#host.callLater(this.#timeout, () => {
+        this.#timeoutCall = undefined;
+        this.#failIfNotConnected(new TimeoutError(this.#target.describe));
+      });
+    }
+    this.#factory.startedConnecting?.(this);
+  }
+
+  stopConnecting(): void {
+    if (this.#state !== 'connecting') throw new NotConnectingError();
+    this.#failIfNotConnected(new UserError(this.#target.describe));
+  }
+
+  disconnect(): void {
+    if (this.#state === 'connecting') this.stopConnecting();
+    else if (this.#state === 'connected') this.#transport?.loseConnection();
+  }
+
+  getDestination(): IAddress {
+    return this.#target.destination;
+  }
+
+  /** Fails an attempt in progress at reactor shutdown. @internal */
+  disconnectNow(reason: ConnectionLost): void {
+    this.#failIfNotConnected(new ConnectError(this.#target.describe, { cause: reason }));
+  }
+
+  /** `<Connector to IPv4Address(TCP, 'example.com', 80) connecting>` */
+  toString(): string {
+    return `<Connector to ${String(this.#target.destination)} ${this.#state}>`;
+  }
+
+  #failIfNotConnected(error: Error): void {
+    if (this.#state !== 'connecting') return;
+    this.#host.untrack(this);
+    this.#timeoutCall?.cancel();
+    this.#timeoutCall = undefined;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket !== undefined) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+    }
+    this.#state = 'disconnected';
+    this.#factory.clientConnectionFailed?.(this, new Failure(error));
+    this.#stopFactoryIfIdle();
+  }
+
+  #connected(socket: Socket): void {
+    this.#host.untrack(this);
+    this.#timeoutCall?.cancel();
+    this.#timeoutCall = undefined;
+    this.#state = 'connected';
+    const { host, peer } = this.#target.addresses(socket);
+    const protocol = buildProtocolFor(this.#factory, peer);
+    // A refused connection still gets a transport, so that the factory hears
+    // of it through clientConnectionLost, as in Twisted.
+    const onLost = (reason: Failure): void => this.#connectionLost(reason);
+    const transport =
+      this.#target.tls === true
+        ? new TLSStreamTransport(
+            socket as TLSSocket,
+            protocol ?? new NullProtocol(),
+            host,
+            peer,
+            this.#host,
+            onLost,
+          )
+        : new StreamTransport(
+            socket,
+            protocol ?? new NullProtocol(),
+            host,
+            peer,
+            this.#host,
+            onLost,
+            this.#target.canReset ?? true,
+          );
+    this.#transport = transport;
+    transport.start();
+    if (protocol === null) transport.loseConnection();
+  }
+
+  #connectionLost(reason: Failure): void {
+    this.#transport = undefined;
+    this.#socket = undefined;
+    this.#state = 'disconnected';
+    this.#factory.clientConnectionLost?.(this, reason);
+    this.#stopFactoryIfIdle();
+  }
+
+  #stopFactoryIfIdle(): void {
+    if (this.#state === 'disconnected' && this.#factoryStarted) {
+      this.#factoryStarted = false;
+      this.#factory.doStop();
+    }
+  }
+}
+
+/** Stands in for the protocol a factory refused to build. */
+class NullProtocol implements IProtocol {
+  makeConnection(): void {}
+  connectionMade(): void {}
+  dataReceived(): void {}
+  connectionLost(): void {}
+}

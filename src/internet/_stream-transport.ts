@@ -1,0 +1,657 @@
+// The transport of one connected stream socket (TCP, TLS over TCP, or a
+// UNIX socket): writing, reading, closing, and the producer/consumer
+// machinery. Ports and connectors make these; protocols see them as
+// ITCPTransport. (Twisted: twisted.internet.abstract.FileDescriptor,
+// twisted.internet.tcp.Connection)
+// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
+
+import type { Socket } from 'node:net';
+import { type PeerCertificate, TLSSocket } from 'node:tls';
+import { Logger } from '../logger/logger.js';
+import { isHalfCloseable } from './_half-close.js';
+import {
+  DEFAULT_WRITE_HIGH,
+  DEFAULT_WRITE_LOW,
+  resolveWriteBufferLimits,
+} from './_write-limits.js';
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from './error.js';
+import { Failure } from './failure.js';
+import type {
+  IAddress,
+  IProtocol,
+  IProtocolFactory,
+  IPullProducer,
+  IPushProducer,
+  IReactorTime,
+  ISSLTransport,
+  ITCPTransport,
+  IWriteBufferLimits,
+  WriteBufferLimitOptions,
+  WriteBufferLimits,
+} from './interfaces.js';
+
+const log = new Logger('torsion.internet.tcp');
+
+/**
+ * Seconds a TLS connection closed with loseConnection waits for the peer to
+ * close its side before it is closed anyway (see StreamTransport).
+ */
+const TLS_CLOSE_GRACE = 10;
+
+/** Written behind a backlog to learn when it has been sent (see StreamTransport). */
+const EMPTY = new Uint8Array(0);
+
+/**
+ * What a reactor lends its transports, ports and connectors: time, and a
+ * register of open sockets so that shutdown can close them.
+ *
+ * @internal
+ */
+export interface SocketHost extends IReactorTime {
+  /** Remembers something to close at shutdown. */
+  track(item: Disconnectable): void;
+  /** Forgets it (it closed). */
+  untrack(item: Disconnectable): void;
+}
+
+/**
+ * Something a reactor closes when it shuts down.
+ *
+ * @internal
+ */
+export interface Disconnectable {
+  /** Closes at once with `reason`. */
+  disconnectNow(reason: ConnectionLost): void;
+}
+
+/**
+ * What a transport tells its owner (port or connector) when the connection ends.
+ *
+ * @internal
+ */
+export type LostListener = (reason: Failure) => void;
+
+/**
+ * The protocol `factory` builds for a new connection from `peer`, or null
+ * when it refuses (returns null or undefined) or throws; a throw is logged
+ * with its stack. The caller closes the connection on null, and a port
+ * goes on listening.
+ *
+ * @internal
+ */
+export function buildProtocolFor(factory: IProtocolFactory, peer: IAddress): IProtocol | null {
+  try {
+    return factory.buildProtocol(peer) ?? null;
+  } catch (error) {
+    log.failure('Unhandled error in buildProtocol of {factory}; closing the connection', error, {
+      factory: factory.constructor.name,
+    });
+    return null;
+  }
+}
+
+/** An address, or how to find it when first asked (saving memory per connection). */
+export type LazyAddress = IAddress | (() => IAddress);
+
+/** The transport of a socket, kept on the socket so that listeners can be shared. */
+const TRANSPORT = Symbol('torsion.transport');
+type SocketWithTransport = Socket & { [TRANSPORT]: StreamTransport };
+
+// Listeners shared by every transport (assigned in StreamTransport's static
+// block, where they can reach its private methods): a closure per listener
+// per connection would cost hundreds of bytes on every idle connection.
+let onSocketData: (this: Socket, data: Buffer) => void;
+let onSocketEnd: (this: Socket) => void;
+let onSocketDrain: (this: Socket) => void;
+let onSocketError: (this: Socket, error: NodeJS.ErrnoException) => void;
+let onSocketClose: (this: Socket) => void;
+
+/**
+ * The transport of one stream socket: what a protocol writes to, and what
+ * feeds its `dataReceived`.
+ *
+ * @remarks
+ * Closing: `loseConnection()` stops reading, sends what is buffered (and,
+ * with a producer registered, waits for it to unregister), then closes (on
+ * TLS: sends close-notify and closes once the peer has closed its side, or
+ * {@link TLS_CLOSE_GRACE} seconds later);
+ * data written once the socket is ending (after `loseConnection` with no
+ * producer, or after `loseWriteConnection`) is dropped;
+ * `abortConnection()` resets the connection at once. `connectionLost` is
+ * called exactly once, with `ConnectionDone` for a clean close,
+ * `ConnectionAborted` after an abort, and `ConnectionLost` otherwise.
+ *
+ * Flow control: a streaming producer is paused when more than the high
+ * mark (64 KiB unless `setWriteBufferLimits` says otherwise) waits to be
+ * sent, and resumed at the first completed write that leaves the low mark
+ * (16 KiB) or less; a pull producer is asked for a chunk each time the
+ * buffer empties. The transport itself is a push producer of what it reads.
+ *
+ * A throw from the protocol's `dataReceived` (or `connectionMade`) is logged
+ * and aborts this connection; others are unaffected.
+ *
+ * @internal Created by ports and connectors; protocols see it as an ITCPTransport.
+ */
+export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
+  readonly #socket: Socket;
+  readonly #protocol: IProtocol;
+  #host: LazyAddress;
+  readonly #peer: IAddress;
+  readonly #owner: SocketHost;
+  readonly #onLost: LostListener | undefined;
+  /** TCP sockets can be reset (RST); UNIX sockets are just closed. */
+  readonly #canReset: boolean;
+  /** end() was called: nothing more can be written. */
+  #ended = false;
+  /** open → disconnecting (loseConnection asked for) → closed (connectionLost called). */
+  #state: 'open' | 'disconnecting' | 'closed' = 'open';
+  /** Why the socket is closing, when not a plain clean close. */
+  #reason: Failure | undefined;
+  #producer: IPushProducer | IPullProducer | null = null;
+  #streaming = false;
+  /** The streaming producer was paused because the buffer passed #high. */
+  #producerPaused = false;
+  /** Pause a streaming producer above this many buffered bytes… */
+  #high = DEFAULT_WRITE_HIGH;
+  /** …and resume it at this many or fewer (#low <= #high). */
+  #low = DEFAULT_WRITE_LOW;
+  /**
+   * Passed to socket.write while a streaming producer is registered (else
+   * undefined): Node calls it as each write completes, when the buffer may
+   * have fallen to #low. Made once per registration, not per write.
+   */
+  #watch: (() => void) | undefined;
+  /** A pull producer is owed a resumeProducing once the buffer empties. */
+  #pullWaiting = false;
+  /** Counts the waits armed for a pull producer: only the latest one's notice counts. */
+  #pullWait = 0;
+  #noDelay = false;
+  #keepAlive = false;
+  /** Whether the 'drain' listener is attached (only producers need it). */
+  #drainWatched = false;
+
+  static {
+    const transportOf = (socket: Socket): StreamTransport =>
+      (socket as SocketWithTransport)[TRANSPORT];
+    onSocketData = function (this: Socket, data: Buffer): void {
+      transportOf(this).#dataReceived(data);
+    };
+    onSocketEnd = function (this: Socket): void {
+      transportOf(this).#readEnded();
+    };
+    onSocketDrain = function (this: Socket): void {
+      transportOf(this).#drained();
+    };
+    onSocketError = function (this: Socket, error: NodeJS.ErrnoException): void {
+      const transport = transportOf(this);
+      transport.#reason ??= new Failure(
+        new ConnectionLost(error.code ?? error.message, { cause: error }),
+      );
+    };
+    onSocketClose = function (this: Socket): void {
+      transportOf(this).#closed();
+    };
+  }
+
+  /**
+   * @param socket - A connected socket.
+   * @param protocol - The protocol to feed.
+   * @param host - This end's address, or a function giving it when first asked.
+   * @param peer - The other end's address.
+   * @param owner - The reactor, which closes the transport at shutdown.
+   * @param onLost - Called after `connectionLost`, for the port or connector.
+   * @param canReset - Whether `abortConnection` can send a TCP reset. Default true.
+   */
+  constructor(
+    socket: Socket,
+    protocol: IProtocol,
+    host: LazyAddress,
+    peer: IAddress,
+    owner: SocketHost,
+    onLost?: LostListener,
+    canReset = true,
+  ) {
+    this.#socket = socket;
+    this.#canReset = canReset;
+    this.#protocol = protocol;
+    this.#host = host;
+    this.#peer = peer;
+    this.#owner = owner;
+    this.#onLost = onLost;
+    (socket as SocketWithTransport)[TRANSPORT] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    owner.track(this);
+  }
+
+  /**
+   * Attaches the protocol: calls its `makeConnection`. A throw is logged and
+   * aborts the connection.
+   */
+  start(): void {
+    try {
+      this.#protocol.makeConnection(this);
+    } catch (error) {
+      this.#protocolFailed('connectionMade', error);
+    }
+  }
+
+  write(data: Uint8Array): void {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(
+        `write() expects a Uint8Array, got ${data === null ? 'null' : typeof data}`,
+      );
+    }
+    if (this.#ended) return;
+    const watch = this.#watch;
+    if (watch === undefined) {
+      this.#socket.write(data);
+      return;
+    }
+    this.#socket.write(data, watch);
+    this.#afterWrite();
+  }
+
+  writeSequence(data: Iterable<Uint8Array>): void {
+    const chunks = [...data];
+    for (const chunk of chunks) {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new TypeError(
+          `writeSequence() expects Uint8Arrays, got ${chunk === null ? 'null' : typeof chunk}`,
+        );
+      }
+    }
+    if (this.#ended) return;
+    // Corked, the chunks leave in one system call.
+    const socket = this.#socket;
+    socket.cork();
+    // Only the last write needs watching: it completes after the others.
+    const watch = this.#watch;
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) socket.write(chunks[i]);
+    if (last >= 0) socket.write(chunks[last], watch);
+    socket.uncork();
+    if (watch !== undefined) this.#afterWrite();
+  }
+
+  /**
+   * Whether the connection is closing or closed: `loseConnection` or
+   * `abortConnection` was called, or the peer finished and we are finishing
+   * too.
+   *
+   * @remarks
+   * Twisted's connections have this attribute, and its framing protocols
+   * (LineReceiver, the string receivers) read it to stop dispatching once a
+   * handler has dropped the connection in the middle of a chunk; without it
+   * they would go on delivering the rest of that chunk.
+   */
+  get disconnecting(): boolean {
+    return this.#state !== 'open' || this.#socket.destroyed;
+  }
+
+  loseConnection(): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'disconnecting';
+    this.#socket.pause();
+    this.#closeWhenFlushed();
+  }
+
+  loseWriteConnection(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#socket.end(() => {
+      if (this.#state === 'closed') return;
+      const protocol = this.#protocol;
+      if (isHalfCloseable(protocol)) {
+        try {
+          protocol.writeConnectionLost?.();
+        } catch (error) {
+          this.#protocolFailed('writeConnectionLost', error);
+        }
+      }
+    });
+  }
+
+  abortConnection(): void {
+    if (this.#state === 'closed' || this.#socket.destroyed) return;
+    this.#reason ??= new Failure(new ConnectionAborted());
+    this.#reset();
+  }
+
+  getPeer(): IAddress {
+    return this.#peer;
+  }
+
+  getHost(): IAddress {
+    const host = this.#host;
+    if (typeof host !== 'function') return host;
+    const found = host();
+    this.#host = found;
+    return found;
+  }
+
+  getTcpNoDelay(): boolean {
+    return this.#noDelay;
+  }
+
+  setTcpNoDelay(enabled: boolean): void {
+    this.#noDelay = enabled;
+    if (!this.#socket.destroyed) this.#socket.setNoDelay(enabled);
+  }
+
+  getTcpKeepAlive(): boolean {
+    return this.#keepAlive;
+  }
+
+  setTcpKeepAlive(enabled: boolean): void {
+    this.#keepAlive = enabled;
+    if (!this.#socket.destroyed) this.#socket.setKeepAlive(enabled);
+  }
+
+  setWriteBufferLimits(limits?: WriteBufferLimitOptions): void {
+    const { high, low } = resolveWriteBufferLimits(limits);
+    this.#high = high;
+    this.#low = low;
+    // asyncio does the same: the new marks apply to what is buffered now.
+    this.#afterWrite();
+    this.#written();
+  }
+
+  getWriteBufferLimits(): WriteBufferLimits {
+    return { high: this.#high, low: this.#low };
+  }
+
+  getWriteBufferSize(): number {
+    return this.#socket.writableLength;
+  }
+
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
+    if (this.#producer !== null) {
+      throw new Error(
+        `Cannot register producer ${String(producer)}, because producer ${String(this.#producer)} was never unregistered.`,
+      );
+    }
+    if (this.#state === 'closed') {
+      producer.stopProducing();
+      return;
+    }
+    this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (!this.#drainWatched) {
+      this.#drainWatched = true;
+      this.#socket.on('drain', onSocketDrain);
+    }
+    if (streaming) {
+      this.#watch = () => this.#written();
+      this.#afterWrite();
+    } else {
+      this.#askPullProducer(producer as IPullProducer);
+    }
+  }
+
+  unregisterProducer(): void {
+    this.#producer = null;
+    this.#watch = undefined;
+    this.#producerPaused = false;
+    this.#pullWaiting = false;
+    if (this.#state === 'disconnecting') this.#closeWhenFlushed();
+  }
+
+  /** Stops reading: no `dataReceived` until `resumeProducing`. */
+  pauseProducing(): void {
+    this.#socket.pause();
+  }
+
+  /** Reads again after `pauseProducing` (not once closing). */
+  resumeProducing(): void {
+    if (this.#state === 'open') this.#socket.resume();
+  }
+
+  /** Stops for good: the same as `loseConnection`. */
+  stopProducing(): void {
+    this.loseConnection();
+  }
+
+  /** Closes at once at reactor shutdown. @internal */
+  disconnectNow(reason: ConnectionLost): void {
+    if (this.#state === 'closed') return;
+    this.#reason ??= new Failure(reason);
+    this.#ended = true;
+    this.#socket.destroy();
+    // Node reports the close on a later turn, after run() has settled;
+    // Twisted's disconnectAll calls connectionLost during shutdown, so do it
+    // now. The 'close' event then finds the transport closed.
+    this.#closed();
+  }
+
+  /** `<StreamTransport IPv4Address(TCP, '127.0.0.1', 8080) open>` */
+  toString(): string {
+    return `<${this.constructor.name} ${String(this.#peer)} ${this.#state}>`;
+  }
+
+  #dataReceived(data: Buffer): void {
+    if (this.#state !== 'open') return;
+    try {
+      this.#protocol.dataReceived(data);
+    } catch (error) {
+      this.#protocolFailed('dataReceived', error);
+    }
+  }
+
+  /** The peer has finished sending. */
+  #readEnded(): void {
+    if (this.#state === 'closed') return;
+    const protocol = this.#protocol;
+    if (isHalfCloseable(protocol) && this.#state === 'open') {
+      try {
+        protocol.readConnectionLost();
+      } catch (error) {
+        this.#protocolFailed('readConnectionLost', error);
+      }
+      return;
+    }
+    // Not half-closeable: finish our side too, after what is buffered.
+    if (this.#state === 'open') {
+      this.#state = 'disconnecting';
+      this.#closeWhenFlushed();
+    }
+  }
+
+  /** After a write with a streaming producer registered: pause it if the buffer is too full. */
+  #afterWrite(): void {
+    const producer = this.#producer;
+    if (producer === null || !this.#streaming || this.#producerPaused) return;
+    const socket = this.#socket;
+    if (socket.writableLength <= this.#high) return;
+    this.#producerPaused = true;
+    (producer as IPushProducer).pauseProducing();
+    // Resuming needs a write to complete: one queued behind the backlog
+    // calls back even when what is buffered was written before the producer
+    // came (without a callback) and 'drain' will not come (a backlog under
+    // Node's own 16 KiB mark).
+    const watch = this.#watch;
+    if (this.#producerPaused && watch !== undefined && !this.#ended && !socket.writableEnded) {
+      socket.write(EMPTY, watch);
+    }
+  }
+
+  /** A write completed (or the limits changed): resume a paused producer at the low mark. */
+  #written(): void {
+    if (!this.#producerPaused || this.#state === 'closed') return;
+    if (this.#socket.writableLength > this.#low) return;
+    const producer = this.#producer;
+    if (producer === null || !this.#streaming) return;
+    this.#producerPaused = false;
+    (producer as IPushProducer).resumeProducing();
+  }
+
+  /** The send buffer is empty ('drain'). */
+  #drained(): void {
+    const producer = this.#producer;
+    if (producer === null || this.#state === 'closed') return;
+    if (!this.#streaming) {
+      this.#pullReady(this.#pullWait);
+    } else if (this.#producerPaused) {
+      this.#producerPaused = false;
+      (producer as IPushProducer).resumeProducing();
+    }
+  }
+
+  /** Asks the pull producer for a chunk, then waits for the buffer to empty. */
+  #askPullProducer(producer: IPullProducer): void {
+    this.#pullWaiting = false;
+    producer.resumeProducing();
+    // It may have unregistered, or closed the connection.
+    if (this.#producer !== producer || this.#state === 'closed') return;
+    this.#pullWaiting = true;
+    this.#armPullWait();
+  }
+
+  /** Arranges for `#pullReady` to run once the buffer is empty. */
+  #armPullWait(): void {
+    const wait = ++this.#pullWait;
+    const ready = (): void => this.#pullReady(wait);
+    const socket = this.#socket;
+    if (socket.writableLength === 0) {
+      setImmediate(ready);
+    } else if (!socket.writableNeedDrain && !socket.writableEnded) {
+      // Node emits 'drain' only after a write that passed the socket's own
+      // high-water mark (16 KiB): a smaller backlog never reports being sent,
+      // and the producer would wait forever. An empty write queued behind
+      // the backlog calls back once it has gone.
+      socket.write(EMPTY, ready);
+    }
+  }
+
+  #pullReady(wait: number): void {
+    const producer = this.#producer;
+    if (wait !== this.#pullWait || !this.#pullWaiting || producer === null) return;
+    if (this.#streaming || this.#state === 'closed') return;
+    // Written to since the wait was armed: wait for that too.
+    if (this.#socket.writableLength > 0) this.#armPullWait();
+    else this.#askPullProducer(producer as IPullProducer);
+  }
+
+  /** Closes cleanly once the buffer is sent, unless a producer is still registered. */
+  #closeWhenFlushed(): void {
+    if (this.#producer !== null) return;
+    this.#ended = true;
+    const socket = this.#socket;
+    if (!(socket instanceof TLSSocket)) {
+      // Sends FIN after the buffered data, then closes the socket.
+      socket.destroySoon();
+      return;
+    }
+    // On TLS, destroySoon loses data: 'finish' comes once the TLS layer has
+    // taken the bytes, possibly before they have all reached the TCP socket,
+    // and destroying then drops the rest. end() sends close-notify and FIN
+    // after everything; the socket closes by itself once the peer closes its
+    // side too (read on to see that: what arrives is dropped), or is
+    // destroyed after a grace period if the peer never does.
+    if (!socket.writableEnded) socket.end();
+    socket.resume();
+    const grace = this.#owner.callLater(TLS_CLOSE_GRACE, () => socket.destroy());
+    socket.once('close', () => {
+      if (grace.active()) grace.cancel();
+    });
+  }
+
+  #closed(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#owner.untrack(this);
+    const producer = this.#producer;
+    this.#producer = null;
+    this.#watch = undefined;
+    if (producer !== null) {
+      try {
+        producer.stopProducing();
+      } catch (error) {
+        log.failure('Error stopping the producer of {transport}', error, {
+          transport: String(this),
+        });
+      }
+    }
+    const reason = this.#reason ?? new Failure(new ConnectionDone());
+    try {
+      this.#protocol.connectionLost(reason);
+    } catch (error) {
+      log.failure('Unhandled error in connectionLost of {protocol}', error, {
+        protocol: this.#protocol.constructor.name,
+      });
+    }
+    this.#onLost?.(reason);
+  }
+
+  #protocolFailed(callback: string, error: unknown): void {
+    log.failure('Unhandled error in {callback} of {protocol}; aborting the connection', error, {
+      callback,
+      protocol: this.#protocol.constructor.name,
+    });
+    this.#reason ??= new Failure(
+      new ConnectionAborted(`aborted after an error in ${callback}`, { cause: error }),
+    );
+    this.#reset();
+  }
+
+  /** Closes at once, dropping buffered data: a TCP reset where possible. */
+  #reset(): void {
+    if (this.#socket.destroyed) return;
+    this.#ended = true;
+    if (this.#canReset && !this.#socket.connecting) this.#socket.resetAndDestroy();
+    else this.#socket.destroy();
+  }
+}
+
+/**
+ * The transport of a TLS connection: a {@link StreamTransport} over a
+ * `TLSSocket` whose handshake has completed, which can also say what the
+ * peer proved.
+ *
+ * @internal Created by TLS ports and connectors; protocols see it as an ISSLTransport.
+ */
+export class TLSStreamTransport extends StreamTransport implements ISSLTransport {
+  /** Read once the handshake is done: Node forgets them when the socket closes. */
+  readonly #peerCertificate: PeerCertificate | null;
+  readonly #negotiatedProtocol: string | null;
+
+  /**
+   * @param socket - A TLS socket whose handshake has completed.
+   * @param protocol - The protocol to feed.
+   * @param host - This end's address.
+   * @param peer - The other end's address.
+   * @param owner - The reactor, which closes the transport at shutdown.
+   * @param onLost - Called after `connectionLost`, for the connector.
+   */
+  constructor(
+    socket: TLSSocket,
+    protocol: IProtocol,
+    host: LazyAddress,
+    peer: IAddress,
+    owner: SocketHost,
+    onLost?: LostListener,
+  ) {
+    // A TLSSocket's handle is not a TCP handle, so Node cannot reset it:
+    // abortConnection closes the socket instead.
+    super(socket, protocol, host, peer, owner, onLost, false);
+    const certificate = socket.getPeerCertificate();
+    // Node gives an empty object when the peer sent no certificate.
+    this.#peerCertificate =
+      certificate !== null && typeof certificate === 'object' && Object.keys(certificate).length > 0
+        ? certificate
+        : null;
+    const alpn = socket.alpnProtocol;
+    this.#negotiatedProtocol = typeof alpn === 'string' ? alpn : null;
+  }
+
+  getPeerCertificate(): PeerCertificate | null {
+    return this.#peerCertificate;
+  }
+
+  get negotiatedProtocol(): string | null {
+    return this.#negotiatedProtocol;
+  }
+}
