@@ -2,9 +2,9 @@
 // (Twisted: twisted.trial._synctest successResultOf & co).
 // Tests: test/unit/testing/deferred-asserts.test.ts
 
-import { AssertionError } from 'node:assert';
 import { type Deferred, ensureDeferred } from '../internet/defer.js';
 import { type ErrorMatcher, Failure } from '../internet/failure.js';
+import { assertionError } from './_assertion-error.js';
 
 /**
  * The result a Deferred has already fired with; fails the test if it has no
@@ -26,15 +26,13 @@ export function successResultOf<T>(deferred: Deferred<T> | PromiseLike<T>): T {
     results.push(result);
   });
   if (results.length === 0) {
-    throw new AssertionError({
-      message: `Success result expected on ${d}, found no result instead`,
-    });
+    throw assertionError(`Success result expected on ${d}, found no result instead`);
   }
   const result = results[0];
   if (result instanceof Failure) {
-    throw new AssertionError({
-      message: `Success result expected on ${d}, found failure result instead:\n${result.getTraceback()}`,
-    });
+    throw assertionError(
+      `Success result expected on ${d}, found failure result instead:\n${result.getTraceback()}`,
+    );
   }
   return result as T;
 }
@@ -62,21 +60,19 @@ export function failureResultOf(
     results.push(result);
   });
   if (results.length === 0) {
-    throw new AssertionError({
-      message: `Failure result expected on ${d}, found no result instead`,
-    });
+    throw assertionError(`Failure result expected on ${d}, found no result instead`);
   }
   const result = results[0];
   if (!(result instanceof Failure)) {
-    throw new AssertionError({
-      message: `Failure result expected on ${d}, found success result (${String(result)}) instead`,
-    });
+    throw assertionError(
+      `Failure result expected on ${d}, found success result (${String(result)}) instead`,
+    );
   }
   if (expected.length > 0 && result.check(...expected) === null) {
     const names = expected.map((e) => (typeof e === 'string' ? e : e.name)).join(', ');
-    throw new AssertionError({
-      message: `Failure of type (${names}) expected on ${d}, found type ${result.type?.name ?? typeof result.value} instead:\n${result.getTraceback()}`,
-    });
+    throw assertionError(
+      `Failure of type (${names}) expected on ${d}, found type ${result.type?.name ?? typeof result.value} instead:\n${result.getTraceback()}`,
+    );
   }
   return result;
 }
@@ -100,8 +96,6 @@ export function assertNoResult(deferred: Deferred<unknown>): void {
   });
   if (results.length > 0) {
     deferred.addErrback(() => undefined);
-    throw new AssertionError({
-      message: `No result expected on ${deferred}, found ${String(results[0])} instead`,
-    });
+    throw assertionError(`No result expected on ${deferred}, found ${String(results[0])} instead`);
   }
 }

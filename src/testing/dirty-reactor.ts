@@ -3,8 +3,8 @@
 // (Twisted: trial's DirtyReactorAggregateError).
 // Tests: test/unit/testing/dirty-reactor.test.ts
 
-import { AssertionError } from 'node:assert';
 import type { IReactorTime } from '../internet/interfaces.js';
+import { assertionError } from './_assertion-error.js';
 import { MemoryReactor } from './memory-reactor.js';
 
 /**
@@ -109,7 +109,7 @@ export function assertReactorClean(
   const leftovers = describeDirtyReactor(reactor);
   if (leftovers.length === 0) return;
   if (options.clean ?? true) cleanReactor(reactor);
-  throw new AssertionError({
-    message: `Reactor was unclean after the test (${leftovers.length} left):\n  ${leftovers.join('\n  ')}`,
-  });
+  throw assertionError(
+    `Reactor was unclean after the test (${leftovers.length} left):\n  ${leftovers.join('\n  ')}`,
+  );
 }

@@ -3,8 +3,8 @@
 // (Twisted: twisted.internet.testing.MemoryReactor & co).
 // Tests: test/unit/testing/memory-reactor.test.ts
 
-import { isIP, isIPv6 } from 'node:net';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import { ipFamily } from '../internet/_ip.js';
 import { IPv4Address, IPv6Address, UNIXAddress } from '../internet/address.js';
 import { Deferred, fail, succeed } from '../internet/defer.js';
 import {
@@ -288,7 +288,9 @@ export class FakeConnector implements IConnector {
 const FIRST_EPHEMERAL_PORT = 49152;
 
 function ipAddress(type: 'TCP' | 'UDP', host: string, port: number): IPv4Address | IPv6Address {
-  return isIPv6(host) ? new IPv6Address(type, host, port) : new IPv4Address(type, host, port);
+  return ipFamily(host) === 6
+    ? new IPv6Address(type, host, port)
+    : new IPv4Address(type, host, port);
 }
 
 function hasStartedConnecting(
@@ -386,7 +388,7 @@ export class MemoryReactor
    * Cancellation: it has fired already, so cancelling does nothing.
    */
   resolve(name: string, _timeout?: number): Deferred<string> {
-    if (isIP(name) !== 0) return succeed(name);
+    if (ipFamily(name) !== 0) return succeed(name);
     const address = this.hosts.get(name);
     if (address !== undefined) return succeed(address);
     return fail(new DNSLookupError(`address '${name}' not found`, { hostname: name }));

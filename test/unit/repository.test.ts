@@ -13,27 +13,6 @@ import ts from 'typescript';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-/**
- * Modules whose header another helper of issue 9 is fixing on its own branch
- * (path → why). Their checks run as `todo`: reported, not failing. Empty this
- * after the merge.
- */
-const HEADERS_PENDING: ReadonlyMap<string, string> = new Map([
-  [
-    'src/internet/address.ts',
-    "Helper B's module: its header names test/unit/internet/address.test.ts, which does not exist",
-  ],
-  ['src/internet/reactor.ts', "Helper A's module: it has no // Tests: header"],
-]);
-
-/** Modules with a misplaced doc comment another helper is fixing (path → why). */
-const ORPHANS_PENDING: ReadonlyMap<string, string> = new Map([
-  [
-    'src/internet/tcp.ts',
-    "Helper C's module: StreamTransport's doc comment sits above LazyAddress",
-  ],
-]);
-
 /** Every file under `dir` (repo-relative, forward slashes), sorted, skipping `node_modules`. */
 function filesUnder(dir: string): string[] {
   const absolute = join(root, dir);
@@ -178,8 +157,7 @@ describe('source file headers', () => {
   });
 
   for (const path of modules) {
-    const todo = HEADERS_PENDING.get(path);
-    test(`${path}: its // Tests: header names files that exist`, { todo }, () => {
+    test(`${path}: its // Tests: header names files that exist`, () => {
       const source = readFileSync(join(root, path), 'utf8');
       const tests = testsOfHeader(headerLines(source));
       if (tests === undefined) {
@@ -236,9 +214,7 @@ test('the orphaned doc comment finder sees a doc comment followed by another', (
 
 describe('doc comments', () => {
   for (const path of filesUnder('src').filter((file) => file.endsWith('.ts'))) {
-    test(`${path}: every doc comment documents the declaration after it`, {
-      todo: ORPHANS_PENDING.get(path),
-    }, () => {
+    test(`${path}: every doc comment documents the declaration after it`, () => {
       const orphans = orphanedDocComments(readFileSync(join(root, path), 'utf8'));
       assert.equal(
         orphans.length,

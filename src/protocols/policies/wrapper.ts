@@ -3,11 +3,11 @@
 // base of every policy (Twisted: twisted.protocols.policies).
 // Tests: test/unit/protocols/policies-wrapping.test.ts
 
+import { type HalfCloseableProtocol, isHalfCloseable } from '../../internet/_half-close.js';
 import type { Failure } from '../../internet/failure.js';
 import type {
   IAddress,
   IConnector,
-  IHalfCloseableProtocol,
   IProtocol,
   IProtocolFactory,
   IPullProducer,
@@ -82,10 +82,10 @@ function wrappedLogPrefix(wrapper: object, wrapped: unknown): string {
  * real transport. Subclasses override some of these methods to add a
  * policy, calling `super` to pass the event on.
  *
- * The wrapper is half-closeable exactly when the wrapped protocol is: it
- * has `readConnectionLost` (and `writeConnectionLost`) only if the wrapped
- * protocol has them, so the transport treats the pair as it would treat the
- * wrapped protocol alone.
+ * The wrapper is half-closeable exactly when the wrapped protocol is (it has
+ * `readConnectionLost`): the wrapper then has `readConnectionLost`, and
+ * `writeConnectionLost` if the wrapped protocol has it too, so the
+ * transport treats the pair as it would treat the wrapped protocol alone.
  *
  * `makeConnection` registers the wrapper with its factory and then connects
  * the wrapped protocol to it; `connectionLost` unregisters it.
@@ -128,16 +128,15 @@ export class ProtocolWrapper extends Protocol<ITCPTransport> implements ITCPTran
     this.wrappedProtocol = wrappedProtocol;
     // Own properties, not methods: a transport calls readConnectionLost only
     // on protocols that have it, and closes the whole connection otherwise.
-    const halfCloseable = wrappedProtocol as Partial<IHalfCloseableProtocol>;
-    if (typeof halfCloseable.readConnectionLost === 'function') {
+    if (isHalfCloseable(wrappedProtocol)) {
       this.readConnectionLost = () => {
-        (this.wrappedProtocol as IProtocol & IHalfCloseableProtocol).readConnectionLost();
+        (this.wrappedProtocol as HalfCloseableProtocol).readConnectionLost();
       };
-    }
-    if (typeof halfCloseable.writeConnectionLost === 'function') {
-      this.writeConnectionLost = () => {
-        (this.wrappedProtocol as IProtocol & IHalfCloseableProtocol).writeConnectionLost();
-      };
+      if (typeof wrappedProtocol.writeConnectionLost === 'function') {
+        this.writeConnectionLost = () => {
+          (this.wrappedProtocol as HalfCloseableProtocol).writeConnectionLost?.();
+        };
+      }
     }
   }
 

@@ -1,6 +1,5 @@
 // Assertions the conformance behaviours share: the order of a probe's
-// callbacks, the class of a connectionLost reason, and the `disconnecting`
-// flag. Test-only; not exported.
+// callbacks and the class of a connectionLost reason. Test-only.
 // Tests: test/integration/conformance/transports.test.ts
 
 import assert from 'node:assert/strict';
@@ -40,9 +39,4 @@ export function assertLifecycle(
   for (const event of p.events.slice(2, -1)) {
     assert.ok(middle.includes(event), `${side}: unexpected ${event} in ${p.events.join(' → ')}`);
   }
-}
-
-/** The `disconnecting` flag of a transport (not yet declared on ITransport). */
-export function disconnecting(p: Probe): unknown {
-  return (p.transport as unknown as { disconnecting?: unknown }).disconnecting;
 }

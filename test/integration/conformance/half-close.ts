@@ -112,10 +112,6 @@ export const halfClose: Behaviour = {
     {
       name: 'a protocol with only readConnectionLost (no writeConnectionLost) still half-closes',
       skip: noHalfClose,
-      todo: (b) =>
-        b.name === 'iosim FakeTransport'
-          ? 'iosim half-close fix pending (issue 9 part 2)'
-          : undefined,
       async pair(b, t) {
         const c = await connectPair(
           b,
