@@ -169,6 +169,8 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
   #keepAlive = false;
   /** Whether the 'drain' listener is attached (only producers need it). */
   #drainWatched = false;
+  /** #closeWhenFlushed has started the close (it may be reached twice). */
+  #flushing = false;
 
   static {
     const transportOf = (socket: Socket): StreamTransport =>
@@ -453,9 +455,13 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
       }
       return;
     }
-    // Not half-closeable: finish our side too, after what is buffered.
+    // Not half-closeable: finish our side too, after what is buffered. A
+    // producer still registered is stopped, as Twisted's connectionLost
+    // would: waiting for it to unregister would hold the connection open
+    // forever, since nothing else tells it the peer has gone.
     if (this.#state === 'open') {
       this.#state = 'disconnecting';
+      this.#stopProducer();
       this.#closeWhenFlushed();
     }
   }
@@ -537,7 +543,8 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
 
   /** Closes cleanly once the buffer is sent, unless a producer is still registered. */
   #closeWhenFlushed(): void {
-    if (this.#producer !== null) return;
+    if (this.#producer !== null || this.#flushing) return;
+    this.#flushing = true;
     this.#ended = true;
     const socket = this.#socket;
     if (!(socket instanceof TLSSocket)) {
@@ -559,22 +566,28 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     });
   }
 
+  /** Unregisters the producer, if any, and tells it to stop; a throw is logged. */
+  #stopProducer(): void {
+    const producer = this.#producer;
+    if (producer === null) return;
+    this.#producer = null;
+    this.#watch = undefined;
+    this.#producerPaused = false;
+    this.#pullWaiting = false;
+    try {
+      producer.stopProducing();
+    } catch (error) {
+      log.failure('Error stopping the producer of {transport}', error, {
+        transport: String(this),
+      });
+    }
+  }
+
   #closed(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#owner.untrack(this);
-    const producer = this.#producer;
-    this.#producer = null;
-    this.#watch = undefined;
-    if (producer !== null) {
-      try {
-        producer.stopProducing();
-      } catch (error) {
-        log.failure('Error stopping the producer of {transport}', error, {
-          transport: String(this),
-        });
-      }
-    }
+    this.#stopProducer();
     const reason = this.#reason ?? new Failure(new ConnectionDone());
     try {
       this.#protocol.connectionLost(reason);
@@ -599,10 +612,15 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
 
   /** Closes at once, dropping buffered data: a TCP reset where possible. */
   #reset(): void {
-    if (this.#socket.destroyed) return;
+    const socket = this.#socket;
+    if (socket.destroyed) return;
     this.#ended = true;
-    if (this.#canReset && !this.#socket.connecting) this.#socket.resetAndDestroy();
-    else this.#socket.destroy();
+    // libuv refuses to reset a socket whose write side was shut down (end():
+    // loseConnection, loseWriteConnection) with EINVAL, and Node then drops
+    // the handle without closing it: the descriptor leaks and 'close' never
+    // comes. Such a socket is closed instead.
+    if (this.#canReset && !socket.connecting && !socket.writableEnded) socket.resetAndDestroy();
+    else socket.destroy();
   }
 }
 

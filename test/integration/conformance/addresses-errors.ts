@@ -121,10 +121,14 @@ const ONE_SIDED_ERRORS = 'one-sided: StringTransport never calls the protocol; t
  * checks that the error was logged, that connection lost on both sides, and
  * a second connection echoes.
  */
-async function throwsIn(b: PairBuilder, t: TestContext, where: 'made' | 'data'): Promise<void> {
+async function throwsIn(
+  b: PairBuilder,
+  t: TestContext,
+  where: 'made' | 'data' | 'data after loseConnection',
+): Promise<void> {
   const logs = captureLogs();
   t.after(() => logs.stop());
-  const message = `boom in ${where === 'made' ? 'connectionMade' : 'dataReceived'}`;
+  const message = `boom in ${where === 'made' ? 'connectionMade' : where}`;
   let first: Probe | undefined;
   const listener = b.listen(t, () => {
     const isFirst = first === undefined;
@@ -134,6 +138,11 @@ async function throwsIn(b: PairBuilder, t: TestContext, where: 'made' | 'data'):
       },
       data: (p: Probe, data: Uint8Array) => {
         if (isFirst && where === 'data') throw new Error(message);
+        if (isFirst && where === 'data after loseConnection') {
+          // The transport then aborts a connection that is already closing.
+          p.transport.loseConnection();
+          throw new Error(message);
+        }
         p.transport.write(data);
       },
     };
@@ -190,6 +199,12 @@ export const callbackErrors: Behaviour = {
       name: 'a throw in dataReceived is logged, that connection is lost, and the listener serves another',
       skip: notCaught,
       pair: (b, t) => throwsIn(b, t, 'data'),
+      singleSkip: ONE_SIDED_ERRORS,
+    },
+    {
+      name: 'a dataReceived that calls loseConnection and then throws is logged, that connection is lost, and the listener serves another',
+      skip: notCaught,
+      pair: (b, t) => throwsIn(b, t, 'data after loseConnection'),
       singleSkip: ONE_SIDED_ERRORS,
     },
   ],

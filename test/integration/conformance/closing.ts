@@ -17,9 +17,6 @@ import { Probe, pattern } from './probe.js';
 
 const PENDING = 512 * 1024;
 
-const ABORT_AFTER_LOSE_BUG =
-  "BUG, not run (it would leak a socket handle and keep the test process alive): on TCP, abortConnection after loseConnection calls socket.resetAndDestroy() while a shutdown is pending; libuv refuses the reset (EINVAL), 'close' never comes, connectionLost is never called (src/internet/tcp.ts StreamTransport#reset)";
-
 export const loseConnection: Behaviour = {
   name: 'loseConnection',
   cases: [
@@ -128,8 +125,6 @@ export const abortConnection: Behaviour = {
       name: 'abortConnection after loseConnection still reports connectionLost once on each side',
       skip: (b) => {
         if (!b.capabilities.abort) return 'no abortConnection on this transport';
-        // Not `todo`: the bug leaks a socket handle, which keeps the test process alive.
-        if (b.name === 'TCP') return ABORT_AFTER_LOSE_BUG;
         return undefined;
       },
       async pair(b, t) {
@@ -158,6 +153,36 @@ export const abortConnection: Behaviour = {
         transport.abortConnection();
         assert.equal(p.lostCalls, 1);
       },
+    },
+    {
+      name: 'abortConnection after loseWriteConnection still reports connectionLost once on each side',
+      skip: (b) =>
+        !b.capabilities.abort
+          ? 'no abortConnection on this transport'
+          : b.kind === 'pair' && !b.capabilities.halfClose
+            ? 'no loseWriteConnection on this transport'
+            : undefined,
+      async pair(b, t) {
+        const c = await connectPair(
+          b,
+          t,
+          () => new Probe(),
+          () =>
+            new Probe({
+              made: (p) => {
+                p.transport.write(Buffer.from('x'));
+                p.transport.loseWriteConnection();
+                p.transport.abortConnection();
+              },
+            }),
+        );
+        await c.until(() => c.server.lost && c.client.lost, 'both sides to lose the connection');
+        await c.settle();
+        assertLifecycle(c.server, 'server');
+        assertLifecycle(c.client, 'client');
+        assertReason(c.client.reason, ConnectionAborted, 'client (aborted)');
+      },
+      singleSkip: 'a one-sided double has no write side to shut down',
     },
   ],
 };

@@ -128,9 +128,6 @@ class PullProducer implements IPullProducer {
 
 const ONE_SIDED_CLOSE = 'one-sided: StringTransport never loses a connection by itself';
 
-const EOF_WITH_PRODUCER_BUG =
-  "a protocol that cannot half-close, with a producer registered, never loses the connection on the peer's FIN: the transport waits for the producer to unregister and never stops it (src/internet/tcp.ts StreamTransport#readEnded / #closeWhenFlushed)";
-
 export const producers: Behaviour = {
   name: 'producers',
   cases: [
@@ -241,10 +238,6 @@ export const producers: Behaviour = {
     },
     {
       name: 'a producer still registered when the peer closes is stopped',
-      todo: (b) => {
-        if (b.kind === 'pair' && b.capabilities.realSockets) return EOF_WITH_PRODUCER_BUG;
-        return undefined;
-      },
       async pair(b, t) {
         const c = await connectPair(
           b,
