@@ -10,7 +10,7 @@ export * from './internet/protocol.js';
 export * from './internet/reactor.js';
 export * from './internet/task.js';
 export * from './logger/index.js';
-export * from './protocols/basic.js';
+export * from './protocols/basic/index.js';
 export * from './protocols/loopback.js';
 export * from './protocols/policies.js';
 export * from './testing/index.js';
