@@ -4,7 +4,7 @@
 
 export * from './internet/defer.js';
 export { TimeoutError } from './internet/defer.js';
-export * from './internet/endpoints.js';
+export * from './internet/endpoints/index.js';
 export { TorsionError } from './internet/error.js';
 export * from './internet/protocol.js';
 export * from './internet/reactor.js';
