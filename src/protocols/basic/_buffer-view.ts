@@ -1,6 +1,7 @@
 // Internal: Buffer views of received bytes made as cheaply as Node allows.
 // A line or string handed to a protocol is a view, one per message, so this
 // cost is paid per message on every receiver's hot path.
+// Tests: test/unit/protocols/buffer-view.test.ts
 
 /**
  * Makes a `Buffer` over `length` bytes of `memory` from `byteOffset`,
