@@ -4,13 +4,13 @@
 
 export * from './internet/defer.js';
 export { TimeoutError } from './internet/defer.js';
-export * from './internet/endpoints.js';
+export * from './internet/endpoints/index.js';
 export { TorsionError } from './internet/error.js';
 export * from './internet/protocol.js';
 export * from './internet/reactor.js';
 export * from './internet/task/index.js';
 export * from './logger/index.js';
-export * from './protocols/basic.js';
+export * from './protocols/basic/index.js';
 export * from './protocols/loopback.js';
 export * from './protocols/policies/index.js';
 export * from './testing/index.js';

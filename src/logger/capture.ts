@@ -1,7 +1,8 @@
 // Capturing the events published while a test runs.
 // Tests: test/unit/logger/capture.test.ts
 
-import { globalLogPublisher, type LogEvent, type LogPublisher } from './observer.js';
+import type { LogEvent } from './interfaces.js';
+import { globalLogPublisher, type LogPublisher } from './observer.js';
 
 /**
  * The events captured by {@link captureLogs}; `stop()` ends the capture.

@@ -3,7 +3,7 @@
 // Tests: test/unit/logger/file.test.ts
 
 import { formatEventAsClassicLogText } from './format.js';
-import type { ILogObserver, LogEvent } from './observer.js';
+import type { ILogObserver, LogEvent } from './interfaces.js';
 
 /**
  * Where a file observer writes: a writable stream (`process.stderr`, an

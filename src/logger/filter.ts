@@ -2,8 +2,8 @@
 // (Twisted: twisted.logger._filter).
 // Tests: test/unit/logger/filter.test.ts
 
+import type { ILogObserver, LogEvent } from './interfaces.js';
 import { compareLogLevels, type LogLevel } from './levels.js';
-import type { ILogObserver, LogEvent } from './observer.js';
 
 /**
  * What a filter predicate says about an event: `'yes'` lets it through at

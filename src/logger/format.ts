@@ -2,7 +2,7 @@
 // Tests: test/unit/logger/format.test.ts
 
 import { inspect } from 'node:util';
-import type { LogEvent } from './observer.js';
+import type { LogEvent } from './interfaces.js';
 
 /**
  * Fills the event's `log_format` with the event's fields.

@@ -14,6 +14,7 @@ export {
   type PredicateResult,
 } from './filter.js';
 export { formatEvent, formatEventAsClassicLogText, formatUnformattableEvent } from './format.js';
+export type { ILogObserver, LogEvent } from './interfaces.js';
 export {
   eventAsJSON,
   eventFromJSON,
@@ -23,10 +24,4 @@ export {
 } from './json.js';
 export { compareLogLevels, isLogLevel, LogLevel } from './levels.js';
 export { type LogFields, Logger, type LoggerOptions } from './logger.js';
-export {
-  globalLogPublisher,
-  type ILogObserver,
-  type LogEvent,
-  LogPublisher,
-  type LogPublisherOptions,
-} from './observer.js';
+export { globalLogPublisher, LogPublisher, type LogPublisherOptions } from './observer.js';

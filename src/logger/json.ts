@@ -5,7 +5,7 @@
 import { Failure } from '../internet/failure.js';
 import { FileLogObserver, type LogOutput } from './file.js';
 import { formatEvent } from './format.js';
-import type { ILogObserver, LogEvent } from './observer.js';
+import type { ILogObserver, LogEvent } from './interfaces.js';
 
 /** The RFC 7464 record separator, which ends a record as a newline does. */
 const RS = '\u001e';

@@ -3,8 +3,9 @@
 // Tests: test/unit/logger/logger.test.ts
 
 import { Failure } from '../internet/failure.js';
+import type { ILogObserver, LogEvent } from './interfaces.js';
 import type { LogLevel } from './levels.js';
-import { globalLogPublisher, type ILogObserver, type LogEvent } from './observer.js';
+import { globalLogPublisher } from './observer.js';
 
 /** Fields added to a log event, besides its format. */
 export type LogFields = Record<string, unknown>;

@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Int32StringReceiver, LineOnlyReceiver, LineReceiver } from 'torsion/protocols/basic';
 import { StringTransport } from 'torsion/testing';
-import { BufferView, findBufferViewConstructor } from '../../../src/protocols/_buffer-view.js';
+import {
+  BufferView,
+  findBufferViewConstructor,
+} from '../../../src/protocols/basic/_buffer-view.js';
 
 function assertViewOf(view: Buffer, memory: Buffer, offset: number, length: number): void {
   assert.ok(Buffer.isBuffer(view));
