@@ -3,6 +3,7 @@
 // Deferred with it (Twisted: twisted.internet.endpoints._WrappingFactory).
 // Tests: test/unit/internet/endpoints.test.ts
 
+import { type HalfCloseableProtocol, isHalfCloseable } from '../_half-close.js';
 import { Deferred, fail } from '../defer.js';
 import { ConnectingCancelledError, NoProtocol } from '../error.js';
 import type { Failure } from '../failure.js';
@@ -14,13 +15,6 @@ import type {
   IProtocolFactory,
   ITransport,
 } from '../interfaces.js';
-
-function isHalfCloseable(protocol: IProtocol): protocol is IProtocol & IHalfCloseableProtocol {
-  return (
-    typeof (protocol as Partial<IHalfCloseableProtocol>).readConnectionLost === 'function' &&
-    typeof (protocol as Partial<IHalfCloseableProtocol>).writeConnectionLost === 'function'
-  );
-}
 
 /**
  * Stands between a transport and the protocol a client endpoint connects:
@@ -90,11 +84,11 @@ class WrappingProtocol implements IProtocol {
  */
 class HalfCloseableWrappingProtocol extends WrappingProtocol implements IHalfCloseableProtocol {
   readConnectionLost(): void {
-    (this.wrappedProtocol as IProtocol & IHalfCloseableProtocol).readConnectionLost();
+    (this.wrappedProtocol as HalfCloseableProtocol).readConnectionLost();
   }
 
   writeConnectionLost(): void {
-    (this.wrappedProtocol as IProtocol & IHalfCloseableProtocol).writeConnectionLost();
+    (this.wrappedProtocol as HalfCloseableProtocol).writeConnectionLost?.();
   }
 }
 

@@ -21,11 +21,6 @@ export function toBytes(line: Uint8Array | string): Uint8Array {
   return typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
 }
 
-/** Whether `transport` says it is closing: receivers stop dispatching then. */
-export function isDisconnecting(transport: unknown): boolean {
-  return (transport as { disconnecting?: boolean } | undefined)?.disconnecting === true;
-}
-
 /**
  * The bytes received and not yet consumed: an owned tail (bytes left over
  * from earlier chunks) followed by the chunk being parsed, which is borrowed

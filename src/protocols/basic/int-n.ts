@@ -4,7 +4,7 @@
 // Tests: test/unit/protocols/basic-intn.test.ts, test/fuzz/basic.test.ts
 
 import { TorsionError } from '../../internet/error.js';
-import { ByteBuffer, isDisconnecting, toBytes } from './byte-buffer.js';
+import { ByteBuffer, toBytes } from './byte-buffer.js';
 import { PausableReceiver } from './pausable.js';
 
 /**
@@ -75,7 +75,7 @@ export abstract class IntNStringReceiver extends PausableReceiver {
     const prefixLength = this.prefixLength;
     for (;;) {
       const available = buffer.length;
-      if (available < prefixLength || this.paused || isDisconnecting(this.transport)) return;
+      if (available < prefixLength || this.paused || this.transport?.disconnecting === true) return;
       const length = buffer.readUIntBE(prefixLength);
       if (length > this.maxLength) {
         this.lengthLimitExceeded(length);

@@ -4,7 +4,7 @@
 // test/fuzz/basic.test.ts
 
 import { Protocol } from '../../internet/protocol.js';
-import { asBuffer, ByteBuffer, EMPTY, isDisconnecting, toBytes } from './byte-buffer.js';
+import { asBuffer, ByteBuffer, EMPTY, toBytes } from './byte-buffer.js';
 import { PausableReceiver } from './pausable.js';
 
 /**
@@ -93,13 +93,13 @@ export class LineReceiver extends PausableReceiver {
         this.lineLengthExceeded(Buffer.concat([line, delimiter, buffer.takeAll()]));
       } else {
         this.lineReceived(line);
-        if (isDisconnecting(this.transport)) return;
+        if (this.transport?.disconnecting === true) return;
         continue;
       }
       // Bytes the handler handed back (setLineMode(extra)) are parsed now.
       // Twisted returns here and leaves them until more data arrives, so what
       // it delivers would depend on how the bytes were split.
-      if (isDisconnecting(this.transport)) return;
+      if (this.transport?.disconnecting === true) return;
     }
   }
 
@@ -200,7 +200,7 @@ export class LineOnlyReceiver extends Protocol {
       line !== undefined;
       line = buffer.nextLine(delimiter)
     ) {
-      if (isDisconnecting(this.transport)) {
+      if (this.transport?.disconnecting === true) {
         buffer.clear();
         return;
       }

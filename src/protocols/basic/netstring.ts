@@ -5,7 +5,7 @@
 import { TorsionError } from '../../internet/error.js';
 import { Protocol } from '../../internet/protocol.js';
 import { Logger } from '../../logger/logger.js';
-import { ByteBuffer, isDisconnecting, toBytes } from './byte-buffer.js';
+import { ByteBuffer, toBytes } from './byte-buffer.js';
 
 const log = new Logger('torsion.protocols.basic');
 
@@ -122,7 +122,7 @@ export class NetstringReceiver extends Protocol {
 
   #parse(): void {
     const buffer = this.#buffer;
-    while (buffer.length > 0 && !this.brokenPeer && !isDisconnecting(this.transport)) {
+    while (buffer.length > 0 && !this.brokenPeer && !this.transport?.disconnecting === true) {
       if (!this.#inPayload && !this.#parseLength()) return;
       const length = this.#length;
       if (buffer.length <= length) {
