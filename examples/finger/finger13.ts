@@ -109,7 +109,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     endpoint: process.argv[2],
     setterEndpoint: process.argv[3],
   });
-  console.log(`finger server on ${String(finger.getHost())}`);
-  console.log(`finger setter on ${String(setter.getHost())}`);
+  console.log(`finger server on ${String(finger?.getHost())}`);
+  console.log(`finger setter on ${String(setter?.getHost())}`);
   await reactor.run();
 }

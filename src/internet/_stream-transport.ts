@@ -272,8 +272,8 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     // Only the last write needs watching: it completes after the others.
     const watch = this.#watch;
     const last = chunks.length - 1;
-    for (let i = 0; i < last; i++) socket.write(chunks[i]);
-    if (last >= 0) socket.write(chunks[last], watch);
+    for (let i = 0; i < last; i++) socket.write(chunks[i]!);
+    if (last >= 0) socket.write(chunks[last]!, watch);
     socket.uncork();
     if (watch !== undefined) this.#afterWrite();
   }

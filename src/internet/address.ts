@@ -1,7 +1,7 @@
 // Addresses of the ends of connections (Twisted: twisted.internet.address).
 // Tests: test/unit/internet/address.test.ts
 
-import type { IAddress } from './interfaces.js';
+import type { IAddress, IIPAddress } from './interfaces.js';
 
 /** The transport an IP address belongs to. */
 export type IPTransportType = 'TCP' | 'UDP';
@@ -12,7 +12,7 @@ export type IPTransportType = 'TCP' | 'UDP';
  * @see Twisted: twisted.internet.address.IPv4Address
  * @since 0.1.0
  */
-export class IPv4Address implements IAddress {
+export class IPv4Address implements IIPAddress {
   /**
    * @param type - `'TCP'` or `'UDP'`.
    * @param host - The IP address, dotted quad.
@@ -46,7 +46,7 @@ export class IPv4Address implements IAddress {
  * @see Twisted: twisted.internet.address.IPv6Address
  * @since 0.1.0
  */
-export class IPv6Address implements IAddress {
+export class IPv6Address implements IIPAddress {
   /**
    * @param type - `'TCP'` or `'UDP'`.
    * @param host - The IP address, such as `'::1'` (with a `%scope` for link-local ones).

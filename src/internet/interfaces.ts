@@ -4,7 +4,6 @@
 // them without importing any real reactor.
 
 import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
-import type { IPv4Address, IPv6Address } from './address.js';
 import type { Deferred } from './defer.js';
 import type { Failure } from './failure.js';
 
@@ -190,6 +189,22 @@ export interface IReactorCore {
 export interface IAddress {
   /** A readable form of the address. */
   toString(): string;
+}
+
+/**
+ * An IP address and port, as a resolver gives it: what `IPv4Address` and
+ * `IPv6Address` are, and all a resolver needs to return (a test's resolver
+ * may return plain objects).
+ *
+ * @since 0.1.0
+ */
+export interface IIPAddress extends IAddress {
+  /** The transport the address is for. */
+  readonly type: 'TCP' | 'UDP';
+  /** The IP address: a dotted quad or an IPv6 address (its family is read from it). */
+  readonly host: string;
+  /** The port number (0 in a resolver's answer). */
+  readonly port: number;
 }
 
 /**
@@ -504,17 +519,17 @@ export interface IConnector {
 /** Options of {@link IReactorTCP.listenTCP}. */
 export interface ListenTCPOptions {
   /** The size of the queue of connections not yet accepted. @defaultValue 50 */
-  backlog?: number;
+  backlog?: number | undefined;
   /** The address to listen on. @defaultValue all IPv4 interfaces */
-  interface?: string;
+  interface?: string | undefined;
 }
 
 /** Options of {@link IReactorTCP.connectTCP}. */
 export interface ConnectTCPOptions {
   /** Seconds before the attempt fails with a timeout. @defaultValue 30 */
-  timeout?: number;
+  timeout?: number | undefined;
   /** The local `[host, port]` to connect from. */
-  bindAddress?: readonly [string, number];
+  bindAddress?: readonly [string, number] | undefined;
 }
 
 /**
@@ -545,19 +560,19 @@ export interface IReactorTCP {
 /** Options of {@link IReactorUNIX.listenUNIX}. */
 export interface ListenUNIXOptions {
   /** @defaultValue 50 */
-  backlog?: number;
+  backlog?: number | undefined;
   /** File mode of the socket. @defaultValue 0o666 */
-  mode?: number;
+  mode?: number | undefined;
   /** Whether to hold a lock file beside the socket. @defaultValue false */
-  wantPID?: boolean;
+  wantPID?: boolean | undefined;
 }
 
 /** Options of {@link IReactorUNIX.connectUNIX}. */
 export interface ConnectUNIXOptions {
   /** Seconds before the attempt fails. @defaultValue 30 */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Whether to check the server's lock file first. @defaultValue false */
-  checkPID?: boolean;
+  checkPID?: boolean | undefined;
 }
 
 /**
@@ -762,7 +777,7 @@ export interface IHostnameResolver {
    * @returns A Deferred of the addresses (their ports are 0), which may be
    *   empty, or failing with `DNSLookupError`.
    */
-  resolveHostName(name: string): Deferred<Array<IPv4Address | IPv6Address>>;
+  resolveHostName(name: string): Deferred<IIPAddress[]>;
 }
 
 // ---------------------------------------------------------------------------

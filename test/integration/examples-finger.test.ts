@@ -122,6 +122,7 @@ describe('finger tutorial stages as commands', { timeout: 60_000 }, () => {
   test('stage 13 answers with the status set on its setter port', async (t) => {
     const server = run(t, 'finger13', [LOOPBACK, LOOPBACK]);
     const [fingerPort, setterPort] = await portsOf(server, ['finger server', 'finger setter']);
+    assert.ok(fingerPort !== undefined && setterPort !== undefined);
     const setter = connect(setterPort, '127.0.0.1');
     await once(setter, 'connect');
     setter.end('moshez\r\nGiving a tutorial now, sorry!\r\n');

@@ -25,7 +25,7 @@ import { connectWrapped } from './wrapping.js';
 /** Options of the TCP and TLS client endpoints. */
 export interface TCPClientEndpointOptions {
   /** Seconds before an attempt fails with a timeout. @defaultValue 30 */
-  timeout?: number;
+  timeout?: number | undefined;
   /** The local `[host, port]` to connect from. */
   bindAddress?: readonly [string, number] | undefined;
 }
@@ -266,9 +266,9 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
 /** Options of {@link UNIXClientEndpoint}. */
 export interface UNIXClientEndpointOptions {
   /** Seconds before an attempt fails. @defaultValue 30 */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Check that a live process holds the server's lock file first. @defaultValue false */
-  checkPID?: boolean;
+  checkPID?: boolean | undefined;
 }
 
 /**

@@ -4,9 +4,9 @@
 // Tests: test/unit/internet/endpoints-hostname.test.ts, test/unit/internet/endpoints-strings.test.ts,
 // test/integration/endpoints.test.ts, test/integration/tls.test.ts
 
-import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { domainToASCII } from 'node:url';
+import { ipFamily } from '../_ip.js';
 import { HostnameAddress, IPv4Address, IPv6Address } from '../address.js';
 import { Deferred, fail, succeed } from '../defer.js';
 import { ConnectingCancelledError, DNSLookupError, InvalidAddressError } from '../error.js';
@@ -14,6 +14,7 @@ import type { Failure } from '../failure.js';
 import type {
   IDelayedCall,
   IHostnameResolver,
+  IIPAddress,
   IProtocol,
   IProtocolFactory,
   IReactorSSL,
@@ -39,13 +40,13 @@ export type HostnameEndpointReactor = IReactorTCP &
 /** Options of {@link HostnameEndpoint}. */
 export interface HostnameEndpointOptions {
   /** Seconds before each attempt fails. @defaultValue 30 */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * The local address to connect from: an IP address, or `[host, port]`.
    */
   bindAddress?: string | readonly [string, number] | undefined;
   /** Seconds between the starts of two attempts. @defaultValue 0.3 */
-  attemptDelay?: number;
+  attemptDelay?: number | undefined;
   /**
    * Looks the host name up.
    * @defaultValue the reactor, if it is an `IHostnameResolver`; else the system's resolver
@@ -57,28 +58,25 @@ export interface HostnameEndpointOptions {
    * `servername` defaults to the host name).
    * @defaultValue false
    */
-  tls?: boolean | ConnectionOptions;
+  tls?: boolean | ConnectionOptions | undefined;
 }
 
 /** Interleaves two address families, starting with the family of the first address. */
-function interleave(
-  addresses: ReadonlyArray<IPv4Address | IPv6Address>,
-): Array<IPv4Address | IPv6Address> {
+function interleave(addresses: ReadonlyArray<IIPAddress>): IIPAddress[] {
   const seen = new Set<string>();
-  const v4: IPv4Address[] = [];
-  const v6: IPv6Address[] = [];
+  const v4: IIPAddress[] = [];
+  const v6: IIPAddress[] = [];
   for (const address of addresses) {
-    const key = `${address instanceof IPv6Address ? 6 : 4}/${address.host}`;
+    const family = ipFamily(address.host);
+    const key = `${family}/${address.host}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (address instanceof IPv6Address) v6.push(address);
+    if (family === 6) v6.push(address);
     else v4.push(address);
   }
   const [first, second] =
-    addresses[0] instanceof IPv6Address
-      ? [v6, v4]
-      : ([v4, v6] as Array<IPv4Address | IPv6Address>[]);
-  const ordered: Array<IPv4Address | IPv6Address> = [];
+    addresses[0] !== undefined && ipFamily(addresses[0].host) === 6 ? [v6, v4] : [v4, v6];
+  const ordered: IIPAddress[] = [];
   for (let i = 0; i < Math.max(first.length, second.length); i++) {
     const a = first[i];
     const b = second[i];
@@ -176,7 +174,7 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
     this.attemptDelay = attemptDelay;
     this.tls = options.tls ?? false;
     this.#resolver = resolverFor(reactor, options.resolver);
-    this.#asciiHost = isIP(this.host) !== 0 ? this.host : domainToASCII(this.host);
+    this.#asciiHost = ipFamily(this.host) !== 0 ? this.host : domainToASCII(this.host);
   }
 
   /**
@@ -210,7 +208,7 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
       if (this.tls !== true) {
         const recorded = tlsSources.get(this.tls);
         if (recorded === undefined) {
-          return `<HostnameEndpoint ${isIP(this.host) === 6 ? `[${this.host}]` : this.host}:${this.port} with TLS settings given in code>`;
+          return `<HostnameEndpoint ${ipFamily(this.host) === 6 ? `[${this.host}]` : this.host}:${this.port} with TLS settings given in code>`;
         }
         sources = recorded;
       }
@@ -234,13 +232,13 @@ class HappyEyeballs {
   readonly #asciiHost: string;
   readonly #factory: IProtocolFactory;
   /** The addresses not yet tried, in order. */
-  #queue: Array<IPv4Address | IPv6Address> = [];
+  #queue: IIPAddress[] = [];
   /** The attempts started and not yet settled. */
   readonly #pending = new Set<Deferred<IProtocol>>();
   #lastFailure: Failure | undefined;
   /** The call that starts the next attempt. */
   #timer: IDelayedCall | undefined;
-  #resolution: Deferred<Array<IPv4Address | IPv6Address>> | undefined;
+  #resolution: Deferred<IIPAddress[]> | undefined;
   /** The result has fired (won, failed, cancelled): nothing more starts. */
   #done = false;
 
@@ -259,15 +257,11 @@ class HappyEyeballs {
         new ConnectingCancelledError(new HostnameAddress(asciiHost, endpoint.port)),
       );
     });
-    let resolution: Deferred<Array<IPv4Address | IPv6Address>>;
-    if (isIP(asciiHost) === 6)
-      resolution = succeed<Array<IPv4Address | IPv6Address>>([
-        new IPv6Address('TCP', asciiHost, 0),
-      ]);
-    else if (isIP(asciiHost) === 4)
-      resolution = succeed<Array<IPv4Address | IPv6Address>>([
-        new IPv4Address('TCP', asciiHost, 0),
-      ]);
+    let resolution: Deferred<IIPAddress[]>;
+    if (ipFamily(asciiHost) === 6)
+      resolution = succeed<IIPAddress[]>([new IPv6Address('TCP', asciiHost, 0)]);
+    else if (ipFamily(asciiHost) === 4)
+      resolution = succeed<IIPAddress[]>([new IPv4Address('TCP', asciiHost, 0)]);
     else {
       try {
         resolution = resolver.resolveHostName(asciiHost);
@@ -301,7 +295,11 @@ class HappyEyeballs {
     if (this.#done) return;
     // Anything but an IP address (a UNIX address, say) cannot be raced.
     const usable = addresses.filter(
-      (a): a is IPv4Address | IPv6Address => a instanceof IPv4Address || a instanceof IPv6Address,
+      (a): a is IIPAddress =>
+        typeof a === 'object' &&
+        a !== null &&
+        typeof (a as Partial<IIPAddress>).host === 'string' &&
+        ipFamily((a as IIPAddress).host) !== 0,
     );
     this.#queue = interleave(usable);
     if (this.#queue.length === 0) {
@@ -358,11 +356,11 @@ class HappyEyeballs {
   }
 
   /** An endpoint for one resolved address. */
-  #endpointFor(address: IPv4Address | IPv6Address): IStreamClientEndpoint {
+  #endpointFor(address: IIPAddress): IStreamClientEndpoint {
     const endpoint = this.#endpoint;
     const options = { timeout: endpoint.timeout, bindAddress: endpoint.bindAddress };
     if (endpoint.tls === false) {
-      return address instanceof IPv6Address
+      return ipFamily(address.host) === 6
         ? new TCP6ClientEndpoint(endpoint.reactor, address.host, endpoint.port, options)
         : new TCP4ClientEndpoint(endpoint.reactor, address.host, endpoint.port, options);
     }
@@ -373,7 +371,7 @@ class HappyEyeballs {
     const settings: ConnectionOptions = endpoint.tls === true ? {} : endpoint.tls;
     // The certificate is checked against the name asked for, not the address.
     const context: ConnectionOptions =
-      settings.servername !== undefined || isIP(this.#asciiHost) !== 0
+      settings.servername !== undefined || ipFamily(this.#asciiHost) !== 0
         ? settings
         : { ...settings, servername: this.#asciiHost };
     return new SSL4ClientEndpoint(

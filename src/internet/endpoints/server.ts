@@ -23,12 +23,12 @@ function listenWith(listen: () => IListeningPort): Deferred<IListeningPort> {
 /** Options of {@link TCP4ServerEndpoint} and {@link TCP6ServerEndpoint}. */
 export interface TCPServerEndpointOptions {
   /** The size of the queue of connections not yet accepted. @defaultValue 50 */
-  backlog?: number;
+  backlog?: number | undefined;
   /**
    * The IP address to listen on.
    * @defaultValue `''` (all IPv4 interfaces) for TCP4, `'::'` for TCP6
    */
-  interface?: string;
+  interface?: string | undefined;
 }
 
 /**
@@ -140,11 +140,11 @@ export class TCP6ServerEndpoint extends TCPServerEndpoint {
 /** Options of {@link UNIXServerEndpoint}. */
 export interface UNIXServerEndpointOptions {
   /** The listen queue size. @defaultValue 50 */
-  backlog?: number;
+  backlog?: number | undefined;
   /** The socket file's permissions. @defaultValue 0o666 */
-  mode?: number;
+  mode?: number | undefined;
   /** Hold a lock file (`<address>.lock`) naming this process. @defaultValue false */
-  wantPID?: boolean;
+  wantPID?: boolean | undefined;
 }
 
 /**

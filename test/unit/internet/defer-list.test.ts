@@ -59,7 +59,9 @@ describe('DeferredList', () => {
     assert.deepEqual(results, []);
     d3.callback('3');
     assert.equal(results.length, 1);
-    const entries = results[0] as DeferredListEntry<string>[];
+    // Re-typed: the deepEqual above narrowed `results` to an empty array.
+    const [entries] = results as Array<DeferredListEntry<string>[] | Failure>;
+    assert.ok(Array.isArray(entries));
     assert.equal(entries.length, 3);
     assert.deepEqual(entries[0], [true, '1']);
     assert.equal(failureOf(entries[1]).getErrorMessage(), '2');

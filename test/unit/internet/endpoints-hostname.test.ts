@@ -24,7 +24,7 @@ import {
   TimeoutError,
   UNIXAddress,
 } from 'torsion/protocol';
-import type { IConnector, IProtocol, IProtocolFactory } from 'torsion/reactor';
+import type { IConnector, IIPAddress, IProtocol, IProtocolFactory } from 'torsion/reactor';
 import { Clock } from 'torsion/task';
 import {
   AccumulatingProtocol,
@@ -253,6 +253,25 @@ describe('HostnameEndpoint when the name has an IPv4 and an IPv6 address', () =>
       null,
     );
     assert.ok(winner instanceof Protocol);
+  });
+
+  test('takes plain IIPAddress objects from a resolver, telling the families apart by the address', () => {
+    const reactor = new MemoryReactorClock();
+    const plain = (host: string): IIPAddress => ({ type: 'TCP', host, port: 0 });
+    const resolver: IHostnameResolver = {
+      resolveHostName: () => succeed([plain('1:2::3:4'), plain('1:2::3:4'), plain('1.2.3.4')]),
+    };
+    new HostnameEndpoint(reactor, 'www.example.com', 80, { resolver }).connect(factory());
+    reactor.advance(0.3);
+    // The duplicate went; the IPv6 address came first, so IPv6 is tried first.
+    assert.deepEqual(
+      reactor.tcpClients.map(([host, port]) => [host, port]),
+      [
+        ['1:2::3:4', 80],
+        ['1.2.3.4', 80],
+      ],
+    );
+    assert.equal(reactor.connectors.length, 2);
   });
 
   test('ignores addresses that are neither IPv4 nor IPv6', () => {
