@@ -673,6 +673,37 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 
   /**
+   * Wraps a running coroutine in a Deferred: the promise an `async`
+   * function returned, or a generator that yields Deferreds (run as by
+   * {@link inlineCallbacks}).
+   *
+   * @remarks
+   * Twisted users write `Deferred.fromCoroutine(main())` for `async def
+   * main()`; here `main()` is an `async` function and the Deferred fires
+   * with what it returns or fails with what it throws. To cancel the work
+   * itself, use {@link Deferred.fromAsync}, which passes an `AbortSignal`.
+   *
+   * @param coroutine - A promise (any thenable that is not a Deferred) or a
+   *   generator.
+   * @throws {@link NotACoroutineError} for anything else, a Deferred included
+   *   (it needs no wrapping).
+   * @see Twisted: twisted.internet.defer.Deferred.fromCoroutine
+   */
+  static fromCoroutine<T>(coroutine: PromiseLike<T> | Generator<unknown, T, never>): Deferred<T> {
+    const thenable = typeof (coroutine as { then?: unknown } | null)?.then === 'function';
+    if (coroutine instanceof Deferred || !(thenable || isGenerator(coroutine))) {
+      throw new NotACoroutineError(
+        `Deferred.fromCoroutine needs a promise or a generator, got ${
+          coroutine instanceof Deferred
+            ? 'a Deferred (use it as it is)'
+            : inspect(coroutine, { depth: 0 })
+        }`,
+      );
+    }
+    return ensureDeferred(coroutine);
+  }
+
+  /**
    * Runs an `async` function and gives its outcome as a Deferred whose
    * `cancel()` aborts the function's `AbortSignal`.
    *
