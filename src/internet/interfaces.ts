@@ -482,6 +482,13 @@ export interface IProtocolFactory {
 }
 
 /**
+ * The protocol a factory builds: `ProtocolOf<Factory<Echo>>` is `Echo`.
+ *
+ * @since 0.1.0
+ */
+export type ProtocolOf<F extends IProtocolFactory> = Exclude<ReturnType<F['buildProtocol']>, null>;
+
+/**
  * A listening socket.
  *
  * @see Twisted: twisted.internet.interfaces.IListeningPort
@@ -803,7 +810,8 @@ export interface IStreamServerEndpoint {
 export interface IStreamClientEndpoint {
   /**
    * Connects with a protocol from `factory`; the Deferred fires with the
-   * connected protocol. Cancelling it abandons the attempt.
+   * connected protocol, typed as the factory builds it. Cancelling it
+   * abandons the attempt.
    */
-  connect(factory: IProtocolFactory): Deferred<IProtocol>;
+  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>>;
 }

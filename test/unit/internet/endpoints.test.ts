@@ -625,7 +625,7 @@ describe('connectProtocol', () => {
 
   test("returns what the endpoint's connect returns", () => {
     const result = new Deferred<IProtocol>();
-    const endpoint: IStreamClientEndpoint = { connect: () => result };
+    const endpoint = { connect: () => result } as unknown as IStreamClientEndpoint;
     assert.equal(connectProtocol(endpoint, new TestProtocol()), result);
   });
 });
