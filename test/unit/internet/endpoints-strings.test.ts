@@ -393,6 +393,18 @@ describe('bad descriptions', () => {
       /unknown option 'color' for a tcp server endpoint \(it takes port, interface, backlog\)/,
     ],
     ['server', 'tcp:80:81', '81', /unexpected argument '81' for a tcp server endpoint/],
+    [
+      'server',
+      'tcp:8080:interface=::1',
+      '',
+      /unexpected argument '' .*; a colon inside a value, as in an IPv6 address, is written \\: \(interface=\\:\\:1\)$/,
+    ],
+    [
+      'server',
+      'tcp:8080:interface=fe80::1',
+      '',
+      /a colon inside a value, as in an IPv6 address, is written \\:/,
+    ],
     ['server', 'tcp:80:backlog=1:backlog=2', 'backlog=2', /option 'backlog' given twice/],
     ['server', 'unix:/p:mode=999', 'mode=999', /mode must be an octal number, got '999'/],
     ['server', 'unix:/p:lockfile=yes', 'lockfile=yes', /lockfile must be 0 or 1, got 'yes'/],
