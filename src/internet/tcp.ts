@@ -98,7 +98,7 @@ export class TCPPort implements IListeningPort {
     this.#host = host;
     this.#port = port;
     this.#interface = iface;
-    this.#backlog = options.backlog ?? 50;
+    this.#backlog = options.backlog ?? 511;
     this.#tls = options.tls;
     this.#listening = new ListeningServer(host, factory, this);
   }

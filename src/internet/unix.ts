@@ -223,7 +223,7 @@ export class UNIXPort implements IListeningPort {
       throw new TypeError('listenUNIX needs a socket path');
     this.#host = host;
     this.#path = path;
-    this.#backlog = options.backlog ?? 50;
+    this.#backlog = options.backlog ?? 511;
     this.#mode = options.mode ?? 0o666;
     this.#lock = options.wantPID === true ? new PidLock(`${path}.lock`) : undefined;
     this.#listening = new ListeningServer(host, factory, this);
