@@ -525,7 +525,18 @@ export interface IConnector {
 
 /** Options of {@link IReactorTCP.listenTCP}. */
 export interface ListenTCPOptions {
-  /** The size of the queue of connections not yet accepted. @defaultValue 50 */
+  /**
+   * The size of the queue of connections the system has completed and the
+   * server not yet accepted; a connection beyond it waits for the client's
+   * retransmission (a second or more).
+   *
+   * @remarks
+   * Differs from Twisted, whose default is 50: 511, as Node's, so that a
+   * burst of connections is not stalled. The system may cap it
+   * (`net.core.somaxconn` on Linux).
+   *
+   * @defaultValue 511
+   */
   backlog?: number | undefined;
   /** The address to listen on. @defaultValue all IPv4 interfaces */
   interface?: string | undefined;
@@ -566,7 +577,18 @@ export interface IReactorTCP {
 
 /** Options of {@link IReactorUNIX.listenUNIX}. */
 export interface ListenUNIXOptions {
-  /** @defaultValue 50 */
+  /**
+   * The size of the queue of connections the system has completed and the
+   * server not yet accepted; a connection beyond it waits for the client's
+   * retransmission (a second or more).
+   *
+   * @remarks
+   * Differs from Twisted, whose default is 50: 511, as Node's, so that a
+   * burst of connections is not stalled. The system may cap it
+   * (`net.core.somaxconn` on Linux).
+   *
+   * @defaultValue 511
+   */
   backlog?: number | undefined;
   /** File mode of the socket. @defaultValue 0o666 */
   mode?: number | undefined;
