@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Failure } from 'torsion/defer';
-import { captureLogs, type LogCapture, type LogEvent } from 'torsion/logger';
+import {
+  captureLogs,
+  formatEventAsClassicLogText,
+  type LogCapture,
+  type LogEvent,
+} from 'torsion/logger';
 import type {
   IAddress,
   IConnector,
@@ -125,8 +130,12 @@ export function assertLoggedOnce(logs: LogCapture, uncaught: unknown[], error: E
   const events = failuresOf(logs, error);
   assert.equal(events.length, 1, `logged ${events.length} times: ${describe(logs)}`);
   const event = events[0]!;
-  const failure = event.log_failure as Failure;
-  assert.match(failure.getTraceback(), /callbacks\.test\.js/, 'the stack of the throw');
+  // What a log file shows: the error and its stack.
+  const text = formatEventAsClassicLogText(event);
+  assert.ok(text.includes(`${error.name}: ${error.message}`), `the error in the log: ${text}`);
+  const frame = error.stack?.split('\n')[1]?.trim() ?? '';
+  assert.match(frame, /callbacks\.test\.js/);
+  assert.ok(text.includes(frame), `the stack in the log: ${text}`);
   return event;
 }
 
@@ -150,6 +159,8 @@ export class Scene {
   readonly kit: Kit;
   readonly t: TestContext;
   bystander!: Recorder;
+  /** The protocols built by {@link Scene.misbehave}'s makers. */
+  readonly victims: IProtocol[] = [];
   #next: (() => IProtocol) | undefined;
 
   private constructor(t: TestContext, kit: Kit) {
@@ -163,7 +174,10 @@ export class Scene {
     this.server = new CollectingFactory<IProtocol>(() => {
       const make = this.#next;
       this.#next = undefined;
-      return make === undefined ? new EchoRecorder() : make();
+      if (make === undefined) return new EchoRecorder();
+      const victim = make();
+      this.victims.push(victim);
+      return victim;
     });
     this.port = kit.listen(this.h, t, this.server);
   }
@@ -208,6 +222,9 @@ export class Scene {
   /** The checks every case ends with; returns the one log event. */
   async done(error: Error): Promise<LogEvent> {
     await this.bystanderEchoes();
+    for (const victim of this.victims) {
+      if (victim instanceof Recorder) assert.equal(victim.lostCalls, 1, 'connectionLost once');
+    }
     return assertLoggedOnce(this.logs, this.uncaught, error);
   }
 }

@@ -10,7 +10,10 @@
 // twisted.internet.posixbase._PollLikeMixin._doReadOrWrite.)
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Deferred } from 'torsion/defer';
 import { globalLogPublisher, type LogEvent } from 'torsion/logger';
 import {
@@ -454,10 +457,10 @@ describe('a callback outside any connection that throws', SUITE, () => {
     const boom = new Boom('Deferred callback');
     (() => {
       const d = new Deferred<number>();
-      d.addCallback(() => {
+      d.addErrback(() => {
         throw boom;
       });
-      d.callback(1);
+      d.errback(new Error('the first failure, handled'));
     })();
     assert.ok(
       await collectUntil(() => failuresOf(scene.logs, boom).length > 0),
@@ -522,4 +525,32 @@ describe('ReconnectingClientFactory: a retry that throws', SUITE, () => {
       assert.equal((connector as IConnector & { state: string }).state, 'disconnected');
     });
   }
+});
+
+describe('in a process of its own, with no handler for uncaught exceptions', SUITE, () => {
+  test('producers and client factory hooks that throw: the process lives and serves', async () => {
+    const child = fileURLToPath(new URL('./_callbacks-child.js', import.meta.url));
+    const run = spawn(process.execPath, [child], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    run.stdout.on('data', (data: Buffer) => {
+      stdout += data.toString();
+    });
+    run.stderr.on('data', (data: Buffer) => {
+      stderr += data.toString();
+    });
+    const [code] = (await waitFor(once(run, 'exit'), 'the child to exit', 30)) as [number | null];
+    assert.equal(code, 0, `the child failed: ${stderr}`);
+    assert.equal(stdout, 'ALIVE\n');
+    for (const message of [
+      'push resumeProducing',
+      'pull resumeProducing',
+      'clientConnectionFailed',
+      'clientConnectionLost',
+    ]) {
+      const count = stderr.split(`Boom: ${message}\n`).length - 1;
+      assert.equal(count, 1, `"${message}" logged ${count} times: ${stderr}`);
+    }
+    assert.match(stderr, /_callbacks-child\.js/, 'with the stack');
+  });
 });
