@@ -22,7 +22,13 @@ import {
   Factory,
   ReconnectingClientFactory,
 } from 'torsion/protocol';
-import type { IConnector, IPullProducer, IPushProducer } from 'torsion/reactor';
+import type {
+  IConnector,
+  IPullProducer,
+  IPushProducer,
+  ITCPTransport,
+  IWriteBufferLimits,
+} from 'torsion/reactor';
 import { collectUntil } from '../helpers/gc.js';
 import {
   EchoRecorder,
@@ -371,6 +377,49 @@ for (const kit of KITS) {
       await scene.done(boom);
       assert.equal(producer.pauses, 1);
       assert.equal(producer.resumes, 1);
+    });
+
+    test('push resumeProducing, at the low mark set by setWriteBufferLimits', async (t) => {
+      const scene = await Scene.open(t, kit);
+      const boom = new Boom('resumeProducing at the new low mark');
+      const producer = new PushProducer('resumeProducing', boom);
+      const victim = new (class extends Recorder {
+        override connectionMade(): void {
+          super.connectionMade();
+          this.transport.registerProducer(producer, true);
+          writeUntilPaused(this.transport, producer);
+        }
+      })();
+      scene.misbehave(() => victim);
+      await scene.connect(() => new NonReader());
+      await until(() => producer.pauses > 0, 'the producer to be paused');
+      // Marks above what is buffered resume the producer at once, from a
+      // plain Node callback: nothing of ours is on the stack.
+      const huge = 1024 * 1024 * 1024;
+      const transport = victim.transport as ITCPTransport & IWriteBufferLimits;
+      setImmediate(() => transport.setWriteBufferLimits({ high: huge, low: huge }));
+      assertAbortedBy(await waitFor(victim.lost, 'the victim to close'), boom);
+      await scene.done(boom);
+      assert.equal(producer.resumes, 1);
+    });
+
+    test('stopProducing, of a producer registered once the connection has closed', async (t) => {
+      const scene = await Scene.open(t, kit);
+      const boom = new Boom('stopProducing after the close');
+      const producer = new PushProducer('stopProducing', boom);
+      const victim = new (class extends Recorder {
+        override connectionLost(reason: Parameters<Recorder['connectionLost']>[0]): void {
+          super.connectionLost(reason);
+          // Too late: the transport stops it at once.
+          setImmediate(() => this.transport.registerProducer(producer, true));
+        }
+      })();
+      scene.misbehave(() => victim);
+      const client = await scene.connect(() => new Recorder());
+      client.transport.loseConnection();
+      await waitFor(victim.lost, 'the victim to close');
+      await until(() => producer.stops > 0, 'the producer to be stopped');
+      await scene.done(boom);
     });
 
     test('push stopProducing, when the peer closes', async (t) => {
