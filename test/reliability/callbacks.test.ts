@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Deferred } from 'torsion/defer';
-import { globalLogPublisher, type LogEvent } from 'torsion/logger';
+import { captureLogs, globalLogPublisher, type LogEvent } from 'torsion/logger';
 import {
   ClientFactory,
   ConnectionAborted,
@@ -32,13 +32,21 @@ import type {
 import { collectUntil } from '../helpers/gc.js';
 import {
   EchoRecorder,
+  harness,
   openSocketHandles,
   Recorder,
   RecordingClientFactory,
   until,
   waitFor,
 } from '../helpers/sockets.js';
-import { Boom, failuresOf, KITS, Scene } from './_callbacks-kit.js';
+import {
+  assertLoggedOnce,
+  Boom,
+  failuresOf,
+  KITS,
+  Scene,
+  watchUncaught,
+} from './_callbacks-kit.js';
 
 const SUITE = { timeout: 60_000 };
 
@@ -200,6 +208,23 @@ for (const kit of KITS) {
       await waitFor(port.stopListening(), 'the port to stop');
       await until(() => failuresOf(scene.logs, boom).length > 0, 'the error to be logged');
       await scene.done(boom);
+    });
+
+    test('stopFactory (doStop) when the reactor shuts down', async (t) => {
+      const h = harness(t);
+      const uncaught = watchUncaught(t);
+      const logs = captureLogs();
+      t.after(() => logs.stop());
+      const boom = new Boom('stopFactory at shutdown');
+      const factory = Factory.forProtocol(EchoRecorder);
+      factory.noisy = false;
+      factory.stopFactory = () => {
+        throw boom;
+      };
+      kit.listen(h, t, factory);
+      h.reactor.callWhenRunning(() => h.reactor.stop());
+      await waitFor(h.reactor.run({ installSignalHandlers: false }), 'the reactor to stop');
+      assertLoggedOnce(logs, uncaught, boom);
     });
 
     // ListeningServer.started (src/internet/_listening.ts) tracks the port
