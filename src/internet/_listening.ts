@@ -237,13 +237,21 @@ export class ListeningServer {
 
   /** Takes a bound server: logs its errors, tracks the port, starts the factory. */
   started(server: Server): void {
-    this.#server = server;
     server.on('error', (error) =>
       log.failure('Error on {port}', error, { port: String(this.#port) }),
     );
+    try {
+      this.#factory.doStart();
+    } catch (error) {
+      // A factory that cannot start serves nothing: the socket is closed and
+      // the listen call throws, as in Twisted, where doStart's error
+      // propagates out of listenTCP; nothing is left listening.
+      server.close();
+      throw error;
+    }
+    this.#server = server;
     this.#host.track(this.#port);
     descriptorWatch.add(this.#port);
-    this.#factory.doStart();
   }
 
   /**

@@ -260,7 +260,12 @@ export class UNIXPort implements IListeningPort {
       throw new CannotListenError('', this.#path, code, { cause: error });
     }
     server.on('connection', (socket: Socket) => this.#accept(socket));
-    this.#listening.started(server);
+    try {
+      this.#listening.started(server);
+    } catch (error) {
+      lock?.unlock();
+      throw error;
+    }
   }
 
   stopListening(): Deferred<void> {

@@ -230,6 +230,22 @@ describe('listenUNIX on a path held by something that is not a socket', SUITE, (
     assert.deepEqual(readdirSync(path), ['inside']);
   });
 
+  test('wantPID: a factory whose doStart throws leaves no socket and no lock behind', async (t) => {
+    const h = harness(t);
+    const dir = tempDir(t);
+    const path = join(dir, 'locked.sock');
+    const broken = new CollectingFactory(() => new EchoRecorder());
+    broken.doStart = () => {
+      throw new Error('cannot start');
+    };
+    assert.throws(() => h.listenUNIX(path, broken, { wantPID: true }), /cannot start/);
+    assert.deepEqual(readdirSync(dir), [], 'the socket is closed and the lock released');
+    const factory = new CollectingFactory(() => new EchoRecorder());
+    h.listenUNIX(path, factory, { wantPID: true });
+    assert.equal(factory.starts, 1);
+    await assertEchoes(path);
+  });
+
   test('a stale socket is replaced, even under another spelling', async (t) => {
     const h = harness(t);
     const dir = tempDir(t);
