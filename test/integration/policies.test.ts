@@ -11,8 +11,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConnectionDone, IPv4Address } from 'torsion/protocol';
-import { ThrottlingFactory, TimeoutFactory } from 'torsion/protocols/policies';
-import type { IListeningPort } from 'torsion/reactor';
+import { ThrottlingFactory, ThrottlingProtocol, TimeoutFactory } from 'torsion/protocols/policies';
+import type { IListeningPort, IProtocol } from 'torsion/reactor';
 import {
   CollectingFactory,
   EchoRecorder,
@@ -76,7 +76,8 @@ describe('ThrottlingFactory over TCP', SUITE, () => {
   test('holds back what the peer sends while reads are throttled', async (t) => {
     const h = harness(t);
     const events: string[] = [];
-    class Recording extends ThrottlingFactory {
+    // The factory holds and releases each connection through its wrapper.
+    class RecordingWrapper extends ThrottlingProtocol {
       override throttleReads(): void {
         events.push('throttle');
         super.throttleReads();
@@ -86,6 +87,11 @@ describe('ThrottlingFactory over TCP', SUITE, () => {
         super.unthrottleReads();
       }
     }
+    class Recording extends ThrottlingFactory {
+      override wrapProtocol(wrapped: IProtocol): ThrottlingProtocol {
+        return new RecordingWrapper(this, wrapped);
+      }
+    }
     class Noting extends Recorder {
       override dataReceived(data: Uint8Array): void {
         events.push(`data ${Buffer.from(data).toString()}`);
@@ -93,8 +99,8 @@ describe('ThrottlingFactory over TCP', SUITE, () => {
       }
     }
     const servers = new CollectingFactory(() => new Noting());
-    // 30 bytes at 20 bytes per second: reads pause for half a second.
-    const factory = new Recording(servers, { readLimit: 20, clock: h.reactor });
+    // 30 bytes at 40 bytes per second, 4 bytes of burst: reads pause for 0.65 s.
+    const factory = new Recording(servers, { readLimit: 40, clock: h.reactor });
     factory.noisy = false;
     const port = portOf(h.listenTCP(0, factory, { interface: LOCAL }));
 
