@@ -2,7 +2,7 @@
 // bucket per direction, shared fairly between the connections) and on the
 // number of connections of a wrapped factory
 // (Twisted: twisted.protocols.policies.ThrottlingFactory).
-// Tests: test/unit/protocols/policies-throttling.test.ts, test/integration/policies.test.ts, test/reliability/backpressure.test.ts
+// Tests: test/unit/protocols/policies-throttling.test.ts, test/unit/protocols/policies-throttling-bucket.test.ts, test/integration/policies.test.ts, test/reliability/backpressure.test.ts
 
 import { requireClock } from '../../internet/_require-clock.js';
 import type {
