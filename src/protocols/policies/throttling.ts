@@ -501,7 +501,7 @@ export class ThrottlingFactory extends WrappingFactory<ThrottlingProtocol> {
    */
   registerWritten(length: number, protocol?: ThrottlingProtocol): void {
     this.bytesWritten += length;
-    this.#writes?.consume(length, protocol, this.connectionCount);
+    this.#writes?.consume(length, this.#open(protocol), this.connectionCount);
   }
 
   /**
@@ -514,7 +514,7 @@ export class ThrottlingFactory extends WrappingFactory<ThrottlingProtocol> {
    */
   registerRead(length: number, protocol?: ThrottlingProtocol): void {
     this.bytesRead += length;
-    this.#reads?.consume(length, protocol, this.connectionCount);
+    this.#reads?.consume(length, this.#open(protocol), this.connectionCount);
   }
 
   /** Holds reading on every connection, until {@link ThrottlingFactory.unthrottleReads}. */
@@ -616,6 +616,11 @@ export class ThrottlingFactory extends WrappingFactory<ThrottlingProtocol> {
       },
       noisy: () => this.noisy,
     });
+  }
+
+  /** `protocol` if its connection is open: a lost one is counted, never held. */
+  #open(protocol: ThrottlingProtocol | undefined): ThrottlingProtocol | undefined {
+    return protocol !== undefined && this.protocols.has(protocol) ? protocol : undefined;
   }
 
   #each(what: string, f: (protocol: ThrottlingProtocol) => void): void {

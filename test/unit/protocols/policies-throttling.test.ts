@@ -465,6 +465,19 @@ describe('ThrottlingFactory checks', () => {
     assertReactorClean(clock);
   });
 
+  test('count the bytes of a lost connection, and hold nothing for them', () => {
+    const clock = new Clock();
+    const factory = throttling(clock, { readLimit: 10 });
+    const open = connectOne(factory);
+    const lost = connectOne(factory);
+    lost.transport.loseConnection();
+    lost.protocol.dataReceived(Buffer.alloc(20));
+    assert.equal(factory.bytesRead, 20);
+    assert.equal(clock.getDelayedCalls().length, 0);
+    open.transport.loseConnection();
+    assertReactorClean(clock);
+  });
+
   test('a pending release is cancelled when the last connection is lost', () => {
     const clock = new Clock();
     const factory = throttling(clock, { readLimit: 10 });
