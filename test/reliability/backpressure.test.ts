@@ -1,4 +1,5 @@
-// Backpressure under every policy wrapper, over loopback TCP: a streaming
+// Backpressure under every policy wrapper, over loopback TCP and a UNIX
+// socket: a streaming
 // producer writes as fast as it is let to a peer that never reads, and the
 // bytes queued in the writer's transport stay bounded (the high-water mark
 // plus a chunk), with the producer paused and staying paused across several
@@ -7,6 +8,9 @@
 // queue grew without bound (issue 10, fault 4).
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Protocol } from 'torsion/protocol';
 import {
@@ -18,13 +22,7 @@ import {
   TrafficLoggingFactory,
   WrappingFactory,
 } from 'torsion/protocols/policies';
-import type {
-  IListeningPort,
-  IProtocolFactory,
-  IPushProducer,
-  IReactorTime,
-  ITCPTransport,
-} from 'torsion/reactor';
+import type { IProtocolFactory, IPushProducer, IReactorTime, ITCPTransport } from 'torsion/reactor';
 import {
   CollectingFactory,
   harness,
@@ -179,45 +177,55 @@ const POLICIES: Array<[string, Wrap]> = [
   ],
 ];
 
-describe('backpressure under each policy wrapper, peer never reading', SUITE, () => {
-  for (const [name, wrap] of POLICIES) {
-    test(`${name}: the writer's queue stays bounded`, async (t) => {
-      const h = harness(t);
-      const servers = new CollectingFactory(() => new Flood(h.reactor));
-      const factory = wrap(servers, h.reactor);
-      const port = (
-        h.listenTCP(0, factory, { interface: LOCAL }) as IListeningPort
-      ).getHost() as unknown as { port: number };
-      const clients = new RecordingClientFactory(() => new StalledReader());
-      h.connectTCP(LOCAL, port.port, clients);
-      const client = await waitFor(clients.nth(0), 'the client protocol');
-      await waitFor(client.made, 'the client connectionMade');
-      const flood = await waitFor(servers.nth(0), 'the server protocol');
+/** Where the flood listens and how the reader connects: loopback TCP or a UNIX socket. */
+const TRANSPORTS = ['TCP', 'UNIX'] as const;
 
-      // The kernel's buffers fill, then the transport pauses the producer.
-      await until(
-        () => (flood.paused && flood.queued() > LOW) || flood.written >= CAP,
-        'the transport to pause the producer',
-        15,
-      );
-      if (factory instanceof Nudged) factory.nudge();
-      // Round trips on fresh connections: by the end of each, every timer
-      // and write completion due before it has run, so the throttle has
-      // had its chances to resume the producer.
-      for (let i = 0; i < 5; i++) {
-        await h.roundTrip();
-        assert.ok(flood.queued() <= BOUND, `${flood.queued()} bytes queued`);
-      }
-      const queued = flood.queued();
-      assert.ok(
-        flood.maxQueued <= BOUND && queued <= BOUND,
-        `queued at most ${flood.maxQueued} bytes (${queued} now), bound ${BOUND}; wrote ${flood.written}`,
-      );
-      assert.ok(flood.written < CAP, `the flood ran to its cap (${flood.written} bytes)`);
-      assert.equal(flood.paused, true, 'the producer stays paused');
-      assert.equal(client.received, 0);
-      client.transport.abortConnection();
-      await waitFor(client.lost, 'the client to close');
-    });
+describe('backpressure under each policy wrapper, peer never reading', SUITE, () => {
+  for (const kind of TRANSPORTS) {
+    for (const [name, wrap] of POLICIES) {
+      test(`${kind}, ${name}: the writer's queue stays bounded`, async (t) => {
+        const h = harness(t);
+        const servers = new CollectingFactory(() => new Flood(h.reactor));
+        const factory = wrap(servers, h.reactor);
+        const clients = new RecordingClientFactory(() => new StalledReader());
+        if (kind === 'TCP') {
+          const listening = h.listenTCP(0, factory, { interface: LOCAL });
+          h.connectTCP(LOCAL, (listening.getHost() as unknown as { port: number }).port, clients);
+        } else {
+          const dir = mkdtempSync(join(tmpdir(), 'torsion-backpressure-'));
+          t.after(() => rmSync(dir, { recursive: true, force: true }));
+          const path = join(dir, 'flood.sock');
+          h.listenUNIX(path, factory);
+          h.connectUNIX(path, clients);
+        }
+        const client = await waitFor(clients.nth(0), 'the client protocol');
+        await waitFor(client.made, 'the client connectionMade');
+        const flood = await waitFor(servers.nth(0), 'the server protocol');
+        // The kernel's buffers fill, then the transport pauses the producer.
+        await until(
+          () => (flood.paused && flood.queued() > LOW) || flood.written >= CAP,
+          'the transport to pause the producer',
+          15,
+        );
+        if (factory instanceof Nudged) factory.nudge();
+        // Round trips on fresh connections: by the end of each, every timer
+        // and write completion due before it has run, so the throttle has
+        // had its chances to resume the producer.
+        for (let i = 0; i < 5; i++) {
+          await h.roundTrip();
+          assert.ok(flood.queued() <= BOUND, `${flood.queued()} bytes queued`);
+        }
+        const queued = flood.queued();
+        assert.ok(
+          flood.maxQueued <= BOUND && queued <= BOUND,
+          `queued at most ${flood.maxQueued} bytes (${queued} now), bound ${BOUND}; wrote ${flood.written}`,
+        );
+        assert.ok(flood.written < CAP, `the flood ran to its cap (${flood.written} bytes)`);
+        assert.equal(flood.paused, true, 'the producer stays paused');
+        assert.equal(client.received, 0);
+        client.transport.abortConnection();
+        await waitFor(client.lost, 'the client to close');
+      });
+    }
   }
 });
