@@ -216,6 +216,7 @@ describe('backpressure under each policy wrapper, peer never reading', SUITE, ()
           assert.ok(flood.queued() <= BOUND, `${flood.queued()} bytes queued`);
         }
         const queued = flood.queued();
+        t.diagnostic(`queued at most ${flood.maxQueued} bytes, wrote ${flood.written} in all`);
         assert.ok(
           flood.maxQueued <= BOUND && queued <= BOUND,
           `queued at most ${flood.maxQueued} bytes (${queued} now), bound ${BOUND}; wrote ${flood.written}`,
