@@ -12,6 +12,7 @@ import type { IAddress } from 'torsion/protocol';
 import { Factory } from 'torsion/protocol';
 import { LineReceiver } from 'torsion/protocols/basic';
 import type { IListeningPort, IReactorTCP } from 'torsion/reactor';
+import { portArgument, startOrExit } from './_cli.js';
 
 type State = 'GETNAME' | 'CHAT';
 
@@ -76,7 +77,9 @@ export function main(reactor: IReactorTCP, port = 8123, iface?: string): IListen
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { reactor } = await import('torsion/reactor');
-  const port = main(reactor, Number(process.argv[2] ?? 8123));
+  const port = startOrExit('node dist/examples/chat-server.js [port]   (default 8123)', () =>
+    main(reactor, portArgument(process.argv[2], 8123)),
+  );
   console.log(`chat server on ${String(port.getHost())}`);
   await reactor.run();
 }

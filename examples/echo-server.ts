@@ -4,6 +4,7 @@
 
 import { Factory, Protocol } from 'torsion/protocol';
 import type { IListeningPort, IReactorTCP } from 'torsion/reactor';
+import { portArgument, startOrExit } from './_cli.js';
 
 /** Writes back every byte it receives. */
 export class Echo extends Protocol {
@@ -23,7 +24,9 @@ export function main(reactor: IReactorTCP, port = 8000, iface?: string): IListen
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { reactor } = await import('torsion/reactor');
-  const port = main(reactor, Number(process.argv[2] ?? 8000));
+  const port = startOrExit('node dist/examples/echo-server.js [port]   (default 8000)', () =>
+    main(reactor, portArgument(process.argv[2], 8000)),
+  );
   console.log(`echo server on ${String(port.getHost())}`);
   await reactor.run();
 }

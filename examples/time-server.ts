@@ -7,6 +7,7 @@
 
 import { Factory, Protocol } from 'torsion/protocol';
 import type { IListeningPort, IReactorTCP } from 'torsion/reactor';
+import { portArgument, startOrExit } from './_cli.js';
 
 /** Sends the time, then hangs up. */
 export class TimeProtocol extends Protocol {
@@ -44,7 +45,9 @@ export function main(reactor: IReactorTCP, options: TimeServerOptions = {}): ILi
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { reactor } = await import('torsion/reactor');
-  const port = main(reactor, { port: Number(process.argv[2] ?? 1100) });
+  const port = startOrExit('node dist/examples/time-server.js [port]   (default 1100)', () =>
+    main(reactor, { port: portArgument(process.argv[2], 1100) }),
+  );
   console.log(`time server on ${String(port.getHost())}`);
   await reactor.run();
 }

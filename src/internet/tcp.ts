@@ -86,7 +86,7 @@ export class TCPPort implements IListeningPort {
     options: TCPPortOptions = {},
   ) {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
+      throw new InvalidAddressError(port, 'a port must be an integer from 0 to 65535');
     }
     const iface = options.interface ?? '';
     if (iface !== '' && isIP(iface) === 0) {
@@ -219,7 +219,7 @@ export function tcpTarget(
   options: ConnectTCPOptions = {},
 ): ConnectTarget {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
+    throw new InvalidAddressError(port, 'a port must be an integer from 0 to 65535');
   }
   const v6 = isIP(host) === 6;
   const bind = options.bindAddress;

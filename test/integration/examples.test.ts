@@ -3,9 +3,9 @@
 // reactor turns into a graceful shutdown.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -100,5 +100,44 @@ describe('example servers', { timeout: 30_000 }, () => {
     alice.socket.end();
     bob.socket.end();
     assert.equal(await stop(child), 0);
+  });
+});
+
+describe('the example servers given a bad port or a port in use', () => {
+  const run = (name: string, arg: string): ReturnType<typeof spawnSync> =>
+    spawnSync(process.execPath, [`${examples}${name}.js`, arg], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+
+  for (const name of ['echo-server', 'chat-server', 'time-server']) {
+    test(`${name} says what is wrong and how to call it, in two lines, and exits 2`, () => {
+      const result = run(name, 'http');
+      assert.equal(result.status, 2);
+      assert.equal(
+        result.stderr,
+        `error: the port must be a number from 0 to 65535, not 'http'\nusage: node dist/examples/${name}.js [port]   (default ${
+          { 'echo-server': 8000, 'chat-server': 8123, 'time-server': 1100 }[name]
+        })\n`,
+      );
+      assert.equal(result.stdout, '');
+    });
+  }
+
+  test('echo-server on a port in use says so in one line', async () => {
+    const busy = createServer();
+    busy.listen(0, '0.0.0.0');
+    await once(busy, 'listening');
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const result = run('echo-server', String(port));
+      assert.equal(result.status, 2);
+      const [first, second, rest] = String(result.stderr).split('\n');
+      assert.equal(first, `error: Couldn't listen on any:${port}: EADDRINUSE.`);
+      assert.match(second ?? '', /^usage: node dist\/examples\/echo-server\.js \[port\]/);
+      assert.equal(rest, '');
+    } finally {
+      busy.close();
+    }
   });
 });
