@@ -8,7 +8,8 @@ import { Logger } from '../../logger/logger.js';
 import { type Deferred, ensureDeferred, maybeDeferred } from '../defer.js';
 import { ReactorNotRunning, TorsionError } from '../error.js';
 import { Failure } from '../failure.js';
-import type { IReactorCore, IReactorTime } from '../interfaces.js';
+import type { IReactorCore } from '../interfaces.js';
+import type { NodeReactor } from '../node-reactor.js';
 import { globalReactor } from './_global-reactor.js';
 import { isThenable } from './_thenable.js';
 
@@ -108,8 +109,9 @@ function nextTurn(): Promise<void> {
  * `'during'` trigger, say) is given one more turn of the event loop after
  * the reactor has stopped, so that its promise can settle and count.
  *
- * @param main - Called with the default `reactor` (loaded by this call,
- *   not at import) followed by the elements of `argv`.
+ * @param main - Called with the default `reactor`, a {@link NodeReactor}
+ *   (loaded by this call, not at import), followed by the elements of
+ *   `argv`.
  * @param argv - Extra arguments for `main`. Default none.
  * @returns A promise of the exit status, settled once the reactor has
  *   stopped; it rejects only if the reactor cannot run.
@@ -117,7 +119,7 @@ function nextTurn(): Promise<void> {
  * @since 0.1.0
  */
 export function runMain<A extends unknown[]>(
-  main: (reactor: IReactorCore & IReactorTime, ...argv: A) => unknown,
+  main: (reactor: NodeReactor, ...argv: A) => unknown,
   argv?: A,
 ): Promise<number>;
 /**
@@ -191,22 +193,36 @@ export async function runMain(
  * time. If the reactor cannot run at all, that is logged and the status is 1.
  *
  * @example
+ * An echo server that runs until Ctrl-C, as Twisted's `react` programs
+ * return a Deferred that never fires:
  * ```ts
- * react(async (reactor, url: string) => {
- *   const body = await fetchPage(reactor, url);
- *   console.log(body);
- * }, [process.argv[2] ?? 'http://example.com/']);
+ * import { Deferred } from 'torsion/defer';
+ * import { Factory, Protocol } from 'torsion/protocol';
+ * import { react } from 'torsion/task';
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport.write(data);
+ *   }
+ * }
+ *
+ * react((reactor, port: string) => {
+ *   const listening = reactor.listenTCP(Number(port), Factory.forProtocol(Echo));
+ *   console.log(`echo server on ${String(listening.getHost())}`);
+ *   return new Deferred<void>();
+ * }, [process.argv[2] ?? '8000']);
  * ```
  *
- * @param main - Called with the default `reactor` (loaded by this call,
- *   not at import) followed by the elements of `argv`.
+ * @param main - Called with the default `reactor`, a {@link NodeReactor}
+ *   (loaded by this call, not at import), followed by the elements of
+ *   `argv`.
  * @param argv - Extra arguments for `main`. Default none.
  * @returns Nothing: the process exits.
  * @see Twisted: twisted.internet.task.react
  * @since 0.1.0
  */
 export function react<A extends unknown[]>(
-  main: (reactor: IReactorCore & IReactorTime, ...argv: A) => unknown,
+  main: (reactor: NodeReactor, ...argv: A) => unknown,
   argv?: A,
 ): Promise<never>;
 /**
