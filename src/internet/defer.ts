@@ -504,6 +504,45 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 
   /**
+   * Cancels this Deferred when `signal` aborts: the other direction of
+   * {@link Deferred.fromAsync}, for code that holds an `AbortSignal`.
+   *
+   * @remarks
+   * An already aborted signal cancels at once. Once the Deferred has fired
+   * the signal no longer matters: the listener is removed, so a long-lived
+   * signal does not keep finished Deferreds alive. The Deferred's canceller
+   * decides what cancelling means (a connection attempt is abandoned, a
+   * timer stopped); without one it fails with {@link CancelledError}.
+   *
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * endpoint.connect(factory).cancelOn(controller.signal);
+   * controller.abort(); // abandons the connection attempt
+   * ```
+   *
+   * @param signal - The signal whose abort cancels this Deferred.
+   * @returns This Deferred.
+   */
+  cancelOn(signal: AbortSignal): this {
+    if (this.#called) return this;
+    if (signal.aborted) {
+      this.cancel();
+      return this;
+    }
+    const onAbort = (): void => {
+      this.cancel();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const removeListener = (result: unknown): unknown => {
+      signal.removeEventListener('abort', onAbort);
+      return result;
+    };
+    this.#addStep(removeListener, removeListener, undefined, undefined);
+    return this;
+  }
+
+  /**
    * Makes `other` fire with this Deferred's result: shorthand for
    * `addCallbacks(r => other.callback(r), f => other.errback(f))`.
    *

@@ -336,3 +336,58 @@ describe('Deferred.fromCoroutine', () => {
     );
   });
 });
+
+describe('Deferred.cancelOn', () => {
+  test('cancels the Deferred when the signal aborts, through its canceller', () => {
+    const controller = new AbortController();
+    let cancelled = 0;
+    const d = new Deferred<number>(() => {
+      cancelled++;
+    }).cancelOn(controller.signal);
+    assertNoResult(d);
+    controller.abort();
+    assert.equal(cancelled, 1);
+    failureResultOf(d, CancelledError);
+  });
+
+  test('cancels at once for a signal already aborted', () => {
+    const d = new Deferred<number>().cancelOn(AbortSignal.abort());
+    failureResultOf(d, CancelledError);
+  });
+
+  test('leaves a fired Deferred alone and stops listening once it fires', () => {
+    const controller = new AbortController();
+    const d = new Deferred<string>().cancelOn(controller.signal);
+    d.callback('done');
+    controller.abort();
+    assert.equal(successResultOf(d), 'done');
+    const fired = succeed(1).cancelOn(controller.signal);
+    assert.equal(successResultOf(fired), 1);
+  });
+
+  test('removes its abort listener once the Deferred fires', () => {
+    const controller = new AbortController();
+    const added: unknown[] = [];
+    const removed: unknown[] = [];
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((
+      type: string,
+      listener: () => void,
+      options?: { once?: boolean },
+    ) => {
+      added.push(listener);
+      add(type, listener, options);
+    }) as typeof signal.addEventListener;
+    signal.removeEventListener = ((type: string, listener: () => void) => {
+      removed.push(listener);
+      remove(type, listener);
+    }) as typeof signal.removeEventListener;
+    const d = new Deferred<number>().cancelOn(signal);
+    assert.equal(added.length, 1);
+    d.callback(7);
+    assert.deepEqual(removed, added);
+    assert.equal(successResultOf(d), 7);
+  });
+});
