@@ -1,7 +1,7 @@
 // Idle timeouts: TimeoutMixin, a timer a protocol holds, and
 // TimeoutFactory with its TimeoutProtocol (Twisted:
 // twisted.protocols.policies.TimeoutMixin, TimeoutFactory).
-// Tests: test/unit/protocols/policies-timeout.test.ts, test/unit/protocols/policies-timeout-grace.test.ts, test/integration/policies.test.ts
+// Tests: test/unit/protocols/policies-timeout.test.ts, test/unit/protocols/policies-timeout-grace.test.ts, test/integration/policies.test.ts, test/integration/closing-timeout.test.ts
 
 import { requireClock } from '../../internet/_require-clock.js';
 import type { Failure } from '../../internet/failure.js';
