@@ -1,4 +1,4 @@
-// The chain of fuses (third seed text) on Torsion: each fuse is a Deferred
+// The chain of fuses on Torsion: each fuse is a Deferred
 // fired by a timed call, and its callback ignites the next one. The chain is
 // a plain loop over data; the reactor does the waiting.
 //

@@ -1,12 +1,12 @@
 // A line-based chat server: each client picks a name, then every line it
 // sends goes to everyone else. The protocol is a small state machine whose
 // states are handled by methods named after them (handle_GETNAME,
-// handle_CHAT), found by name: the reflection technique the seed texts
-// describe for state machines. Shared state (who is connected) lives on
-// the factory.
+// handle_CHAT), found by name, as Twisted finds `render_GET` or
+// `proto_<state>`. Shared state (who is connected) lives on the factory.
 //
 // Run it: npm run build && node dist/examples/chat-server.js [port]   (default 8123)
-// Try it: nc 127.0.0.1 8123 (in two terminals)
+// Try it: nc -C 127.0.0.1 8123 (in two terminals; -C ends lines with CRLF, as
+// LineReceiver expects)
 
 import type { IAddress } from 'torsion/protocol';
 import { Factory } from 'torsion/protocol';

@@ -1,6 +1,6 @@
-// "Fate", the toy event manager of the third seed text, and its Fuses: a
+// "Fate", a toy event manager, and its Fuses: a
 // fuse is a timed event, Fate checks every fifth of a second which fuses have
-// burned and calls their handlers. The seed's two programs run on it: the
+// burned and calls their handlers. Two programs run on it: the
 // Mad Hatter's firecracker, and a chain of fuses that ends at Parliament.
 // firecracker.ts and chain-of-fuses.ts are the same programs on Torsion.
 //

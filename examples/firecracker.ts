@@ -1,4 +1,4 @@
-// The Mad Hatter's firecracker (third seed text) on Torsion: "Twisted
+// The Mad Hatter's firecracker on Torsion: "Twisted
 // Reactor is approximately Fate, and Deferred is approximately Fuse". The
 // fuse is a Deferred fired by a timed call; the firecracker may still be in
 // the Hatter's hands when it goes off.

@@ -1,4 +1,4 @@
-// print_later_twice (second seed text): the same, with the Deferred built
+// print_later_twice: the same, with the Deferred built
 // and fired by hand. Its life: constructed, callbacks added to its chain,
 // fired with a result, which each callback passes on to the next.
 // Press Ctrl-C to end it.

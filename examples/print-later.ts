@@ -1,4 +1,4 @@
-// print_later (second seed text): deferLater sets up some work to be done
+// print_later: deferLater sets up some work to be done
 // after a time, like setTimeout, using a Deferred under the hood. As in the
 // original, the reactor is not stopped: press Ctrl-C to end it.
 //

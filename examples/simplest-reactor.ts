@@ -1,4 +1,4 @@
-// The simplest event-driven engine, from the first seed text: a reactor is
+// The simplest event-driven engine: a reactor is
 // "just sitting around and waiting for one of a small number of things to
 // happen". This one waits for nothing but its own queue: every tenth of a
 // second it runs the next function someone asked it to `do`. Beside it, the
@@ -48,7 +48,7 @@ export class SimplestReactor {
   }
 }
 
-/** The seed's application, on the toy reactor. */
+/** The application, on the toy reactor. */
 export async function runOnSimplestReactor(
   print: Print,
   pause?: () => Promise<void>,

@@ -1,4 +1,4 @@
-// slow_multiply (third seed text): a function that returns a Deferred at
+// slow_multiply: a function that returns a Deferred at
 // once and fires it three seconds later with the product; the reactor is
 // stopped after four.
 //

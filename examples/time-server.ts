@@ -1,4 +1,4 @@
-// The time server of the fourth seed text: for each connection it sends the
+// A time server: for each connection it sends the
 // UNIX time and closes the socket. Each connection is one Protocol instance,
 // made by the factory; the reactor does the polling.
 //

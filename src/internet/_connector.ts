@@ -1,10 +1,11 @@
 // Outgoing connections over stream sockets (TCP, TLS, UNIX): a Connector
 // opens a socket to a ConnectTarget and reports to a ClientFactory.
 // (Twisted: twisted.internet.tcp.Connector, twisted.internet.base.BaseConnector)
-// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
+// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts, test/reliability/callbacks.test.ts
 
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { Logger } from '../logger/logger.js';
 import {
   buildProtocolFor,
   type Disconnectable,
@@ -33,6 +34,8 @@ import type {
   IProtocol,
   IProtocolFactory,
 } from './interfaces.js';
+
+const log = new Logger('torsion.internet.tcp');
 
 /** The connection-failure error for a system error code. */
 function connectErrorFor(error: NodeJS.ErrnoException, destination: string): Error {
@@ -94,6 +97,16 @@ export interface ConnectTarget {
  * An outgoing connection attempt and the connection it makes, reporting to a
  * ClientFactory.
  *
+ * @remarks
+ * The factory's hooks are called from socket events and timers, where a
+ * throw would reach the process: a throw from `startedConnecting`,
+ * `clientConnectionFailed`, `clientConnectionLost` or `doStop` is logged
+ * with its stack and the connector goes on as if the hook had returned
+ * (Twisted lets the first propagate out of `connect`, while the attempt goes
+ * on regardless, and its reactor logs the others). A throw from `doStart`
+ * propagates out of `connect()` before anything is opened: a factory that
+ * cannot start does not connect.
+ *
  * @internal Created by `connectTCP`/`connectUNIX`; callers see an IConnector.
  */
 export class Connector implements IConnector, Disconnectable {
@@ -122,11 +135,12 @@ export class Connector implements IConnector, Disconnectable {
   connect(): void {
     if (this.#state !== 'disconnected')
       throw new Error(`can't connect in this state (${this.#state})`);
-    this.#state = 'connecting';
     if (!this.#factoryStarted) {
+      // Before anything changes: a throw leaves the connector as it was.
       this.#factory.doStart();
       this.#factoryStarted = true;
     }
+    this.#state = 'connecting';
     const socket = this.#target.open();
     this.#socket = socket;
     // Tracked while connecting, so that shutdown can fail the attempt; once
@@ -166,7 +180,7 @@ export class Connector implements IConnector, Disconnectable {
         this.#failIfNotConnected(new TimeoutError(this.#target.describe));
       });
     }
-    this.#factory.startedConnecting?.(this);
+    this.#callFactory('startedConnecting', () => this.#factory.startedConnecting?.(this));
   }
 
   stopConnecting(): void {
@@ -205,7 +219,10 @@ export class Connector implements IConnector, Disconnectable {
       socket.destroy();
     }
     this.#state = 'disconnected';
-    this.#factory.clientConnectionFailed?.(this, new Failure(error));
+    const reason = new Failure(error);
+    this.#callFactory('clientConnectionFailed', () =>
+      this.#factory.clientConnectionFailed?.(this, reason),
+    );
     this.#stopFactoryIfIdle();
   }
 
@@ -247,14 +264,29 @@ export class Connector implements IConnector, Disconnectable {
     this.#transport = undefined;
     this.#socket = undefined;
     this.#state = 'disconnected';
-    this.#factory.clientConnectionLost?.(this, reason);
+    this.#callFactory('clientConnectionLost', () =>
+      this.#factory.clientConnectionLost?.(this, reason),
+    );
     this.#stopFactoryIfIdle();
   }
 
   #stopFactoryIfIdle(): void {
     if (this.#state === 'disconnected' && this.#factoryStarted) {
       this.#factoryStarted = false;
-      this.#factory.doStop();
+      this.#callFactory('doStop', () => this.#factory.doStop());
+    }
+  }
+
+  /** Calls a hook of the factory; a throw is logged with its stack. */
+  #callFactory(hook: string, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      log.failure('Unhandled error in {hook} of {factory} for {connector}', error, {
+        hook,
+        factory: this.#factory.constructor.name,
+        connector: String(this),
+      });
     }
   }
 }

@@ -1,9 +1,10 @@
 // Listening servers shared by TCP and UNIX ports: binding at once, and the
 // life of a listening socket (errors logged, tracked for shutdown, factory
-// started and stopped, a protocol built per accepted socket).
-// (Twisted: twisted.internet.tcp.Port)
-// Tests: test/integration/listen-fence.test.ts, test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/unix.test.ts
+// started and stopped, a protocol built per accepted socket, running out of
+// file descriptors logged). (Twisted: twisted.internet.tcp.Port)
+// Tests: test/integration/listen-fence.test.ts, test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/unix.test.ts, test/integration/listen-backlog.test.ts, test/integration/listen-emfile.test.ts
 
+import { closeSync, openSync } from 'node:fs';
 import { Server, type Socket } from 'node:net';
 import { Logger } from '../logger/logger.js';
 import { buildProtocolFor, type Disconnectable, type SocketHost } from './_stream-transport.js';
@@ -127,6 +128,84 @@ export function listenNow(
 }
 
 /**
+ * Notices the process running out of file descriptors while ports listen,
+ * and logs it once per episode: a warning when it starts, a line when
+ * descriptors are free again.
+ *
+ * @remarks
+ * When `accept()` fails with EMFILE or ENFILE, libuv closes a descriptor it
+ * keeps in reserve, accepts every waiting connection, closes each at once
+ * (the client sees its connection closed) and takes the reserve back; Node
+ * hears nothing, so the refusals cannot be counted, only the exhaustion
+ * seen. While a port listens, an unreferenced timer opens and closes
+ * `/dev/null` every {@link DescriptorWatch.interval} seconds: a failure
+ * with EMFILE or ENFILE is the exhaustion. A process-wide watch, on Node's
+ * timers: it belongs to the process, not to a reactor's schedule, and never
+ * keeps the process alive.
+ *
+ * @internal
+ */
+export class DescriptorWatch {
+  /** Seconds between two probes. */
+  static interval = 1;
+  readonly #ports = new Set<Disconnectable>();
+  #timer: NodeJS.Timeout | undefined;
+  /** When the current shortage was first seen (ms, performance.now()), if one is on. */
+  #since: number | undefined;
+
+  /** Watches while `port` listens. */
+  add(port: Disconnectable): void {
+    this.#ports.add(port);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.check(), DescriptorWatch.interval * 1000);
+      this.#timer.unref();
+    }
+  }
+
+  /** `port` stopped listening; the watch stops with the last one. */
+  remove(port: Disconnectable): void {
+    this.#ports.delete(port);
+    if (this.#ports.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#since = undefined;
+    }
+  }
+
+  /** Probes once, logging a change from plenty to none and back. */
+  check(): void {
+    const shortage = probe();
+    if (shortage !== undefined && this.#since === undefined) {
+      this.#since = performance.now();
+      log.warn(
+        'Out of file descriptors ({code}): connections to {ports} are accepted and closed at once, unserved, until descriptors are freed',
+        { code: shortage, ports: [...this.#ports].map(String).join(', ') },
+      );
+    } else if (shortage === undefined && this.#since !== undefined) {
+      const seconds = Math.round((performance.now() - this.#since) / 100) / 10;
+      this.#since = undefined;
+      log.info('File descriptors available again after about {seconds}s; connections are served', {
+        seconds,
+      });
+    }
+  }
+}
+
+/** 'EMFILE' or 'ENFILE' if no file descriptor can be opened now. */
+function probe(): string | undefined {
+  try {
+    closeSync(openSync('/dev/null', 'r'));
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EMFILE' || code === 'ENFILE' ? code : undefined;
+  }
+}
+
+/** The watch over every listening port of this process. @internal */
+export const descriptorWatch = new DescriptorWatch();
+
+/**
  * What TCP and UNIX ports share: the life of their listening server (its
  * errors logged, the port tracked for shutdown, the factory started and
  * stopped) and building the protocol for an accepted socket.
@@ -158,12 +237,21 @@ export class ListeningServer {
 
   /** Takes a bound server: logs its errors, tracks the port, starts the factory. */
   started(server: Server): void {
-    this.#server = server;
     server.on('error', (error) =>
       log.failure('Error on {port}', error, { port: String(this.#port) }),
     );
+    try {
+      this.#factory.doStart();
+    } catch (error) {
+      // A factory that cannot start serves nothing: the socket is closed and
+      // the listen call throws, as in Twisted, where doStart's error
+      // propagates out of listenTCP; nothing is left listening.
+      server.close();
+      throw error;
+    }
+    this.#server = server;
     this.#host.track(this.#port);
-    this.#factory.doStart();
+    descriptorWatch.add(this.#port);
   }
 
   /**
@@ -183,6 +271,7 @@ export class ListeningServer {
       const server = this.#server;
       this.#server = undefined;
       this.#host.untrack(this.#port);
+      descriptorWatch.remove(this.#port);
       if (server === undefined) {
         stopped.callback(undefined);
       } else {

@@ -3,7 +3,7 @@
 // machinery. Ports and connectors make these; protocols see them as
 // ITCPTransport. (Twisted: twisted.internet.abstract.FileDescriptor,
 // twisted.internet.tcp.Connection)
-// Tests: test/integration/stream-transport-contract.test.ts, test/integration/closing-tail.test.ts, test/integration/closing-linger.test.ts, test/integration/closing-address.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts
+// Tests: test/integration/stream-transport-contract.test.ts, test/integration/closing-tail.test.ts, test/integration/closing-linger.test.ts, test/integration/closing-address.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts, test/reliability/callbacks.test.ts
 
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
@@ -139,7 +139,12 @@ function destroySocket(socket: Socket): void {
  * buffer empties. The transport itself is a push producer of what it reads.
  *
  * A throw from the protocol's `dataReceived` (or `connectionMade`) is logged
- * and aborts this connection; others are unaffected.
+ * and aborts this connection; others are unaffected. So is a throw from the
+ * producer's `pauseProducing` or `resumeProducing`, wherever the transport
+ * calls it (a write that passes the high mark, 'drain', a completed write,
+ * the wait for an empty buffer, `registerProducer`): the writer is not
+ * told, and the connection is aborted with a reason whose `cause` is the
+ * error. A throw from `stopProducing` is logged.
  *
  * @internal Created by ports and connectors; protocols see it as an ITCPTransport.
  */
@@ -394,7 +399,7 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
       );
     }
     if (this.#state === 'closed') {
-      producer.stopProducing();
+      this.#tellProducerToStop(producer);
       return;
     }
     this.#producer = producer;
@@ -495,9 +500,9 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     const producer = this.#producer;
     if (producer === null || !this.#streaming || this.#producerPaused) return;
     const socket = this.#socket;
-    if (socket.writableLength <= this.#high) return;
+    if (socket.destroyed || socket.writableLength <= this.#high) return;
     this.#producerPaused = true;
-    (producer as IPushProducer).pauseProducing();
+    if (!this.#callProducer(producer, 'pauseProducing')) return;
     // Resuming needs a write to complete: one queued behind the backlog
     // calls back even when what is buffered was written before the producer
     // came (without a callback) and 'drain' will not come (a backlog under
@@ -510,30 +515,30 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
 
   /** A write completed (or the limits changed): resume a paused producer at the low mark. */
   #written(): void {
-    if (!this.#producerPaused || this.#state === 'closed') return;
+    if (!this.#producerPaused || this.#state === 'closed' || this.#socket.destroyed) return;
     if (this.#socket.writableLength > this.#low) return;
     const producer = this.#producer;
     if (producer === null || !this.#streaming) return;
     this.#producerPaused = false;
-    (producer as IPushProducer).resumeProducing();
+    this.#callProducer(producer, 'resumeProducing');
   }
 
   /** The send buffer is empty ('drain'). */
   #drained(): void {
     const producer = this.#producer;
-    if (producer === null || this.#state === 'closed') return;
+    if (producer === null || this.#state === 'closed' || this.#socket.destroyed) return;
     if (!this.#streaming) {
       this.#pullReady(this.#pullWait);
     } else if (this.#producerPaused) {
       this.#producerPaused = false;
-      (producer as IPushProducer).resumeProducing();
+      this.#callProducer(producer, 'resumeProducing');
     }
   }
 
   /** Asks the pull producer for a chunk, then waits for the buffer to empty. */
   #askPullProducer(producer: IPullProducer): void {
     this.#pullWaiting = false;
-    producer.resumeProducing();
+    if (!this.#callProducer(producer, 'resumeProducing')) return;
     // It may have unregistered, or closed the connection.
     if (this.#producer !== producer || this.#state === 'closed') return;
     this.#pullWaiting = true;
@@ -559,7 +564,7 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
   #pullReady(wait: number): void {
     const producer = this.#producer;
     if (wait !== this.#pullWait || !this.#pullWaiting || producer === null) return;
-    if (this.#streaming || this.#state === 'closed') return;
+    if (this.#streaming || this.#state === 'closed' || this.#socket.destroyed) return;
     // Written to since the wait was armed: wait for that too.
     if (this.#socket.writableLength > 0) this.#armPullWait();
     else this.#askPullProducer(producer as IPullProducer);
@@ -611,12 +616,46 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     this.#watch = undefined;
     this.#producerPaused = false;
     this.#pullWaiting = false;
+    this.#tellProducerToStop(producer);
+  }
+
+  /** Calls the producer's `stopProducing`; a throw is logged. */
+  #tellProducerToStop(producer: IPushProducer | IPullProducer): void {
     try {
       producer.stopProducing();
     } catch (error) {
       log.failure('Error stopping the producer of {transport}', error, {
         transport: String(this),
       });
+    }
+  }
+
+  /**
+   * Calls the producer's `pauseProducing` or `resumeProducing`. A throw is
+   * logged and aborts the connection (Twisted's reactor loses a connection
+   * whose doWrite raised, with that error); false then.
+   */
+  #callProducer(
+    producer: IPushProducer | IPullProducer,
+    method: 'pauseProducing' | 'resumeProducing',
+  ): boolean {
+    try {
+      if (method === 'resumeProducing') producer.resumeProducing();
+      else (producer as IPushProducer).pauseProducing();
+      return true;
+    } catch (error) {
+      log.failure(
+        'Unhandled error in {callback} of the producer of {transport}; aborting the connection',
+        error,
+        { callback: method, transport: String(this) },
+      );
+      this.#reason ??= new Failure(
+        new ConnectionAborted(`aborted after an error in the producer's ${method}`, {
+          cause: error,
+        }),
+      );
+      this.#reset();
+      return false;
     }
   }
 

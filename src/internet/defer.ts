@@ -673,6 +673,37 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 
   /**
+   * Wraps a running coroutine in a Deferred: the promise an `async`
+   * function returned, or a generator that yields Deferreds (run as by
+   * {@link inlineCallbacks}).
+   *
+   * @remarks
+   * Twisted users write `Deferred.fromCoroutine(main())` for `async def
+   * main()`; here `main()` is an `async` function and the Deferred fires
+   * with what it returns or fails with what it throws. To cancel the work
+   * itself, use {@link Deferred.fromAsync}, which passes an `AbortSignal`.
+   *
+   * @param coroutine - A promise (any thenable that is not a Deferred) or a
+   *   generator.
+   * @throws {@link NotACoroutineError} for anything else, a Deferred included
+   *   (it needs no wrapping).
+   * @see Twisted: twisted.internet.defer.Deferred.fromCoroutine
+   */
+  static fromCoroutine<T>(coroutine: PromiseLike<T> | Generator<unknown, T, never>): Deferred<T> {
+    const thenable = typeof (coroutine as { then?: unknown } | null)?.then === 'function';
+    if (coroutine instanceof Deferred || !(thenable || isGenerator(coroutine))) {
+      throw new NotACoroutineError(
+        `Deferred.fromCoroutine needs a promise or a generator, got ${
+          coroutine instanceof Deferred
+            ? 'a Deferred (use it as it is)'
+            : inspect(coroutine, { depth: 0 })
+        }`,
+      );
+    }
+    return ensureDeferred(coroutine);
+  }
+
+  /**
    * Runs an `async` function and gives its outcome as a Deferred whose
    * `cancel()` aborts the function's `AbortSignal`.
    *
@@ -1153,6 +1184,16 @@ function cancelInlineCallbacks<T>(d: Deferred<T>, status: InlineStatus<T>): void
 /** One entry of a {@link DeferredList} result: `[true, value]` or `[false, failure]`. */
 export type DeferredListEntry<T> = [true, T] | [false, Failure];
 
+/**
+ * The entries of a {@link DeferredList} over a tuple (or array) of
+ * Deferreds, element by element.
+ *
+ * @since 0.1.0
+ */
+export type DeferredListEntries<D extends readonly unknown[]> = {
+  -readonly [K in keyof D]: DeferredListEntry<DeferredResult<D[K]>>;
+};
+
 /** Options of {@link DeferredList}. */
 export interface DeferredListOptions {
   /** Fire with `[value, index]` as soon as one input succeeds. Default false. */
@@ -1173,6 +1214,10 @@ export interface DeferredListOptions {
  * @since 0.1.0
  */
 export interface DeferredListConstructor {
+  new <const D extends readonly Deferred<unknown>[]>(
+    deferreds: D,
+    options?: DeferredListOptions & { fireOnOneCallback?: false },
+  ): DeferredList<DeferredResult<D[number]>, DeferredListEntries<D>>;
   new <T>(
     deferreds: Iterable<Deferred<T>>,
     options: DeferredListOptions & { fireOnOneCallback: true },
@@ -1288,19 +1333,54 @@ export const DeferredList: DeferredListConstructor = DeferredListImpl as Deferre
 export type DeferredList<T, R = DeferredListEntry<T>[]> = DeferredListImpl<T, R>;
 
 /**
+ * The result type of a Deferred (or of a promise).
+ *
+ * @since 0.1.0
+ */
+export type DeferredResult<D> = D extends PromiseLike<infer T> ? T : never;
+
+/**
+ * The results of a tuple (or array) of Deferreds, element by element:
+ * `[Deferred<number>, Deferred<string>]` gives `[number, string]`.
+ *
+ * @since 0.1.0
+ */
+export type DeferredResults<D extends readonly unknown[]> = {
+  -readonly [K in keyof D]: DeferredResult<D[K]>;
+};
+
+/**
  * A Deferred of the results of `deferreds`, in order, or of the first
  * failure, as a {@link FirstError}.
  *
  * @remarks
+ * Given an array literal of differently typed Deferreds, the result is
+ * typed element by element, as `Promise.all`'s is:
+ * `gatherResults([succeed(1), succeed('a')])` is a `Deferred<[number, string]>`.
+ *
  * Cancellation: cancels every input that has not fired.
  *
  * @param options - `consumeErrors`: see {@link DeferredListOptions}.
  * @see Twisted: twisted.internet.defer.gatherResults
  * @since 0.1.0
  */
+export function gatherResults<const D extends readonly Deferred<unknown>[]>(
+  deferreds: D,
+  options?: { consumeErrors?: boolean | undefined },
+): Deferred<DeferredResults<D>>;
+/**
+ * A Deferred of the results of `deferreds` (any iterable), in order, or of
+ * the first failure, as a {@link FirstError}.
+ *
+ * @param options - `consumeErrors`: see {@link DeferredListOptions}.
+ */
 export function gatherResults<T>(
   deferreds: Iterable<Deferred<T>>,
-  options: { consumeErrors?: boolean } = {},
+  options?: { consumeErrors?: boolean | undefined },
+): Deferred<T[]>;
+export function gatherResults<T>(
+  deferreds: Iterable<Deferred<T>>,
+  options: { consumeErrors?: boolean | undefined } = {},
 ): Deferred<T[]> {
   return new DeferredList(deferreds, {
     fireOnOneErrback: true,
@@ -1315,12 +1395,22 @@ export function gatherResults<T>(
  * @remarks
  * If every input fails, it fails with {@link FailureGroup} holding their
  * failures in input order. Results that arrive after the winner are dropped.
+ * Given an array literal of differently typed Deferreds, the value is typed
+ * as the union of their results.
  *
  * Cancellation: cancels every input.
  *
  * @see Twisted: twisted.internet.defer.race
  * @since 0.1.0
  */
+export function race<const D extends readonly Deferred<unknown>[]>(
+  deferreds: D,
+): Deferred<[number, DeferredResult<D[number]>]>;
+/**
+ * A Deferred of `[index, value]` for the first of `deferreds` (any
+ * iterable) to succeed; the others are then cancelled.
+ */
+export function race<T>(deferreds: Iterable<Deferred<T>>): Deferred<[number, T]>;
 export function race<T>(deferreds: Iterable<Deferred<T>>): Deferred<[number, T]> {
   const inputs = [...deferreds];
   let winner: Deferred<T> | null = null;

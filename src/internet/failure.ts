@@ -204,6 +204,42 @@ export class Failure {
     return `${lines.join('\n')}\n`;
   }
 
+  /**
+   * Writes {@link Failure.getTraceback} to `output`: standard error unless
+   * told otherwise.
+   *
+   * @param output - Anything with a `write(text)`, such as `process.stdout`
+   *   or a file stream. Default `process.stderr`.
+   * @param options - `detail`, as for {@link Failure.getTraceback}.
+   * @see Twisted: twisted.python.failure.Failure.printTraceback
+   */
+  printTraceback(
+    output: { write(text: string): unknown } = process.stderr,
+    options: { detail?: TracebackDetail } = {},
+  ): void {
+    output.write(this.getTraceback(options));
+  }
+
+  /**
+   * Writes the one-line traceback (`Type: message`) to `output`.
+   *
+   * @param output - Default `process.stderr`.
+   * @see Twisted: twisted.python.failure.Failure.printBriefTraceback
+   */
+  printBriefTraceback(output: { write(text: string): unknown } = process.stderr): void {
+    output.write(`${this.getBriefTraceback()}\n`);
+  }
+
+  /**
+   * Writes the verbose traceback (with the value's own properties) to `output`.
+   *
+   * @param output - Default `process.stderr`.
+   * @see Twisted: twisted.python.failure.Failure.printDetailedTraceback
+   */
+  printDetailedTraceback(output: { write(text: string): unknown } = process.stderr): void {
+    output.write(this.getTraceback({ detail: 'verbose' }));
+  }
+
   /** `[Failure instance: Type: message]`, as Twisted's `str(failure)`. */
   toString(): string {
     return `[Failure instance: ${this.getBriefTraceback()}]`;

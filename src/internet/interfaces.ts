@@ -482,6 +482,13 @@ export interface IProtocolFactory {
 }
 
 /**
+ * The protocol a factory builds: `ProtocolOf<Factory<Echo>>` is `Echo`.
+ *
+ * @since 0.1.0
+ */
+export type ProtocolOf<F extends IProtocolFactory> = Exclude<ReturnType<F['buildProtocol']>, null>;
+
+/**
  * A listening socket.
  *
  * @see Twisted: twisted.internet.interfaces.IListeningPort
@@ -518,7 +525,18 @@ export interface IConnector {
 
 /** Options of {@link IReactorTCP.listenTCP}. */
 export interface ListenTCPOptions {
-  /** The size of the queue of connections not yet accepted. @defaultValue 50 */
+  /**
+   * The size of the queue of connections the system has completed and the
+   * server not yet accepted; a connection beyond it waits for the client's
+   * retransmission (a second or more).
+   *
+   * @remarks
+   * Differs from Twisted, whose default is 50: 511, as Node's, so that a
+   * burst of connections is not stalled. The system may cap it
+   * (`net.core.somaxconn` on Linux).
+   *
+   * @defaultValue 511
+   */
   backlog?: number | undefined;
   /** The address to listen on. @defaultValue all IPv4 interfaces */
   interface?: string | undefined;
@@ -559,7 +577,18 @@ export interface IReactorTCP {
 
 /** Options of {@link IReactorUNIX.listenUNIX}. */
 export interface ListenUNIXOptions {
-  /** @defaultValue 50 */
+  /**
+   * The size of the queue of connections the system has completed and the
+   * server not yet accepted; a connection beyond it waits for the client's
+   * retransmission (a second or more).
+   *
+   * @remarks
+   * Differs from Twisted, whose default is 50: 511, as Node's, so that a
+   * burst of connections is not stalled. The system may cap it
+   * (`net.core.somaxconn` on Linux).
+   *
+   * @defaultValue 511
+   */
   backlog?: number | undefined;
   /** File mode of the socket. @defaultValue 0o666 */
   mode?: number | undefined;
@@ -803,7 +832,8 @@ export interface IStreamServerEndpoint {
 export interface IStreamClientEndpoint {
   /**
    * Connects with a protocol from `factory`; the Deferred fires with the
-   * connected protocol. Cancelling it abandons the attempt.
+   * connected protocol, typed as the factory builds it. Cancelling it
+   * abandons the attempt.
    */
-  connect(factory: IProtocolFactory): Deferred<IProtocol>;
+  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>>;
 }

@@ -1,6 +1,6 @@
 // Protocols handle the events of one connection; factories make a protocol
 // for each connection (Twisted: twisted.internet.protocol).
-// Tests: test/unit/internet/protocol.test.ts
+// Tests: test/unit/internet/protocol.test.ts, test/reliability/callbacks.test.ts
 
 import type { ConnectionOptions } from 'node:tls';
 import { Logger } from '../logger/logger.js';
@@ -99,8 +99,13 @@ export const connectionDone: Failure = new Failure(new ConnectionDone());
  * messages at once. Buffer what is incomplete, and test with every chunk
  * size down to one byte. `connectionLost` is called exactly once, with a
  * Failure of `ConnectionDone` for a clean close and of `ConnectionLost`
- * otherwise. A throw from `dataReceived` or `connectionMade` is logged and
- * aborts this connection only.
+ * otherwise. A throw from `dataReceived` or `connectionMade` (or, for a
+ * half-closing protocol, `readConnectionLost` and `writeConnectionLost`) is
+ * logged with its stack and aborts this connection only; one from
+ * `connectionLost` is logged. So is a throw from the `pauseProducing` or
+ * `resumeProducing` of a producer registered on the transport: logged, and
+ * the connection aborted (`connectionLost` gets a `ConnectionAborted` whose
+ * `cause` is the error), whatever called the transport.
  *
  * Write with `this.transport.write(bytes)`; the transport is a push producer
  * of what it reads (`pauseProducing()` stops `dataReceived`).
@@ -272,6 +277,14 @@ export class ServerFactory<P extends IProtocol = IProtocol> extends Factory<P> {
 /**
  * A factory for outgoing connections, told how each attempt went.
  *
+ * @remarks
+ * The reactor's connectors call these hooks from socket events and timers:
+ * a throw from `startedConnecting`, `clientConnectionFailed`,
+ * `clientConnectionLost` or `stopFactory` is logged with its stack and the
+ * connector goes on as if the hook had returned; the process lives. A throw
+ * from `startFactory` (through `doStart`) propagates out of `connectTCP`
+ * (or `connector.connect()`) before anything is opened.
+ *
  * @see Twisted: twisted.internet.protocol.ClientFactory
  * @since 0.1.0
  */
@@ -328,6 +341,10 @@ export interface ReconnectingClientFactoryOptions {
  * {@link ReconnectingClientFactory.resetDelay} once connected (usually in
  * `buildProtocol` or `connectionMade`), and
  * {@link ReconnectingClientFactory.stopTrying} to give up.
+ *
+ * A retry is a timed call of `clock`: if its `connector.connect()` throws
+ * (the factory's `startFactory`, say), the reactor logs the error and there
+ * is no further retry, as in Twisted.
  *
  * Differences from Twisted: the `clock` is a required option (Twisted's
  * attribute defaults to the global reactor, so a forgotten clock retries on

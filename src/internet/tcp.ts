@@ -3,7 +3,7 @@
 // server in _listening.ts, connectors in _connector.ts; these and unix.ts
 // are the only users of node:net and node:tls: everything above sees the
 // interfaces. (Twisted: twisted.internet.tcp, twisted.internet.ssl)
-// Tests: test/integration/tcp.test.ts, test/integration/tls.test.ts, test/integration/listen-fence.test.ts, test/integration/tcp-write-limits.test.ts
+// Tests: test/integration/tcp.test.ts, test/integration/tls.test.ts, test/integration/listen-fence.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/listen-backlog.test.ts
 
 import { createServer, isIP, connect as netConnect, type Server, type Socket } from 'node:net';
 import {
@@ -98,7 +98,7 @@ export class TCPPort implements IListeningPort {
     this.#host = host;
     this.#port = port;
     this.#interface = iface;
-    this.#backlog = options.backlog ?? 50;
+    this.#backlog = options.backlog ?? 511;
     this.#tls = options.tls;
     this.#listening = new ListeningServer(host, factory, this);
   }

@@ -1,9 +1,19 @@
 // UNIX-domain stream sockets: listening on a path and connecting to one
 // (Twisted: twisted.internet.unix).
-// Tests: test/integration/unix.test.ts, test/integration/stream-transport-contract.test.ts
+// Tests: test/integration/unix.test.ts, test/integration/stream-transport-contract.test.ts, test/reliability/unix-paths.test.ts
 
-import { chmodSync, lstatSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import {
+  chmodSync,
+  lstatSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  type Stats,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
+import { createServer, connect as netConnect, type Server, Socket } from 'node:net';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Logger } from '../logger/logger.js';
 import { Connector, type ConnectTarget } from './_connector.js';
 import { ListeningServer, listenNow } from './_listening.js';
@@ -89,26 +99,96 @@ function lockHolder(path: string): number | undefined {
 }
 
 /**
- * Whether some socket is bound to `path`, as far as this system can tell
- * without blocking: Linux lists bound UNIX sockets in /proc/net/unix.
- * Elsewhere the answer is "yes" (a file that exists is taken to be in use).
+ * The longest socket path the system takes, in bytes: `sun_path` (108 bytes
+ * on Linux, 104 on macOS and the BSDs) less its terminating NUL. Linux takes
+ * a full 108 bytes without the NUL, but libuv silently truncates anything
+ * longer, and other programs expect the NUL: 107 is the portable limit.
  */
-function socketInUse(path: string): boolean {
+const MAX_PATH_BYTES =
+  process.platform === 'darwin' || process.platform.endsWith('bsd') ? 103 : 107;
+
+/**
+ * Why `path` cannot name a socket, or undefined if it can: longer than
+ * {@link MAX_PATH_BYTES}, it would be bound (or connected to) truncated.
+ */
+function tooLong(path: string): string | undefined {
+  const length = Buffer.byteLength(path);
+  return length > MAX_PATH_BYTES
+    ? `path too long (${length} bytes; the limit is ${MAX_PATH_BYTES})`
+    : undefined;
+}
+
+/**
+ * `path` absolute, normalised, its directory's symbolic links resolved: one
+ * spelling for every way of naming the same file (`//`, `/./`, `../`,
+ * relative to the working directory, a linked directory).
+ */
+function canonicalPath(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return join(realpathSync(dirname(absolute)), basename(absolute));
+  } catch {
+    return absolute;
+  }
+}
+
+/** A line of /proc/net/unix: `Num RefCount Protocol Flags Type St Inode Path`. */
+const PROC_NET_UNIX_LINE = /^\s*[0-9a-f]+: (?:[0-9a-f]+ ){5}\s*\d+ (.+)$/i;
+
+/**
+ * Whether some socket is bound to `path`, as far as this system can tell
+ * without blocking: Linux lists bound UNIX sockets in /proc/net/unix, under
+ * the path as their binder spelled it. Both sides are compared resolved, so
+ * a socket bound as `/run/x/s` is found when asked for `/run//x/s` or
+ * `../x/s`; a socket bound under a relative path (whose binder's directory
+ * is unknown) counts as in use when its file name matches. Undefined where
+ * there is no such list.
+ */
+function socketInUse(path: string): boolean | undefined {
   let table: string;
   try {
     table = readFileSync('/proc/net/unix', 'utf8');
   } catch {
-    return true;
+    return undefined;
   }
-  return table.split('\n').some((line) => line.endsWith(` ${path}`));
+  const wanted = canonicalPath(path);
+  const name = basename(wanted);
+  for (const line of table.split('\n')) {
+    const bound = PROC_NET_UNIX_LINE.exec(line)?.[1];
+    // '@' starts an abstract name, which is no file.
+    if (bound === undefined || bound.startsWith('@') || basename(bound) !== name) continue;
+    if (!bound.startsWith('/') || canonicalPath(bound) === wanted) return true;
+  }
+  return false;
+}
+
+function statOf(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function isSocketFile(path: string): boolean {
-  try {
-    return lstatSync(path).isSocket();
-  } catch {
-    return false;
-  }
+  return statOf(path)?.isSocket() === true;
+}
+
+/**
+ * Why binding `path` failed with EADDRINUSE, as `CannotListenError` says it:
+ * a live socket (`'EADDRINUSE'`), or some other file in the way, named
+ * (never removed).
+ */
+function inUseReason(stats: Stats | undefined): string {
+  if (stats === undefined || stats.isSocket()) return 'EADDRINUSE';
+  const what = stats.isDirectory()
+    ? 'a directory'
+    : stats.isSymbolicLink()
+      ? 'a symbolic link'
+      : stats.isFile()
+        ? 'a regular file'
+        : 'a special file';
+  return `EADDRINUSE: ${what}, not a socket, is at the path (left alone)`;
 }
 
 /**
@@ -116,9 +196,12 @@ function isSocketFile(path: string): boolean {
  *
  * @remarks
  * A socket file left behind by a process that died is replaced: on Linux
- * when no socket is bound to it any more, and anywhere when `wantPID` is set
- * and the lock file's process is gone. A live socket at the path makes
- * listening fail with `CannotListenError` (`EADDRINUSE`).
+ * when no socket is bound to it any more, however either side spelled the
+ * path, and anywhere when `wantPID` is set and the lock file's process is
+ * gone. A live socket at the path makes listening fail with
+ * `CannotListenError` (`EADDRINUSE`); so does any other file there (a
+ * regular file, a directory), which is never removed. A path longer than
+ * the system takes (107 bytes on Linux) fails before anything is created.
  *
  * @internal Created by `listenUNIX`; callers see an IListeningPort.
  */
@@ -140,7 +223,7 @@ export class UNIXPort implements IListeningPort {
       throw new TypeError('listenUNIX needs a socket path');
     this.#host = host;
     this.#path = path;
-    this.#backlog = options.backlog ?? 50;
+    this.#backlog = options.backlog ?? 511;
     this.#mode = options.mode ?? 0o666;
     this.#lock = options.wantPID === true ? new PidLock(`${path}.lock`) : undefined;
     this.#listening = new ListeningServer(host, factory, this);
@@ -153,10 +236,16 @@ export class UNIXPort implements IListeningPort {
    */
   startListening(): void {
     if (this.#listening.listening) return;
+    // Checked first: libuv would bind a truncated path and leave it behind.
+    const long = tooLong(this.#path);
+    if (long !== undefined) throw new CannotListenError('', this.#path, `ENAMETOOLONG: ${long}`);
     const lock = this.#lock;
     if (lock !== undefined) {
       if (!lock.lock()) throw new CannotListenError('', this.#path, 'Cannot acquire lock');
-      if (!lock.clean && isSocketFile(this.#path)) unlinkSync(this.#path);
+      // The lock's holder died; its socket is stale unless something else
+      // (a process not using the lock) is bound to the path.
+      if (!lock.clean && isSocketFile(this.#path) && socketInUse(this.#path) !== true)
+        unlinkSync(this.#path);
     }
     let server: Server | undefined;
     try {
@@ -166,11 +255,17 @@ export class UNIXPort implements IListeningPort {
       lock?.unlock();
       // A failed bind has closed its server already.
       server?.close();
+      if (error instanceof CannotListenError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new CannotListenError('', this.#path, code, { cause: error });
     }
     server.on('connection', (socket: Socket) => this.#accept(socket));
-    this.#listening.started(server);
+    try {
+      this.#listening.started(server);
+    } catch (error) {
+      lock?.unlock();
+      throw error;
+    }
   }
 
   stopListening(): Deferred<void> {
@@ -201,9 +296,12 @@ export class UNIXPort implements IListeningPort {
       return server;
     } catch (error) {
       // A socket file nobody is bound to is left over from a dead process.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRINUSE' || !isSocketFile(this.#path) || socketInUse(this.#path))
-        throw error;
+      // Anything else at the path stays, and says what it is.
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const stats = statOf(this.#path);
+      if (stats?.isSocket() !== true || socketInUse(this.#path) !== false) {
+        throw new CannotListenError('', this.#path, inUseReason(stats), { cause: error });
+      }
     }
     log.info('Replacing the stale socket file {path}', { path: this.#path });
     unlinkSync(this.#path);
@@ -235,17 +333,35 @@ export class UNIXPort implements IListeningPort {
  * @internal
  */
 function unixTarget(path: string): ConnectTarget {
+  const long = tooLong(path);
   return {
     destination: new UNIXAddress(path),
-    describe: path,
-    open: () => netConnect({ path, allowHalfOpen: true }),
+    describe: long === undefined ? path : `${path} (${long})`,
+    open: () => (long === undefined ? netConnect({ path, allowHalfOpen: true }) : refused(long)),
     addresses: () => ({ host: new UNIXAddress(null), peer: new UNIXAddress(path) }),
     canReset: false,
   };
 }
 
 /**
+ * A socket that fails at once with `ENAMETOOLONG`, in place of a connection
+ * to a truncated path: the attempt fails as any other (clientConnectionFailed).
+ */
+function refused(reason: string): Socket {
+  const socket = new Socket();
+  const error: NodeJS.ErrnoException = new Error(reason);
+  error.code = 'ENAMETOOLONG';
+  process.nextTick(() => socket.destroy(error));
+  return socket;
+}
+
+/**
  * A connector to a UNIX socket, already connecting.
+ *
+ * @remarks
+ * A path longer than the system takes (107 bytes on Linux) fails the
+ * attempt with a `ConnectError` (`ENAMETOOLONG`) instead of connecting to
+ * the path truncated.
  *
  * @throws {@link BadFileError} with `checkPID` when no live process holds the
  *   server's lock file (`<path>.lock`).

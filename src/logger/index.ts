@@ -1,5 +1,11 @@
 // torsion/logger: structured logging in the model of twisted.logger.
 
+export {
+  type BeginLoggingOptions,
+  globalLogBeginner,
+  LogBeginner,
+  startLogging,
+} from './beginner.js';
 export { captureLogs, type LogCapture } from './capture.js';
 export {
   FileLogObserver,
@@ -24,4 +30,9 @@ export {
 } from './json.js';
 export { compareLogLevels, isLogLevel, LogLevel } from './levels.js';
 export { type LogFields, Logger, type LoggerOptions } from './logger.js';
-export { globalLogPublisher, LogPublisher, type LogPublisherOptions } from './observer.js';
+export {
+  globalLogPublisher,
+  LogPublisher,
+  type LogPublisherOptions,
+  STARTUP_BUFFER_SIZE,
+} from './observer.js';

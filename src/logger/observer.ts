@@ -95,11 +95,36 @@ export class LogPublisher {
   }
 }
 
+/** How many of the events published before logging began are kept for replay. */
+export const STARTUP_BUFFER_SIZE = 256;
+
+/** The latest events published while no observer was attached to the global publisher. */
+const startupBuffer: LogEvent[] = [];
+
+/**
+ * The events published to {@link globalLogPublisher} while it had no
+ * observer (the latest {@link STARTUP_BUFFER_SIZE}), handed over once: the
+ * buffer is emptied and stops filling.
+ *
+ * @internal For the log beginner, which replays them to the first observers.
+ */
+export function takeStartupBuffer(): LogEvent[] {
+  bufferingStartup = false;
+  return startupBuffer.splice(0);
+}
+
+let bufferingStartup = true;
+
 /**
  * Writes warnings and worse to standard error, as text; used while no other
- * observer is attached to {@link globalLogPublisher}.
+ * observer is attached to {@link globalLogPublisher}. Until logging begins
+ * every event is also kept, the latest few, for the first observers.
  */
 function stderrFallback(event: LogEvent): void {
+  if (bufferingStartup) {
+    if (startupBuffer.length === STARTUP_BUFFER_SIZE) startupBuffer.shift();
+    startupBuffer.push(event);
+  }
   if (compareLogLevels(event.log_level ?? 'info', 'warn') < 0) return;
   process.stderr.write(formatEventAsClassicLogText(event));
 }

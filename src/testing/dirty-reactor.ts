@@ -4,6 +4,7 @@
 // Tests: test/unit/testing/dirty-reactor.test.ts
 
 import type { IReactorTime } from '../internet/interfaces.js';
+import { whereScheduled } from '../internet/task/clock.js';
 import { assertionError } from './_assertion-error.js';
 import { MemoryReactor } from './memory-reactor.js';
 
@@ -32,7 +33,10 @@ export function describeDirtyReactor(reactor: CheckableReactor): string[] {
   const leftovers: string[] = [];
   if (hasDelayedCalls(reactor)) {
     for (const call of reactor.getDelayedCalls()) {
-      leftovers.push(`pending delayed call: ${String(call)}`);
+      const where = whereScheduled(call);
+      leftovers.push(
+        `pending delayed call: ${String(call)}${where === undefined ? '' : `, scheduled by ${where}`}`,
+      );
     }
   }
   if (reactor instanceof MemoryReactor) {

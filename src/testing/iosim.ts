@@ -29,6 +29,7 @@ import type {
   IStreamClientEndpoint,
   ITCPTransport,
   IWriteBufferLimits,
+  ProtocolOf,
   WriteBufferLimitOptions,
   WriteBufferLimits,
 } from '../internet/interfaces.js';
@@ -865,7 +866,11 @@ class MemoryClientEndpoint implements IStreamClientEndpoint {
     this.#port = port;
   }
 
-  connect(factory: IProtocolFactory): Deferred<IProtocol> {
+  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
+    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  }
+
+  #connect(factory: IProtocolFactory): Deferred<IProtocol> {
     let connector: IConnector | undefined;
     const d = new Deferred<IProtocol>(() => connector?.stopConnecting());
     const reactor = this.#reactor;

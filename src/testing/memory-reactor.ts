@@ -526,7 +526,7 @@ export class MemoryReactor
    */
   listenTCP(port: number, factory: IProtocolFactory, options: ListenTCPOptions = {}): FakePort {
     const iface = options.interface ?? '';
-    this.tcpServers.push([port, factory, options.backlog ?? 50, iface]);
+    this.tcpServers.push([port, factory, options.backlog ?? 511, iface]);
     return this.#port('TCP', ipAddress('TCP', iface || '0.0.0.0', this.#portNumber(port)), factory);
   }
 
@@ -552,7 +552,7 @@ export class MemoryReactor
     options: ListenTCPOptions = {},
   ): FakePort {
     const iface = options.interface ?? '';
-    this.sslServers.push([port, factory, contextFactory, options.backlog ?? 50, iface]);
+    this.sslServers.push([port, factory, contextFactory, options.backlog ?? 511, iface]);
     return this.#port('SSL', ipAddress('TCP', iface || '0.0.0.0', this.#portNumber(port)), factory);
   }
 
@@ -584,7 +584,7 @@ export class MemoryReactor
     this.unixServers.push([
       address,
       factory,
-      options.backlog ?? 50,
+      options.backlog ?? 511,
       options.mode ?? 0o666,
       options.wantPID ?? false,
     ]);

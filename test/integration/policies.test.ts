@@ -1,6 +1,7 @@
 // ThrottlingFactory and TimeoutFactory over loopback TCP on a real
 // NodeReactor: the connection limit refuses and then admits connections,
-// read throttling holds bytes back until the pause ends, and an idle
+// read throttling holds bytes back until the pause ends, a read limit holds
+// against a client sending as fast as it can from the first second, and an idle
 // connection is closed. Limits and periods are small so that each test takes
 // at most about a second and a half. That traffic keeps a connection open is
 // checked on a Clock only ("receiving resets the countdown" in
@@ -11,8 +12,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConnectionDone, IPv4Address } from 'torsion/protocol';
-import { ThrottlingFactory, TimeoutFactory } from 'torsion/protocols/policies';
-import type { IListeningPort } from 'torsion/reactor';
+import { ThrottlingFactory, ThrottlingProtocol, TimeoutFactory } from 'torsion/protocols/policies';
+import type { IListeningPort, IProtocol } from 'torsion/reactor';
 import {
   CollectingFactory,
   EchoRecorder,
@@ -76,7 +77,8 @@ describe('ThrottlingFactory over TCP', SUITE, () => {
   test('holds back what the peer sends while reads are throttled', async (t) => {
     const h = harness(t);
     const events: string[] = [];
-    class Recording extends ThrottlingFactory {
+    // The factory holds and releases each connection through its wrapper.
+    class RecordingWrapper extends ThrottlingProtocol {
       override throttleReads(): void {
         events.push('throttle');
         super.throttleReads();
@@ -86,6 +88,11 @@ describe('ThrottlingFactory over TCP', SUITE, () => {
         super.unthrottleReads();
       }
     }
+    class Recording extends ThrottlingFactory {
+      override wrapProtocol(wrapped: IProtocol): ThrottlingProtocol {
+        return new RecordingWrapper(this, wrapped);
+      }
+    }
     class Noting extends Recorder {
       override dataReceived(data: Uint8Array): void {
         events.push(`data ${Buffer.from(data).toString()}`);
@@ -93,8 +100,8 @@ describe('ThrottlingFactory over TCP', SUITE, () => {
       }
     }
     const servers = new CollectingFactory(() => new Noting());
-    // 30 bytes at 20 bytes per second: reads pause for half a second.
-    const factory = new Recording(servers, { readLimit: 20, clock: h.reactor });
+    // 30 bytes at 40 bytes per second, 4 bytes of burst: reads pause for 0.65 s.
+    const factory = new Recording(servers, { readLimit: 40, clock: h.reactor });
     factory.noisy = false;
     const port = portOf(h.listenTCP(0, factory, { interface: LOCAL }));
 
@@ -114,6 +121,60 @@ describe('ThrottlingFactory over TCP', SUITE, () => {
       `expected throttle < unthrottle < data, got ${JSON.stringify(events)}`,
     );
     assert.equal(server.data().subarray(30).toString(), 'later');
+  });
+
+  test('a read limit holds from the first second against a client sending flat out', async (t) => {
+    const h = harness(t);
+    const limit = 2 * 1024 * 1024;
+    const servers = new CollectingFactory(() => new Recorder());
+    const factory = new ThrottlingFactory(servers, { readLimit: limit, clock: h.reactor });
+    factory.noisy = false;
+    const port = portOf(h.listenTCP(0, factory, { interface: LOCAL }));
+    const client = await connectRecorder(h, port);
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    // A push producer that writes while it is let, a few chunks a turn.
+    let paused = false;
+    let done = false;
+    const pump = (): void => {
+      for (let i = 0; i < 4 && !paused && !done; i++) client.transport.write(chunk);
+      if (!paused && !done) h.reactor.callLater(0, pump);
+    };
+    client.transport.registerProducer(
+      {
+        pauseProducing: () => {
+          paused = true;
+        },
+        resumeProducing: () => {
+          paused = false;
+          h.reactor.callLater(0, pump);
+        },
+        stopProducing: () => {
+          done = true;
+        },
+      },
+      true,
+    );
+    pump();
+    const server = await waitFor(servers.nth(0), 'the server protocol');
+    await waitFor(server.bytes(1), 'the first bytes');
+    const started = h.reactor.seconds();
+    const before = server.received;
+    await until(() => h.reactor.seconds() - started >= 1, 'a second to pass', 5);
+    const elapsed = h.reactor.seconds() - started;
+    const admitted = server.received - before;
+    done = true;
+    t.diagnostic(
+      `${admitted} bytes read in ${elapsed.toFixed(3)} s at a limit of ${limit} bytes/s`,
+    );
+    // A tenth of a second of burst, and a 64 KiB read of overshoot.
+    const most = limit * (elapsed + 0.1) * 1.05 + 64 * 1024;
+    assert.ok(
+      admitted <= most,
+      `${admitted} bytes read in ${elapsed.toFixed(3)} s at ${limit} bytes/s (at most ${Math.round(most)})`,
+    );
+    // Timers late under load only lower the rate: a loose floor.
+    assert.ok(admitted >= limit * 0.4, `only ${admitted} bytes read in ${elapsed.toFixed(3)} s`);
+    client.transport.unregisterProducer();
   });
 });
 

@@ -191,20 +191,49 @@ describe('DeferredList, gatherResults and race', () => {
     assert.deepEqual(successResultOf(list), [1, 0]);
   });
 
-  test('gatherResults gives the values; mixed inputs need the union spelled out', () => {
+  test('gatherResults types each element of an array literal, as Promise.all does', () => {
     const same = gatherResults([succeed(1), succeed(2)], { consumeErrors: true });
-    expectType<Deferred<number[]>>()(same);
-    const mixed = gatherResults<number | string>([succeed(1), succeed('two')]);
-    expectType<Deferred<(number | string)[]>>()(mixed);
-    // @ts-expect-error Deferred<number> and Deferred<string> infer no common T
-    gatherResults([succeed(1), succeed('two')]);
+    expectType<Deferred<[number, number]>>()(same);
+    const mixed = gatherResults([succeed(1), succeed('two'), succeed({ three: true })]);
+    expectType<Deferred<[number, string, { three: boolean }]>>()(mixed);
+    const spelled = gatherResults<number | string>([succeed(1), succeed('two')]);
+    expectType<Deferred<(number | string)[]>>()(spelled);
+    const array: Deferred<number>[] = [succeed(1)];
+    expectType<Deferred<number[]>>()(gatherResults(array));
+    const fromSet = gatherResults(new Set([succeed(1)]));
+    expectType<Deferred<number[]>>()(fromSet);
+    // @ts-expect-error the second element is a string, not a number
+    const wrong: Deferred<[number, number]> = gatherResults([succeed(1), succeed('two')]);
     assert.deepEqual(successResultOf(same), [1, 2]);
-    assert.deepEqual(successResultOf(mixed), [1, 'two']);
+    assert.deepEqual(successResultOf(mixed), [1, 'two', { three: true }]);
+    assert.deepEqual(successResultOf(spelled), [1, 'two']);
+    assert.deepEqual(successResultOf(fromSet), [1]);
+    successResultOf(wrong);
+  });
+
+  test('a DeferredList over an array literal types each entry', () => {
+    const list = new DeferredList([succeed(1), succeed('two')]);
+    expectType<
+      DeferredList<number | string, [DeferredListEntry<number>, DeferredListEntry<string>]>
+    >()(list);
+    const [first, second] = successResultOf(list);
+    if (first[0]) expectType<number>()(first[1]);
+    if (second[0]) expectType<string>()(second[1]);
+    assert.deepEqual(
+      [first, second],
+      [
+        [true, 1],
+        [true, 'two'],
+      ],
+    );
   });
 
   test('race gives the index and the value of the first to succeed', () => {
     const d = race([new Deferred<string>(), succeed('b')]);
     expectType<Deferred<[number, string]>>()(d);
     assert.deepEqual(successResultOf(d), [1, 'b']);
+    const mixed = race([new Deferred<number>(), succeed('b')]);
+    expectType<Deferred<[number, number | string]>>()(mixed);
+    assert.deepEqual(successResultOf(mixed), [1, 'b']);
   });
 });

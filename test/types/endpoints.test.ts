@@ -20,6 +20,7 @@ import { Factory, Protocol } from 'torsion/protocol';
 import type {
   IListeningPort,
   IProtocol,
+  IProtocolFactory,
   IStreamClientEndpoint,
   IStreamServerEndpoint,
 } from 'torsion/reactor';
@@ -41,17 +42,23 @@ test('serverFromString returns a server endpoint whose listen gives a listening 
   assert.equal(reactor.tcpServers.length, 1);
 });
 
-test('clientFromString returns a client endpoint whose connect gives an IProtocol', () => {
+test("clientFromString returns a client endpoint whose connect gives the factory's protocol", () => {
   const reactor = new MemoryReactorClock();
   const endpoint = clientFromString(reactor, 'tcp:host=127.0.0.1:port=8080');
   expectType<IStreamClientEndpoint>()(endpoint);
   const connected = endpoint.connect(Factory.forProtocol(Greeter));
-  expectType<Deferred<IProtocol>>()(connected);
+  expectType<Deferred<Greeter>>()(connected);
+  // A factory typed only as IProtocolFactory gives an IProtocol.
+  const plain: IProtocolFactory = Factory.forProtocol(Greeter);
+  const untyped = endpoint.connect(plain);
+  expectType<Deferred<IProtocol>>()(untyped);
+  untyped.cancel();
+  untyped.addErrback(() => undefined);
   // connectProtocol keeps the protocol's own type.
   const greeter = connectProtocol(endpoint, new Greeter());
   expectType<Deferred<Greeter>>()(greeter);
   assert.ok(endpoint instanceof TCP4ClientEndpoint);
-  assert.equal(reactor.tcpClients.length, 2);
+  assert.equal(reactor.tcpClients.length, 3);
   connected.cancel();
   greeter.cancel();
   connected.addErrback(() => undefined);

@@ -140,7 +140,7 @@ describe('finger, stages 2 to 8: where they listen', () => {
       assert.equal(reactor.tcpServers.length, 1);
       const [portNumber, , backlog, iface] = reactor.tcpServers[0] ?? [];
       assert.equal(portNumber, 1079);
-      assert.equal(backlog, 50);
+      assert.equal(backlog, 511);
       assert.equal(iface, '');
       assert.equal(port, reactor.ports[0]);
     });

@@ -1,5 +1,6 @@
-// The programs of the seed texts, run against deterministic reactors: each
-// prints what the original prints, at the times the original does.
+// The introductory example programs (the toy reactors, print_later, the
+// firecracker, the fuses, slow_multiply), run against deterministic
+// reactors: each prints what it should, at the times it should.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -18,6 +18,7 @@ import type {
   IReactorTCP,
   IReactorUNIX,
   IStreamClientEndpoint,
+  ProtocolOf,
 } from '../interfaces.js';
 import { describe, tlsSources } from './describe.js';
 import { connectWrapped } from './wrapping.js';
@@ -104,7 +105,11 @@ export class TCP4ClientEndpoint implements IStreamClientEndpoint {
    *   could not be made (`ConnectionRefusedError`, `TimeoutError`,
    *   `DNSLookupError`, `NoProtocol`, …).
    */
-  connect(factory: IProtocolFactory): Deferred<IProtocol> {
+  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
+    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  }
+
+  #connect(factory: IProtocolFactory): Deferred<IProtocol> {
     return connectWrapped(factory, (wrapper) =>
       this.reactor.connectTCP(this.host, this.port, wrapper, {
         timeout: this.timeout,
@@ -199,7 +204,11 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
    *   `connectionMade` has run, or fails with `DNSLookupError` (no IPv6
    *   address) or the reason the connection could not be made.
    */
-  connect(factory: IProtocolFactory): Deferred<IProtocol> {
+  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
+    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  }
+
+  #connect(factory: IProtocolFactory): Deferred<IProtocol> {
     const attempt = (address: string): Deferred<IProtocol> =>
       connectWrapped(factory, (wrapper) =>
         this.reactor.connectTCP(address, this.port, wrapper, {
@@ -316,7 +325,11 @@ export class UNIXClientEndpoint implements IStreamClientEndpoint {
    *   `connectionMade` has run, or fails with the reason the connection
    *   could not be made (`ConnectError`, `BadFileError` with `checkPID`, …).
    */
-  connect(factory: IProtocolFactory): Deferred<IProtocol> {
+  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
+    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  }
+
+  #connect(factory: IProtocolFactory): Deferred<IProtocol> {
     return connectWrapped(factory, (wrapper) =>
       this.reactor.connectUNIX(this.path, wrapper, {
         timeout: this.timeout,
@@ -402,7 +415,11 @@ export class SSL4ClientEndpoint implements IStreamClientEndpoint {
    *   `connectionMade` has run, or fails with `SSLError` (a failed
    *   handshake) or the reason the connection could not be made.
    */
-  connect(factory: IProtocolFactory): Deferred<IProtocol> {
+  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
+    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  }
+
+  #connect(factory: IProtocolFactory): Deferred<IProtocol> {
     return connectWrapped(factory, (wrapper) =>
       this.reactor.connectSSL(this.host, this.port, wrapper, this.sslContextFactory, {
         timeout: this.timeout,

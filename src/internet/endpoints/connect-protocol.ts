@@ -37,5 +37,5 @@ export function connectProtocol<P extends IProtocol>(
       return protocol;
     }
   }
-  return endpoint.connect(new OneShotFactory()) as Deferred<P>;
+  return endpoint.connect(new OneShotFactory());
 }

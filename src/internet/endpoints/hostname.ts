@@ -21,6 +21,7 @@ import type {
   IReactorTCP,
   IReactorTime,
   IStreamClientEndpoint,
+  ProtocolOf,
 } from '../interfaces.js';
 import {
   clientOptions,
@@ -192,7 +193,11 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
    *   failure, `DNSLookupError`, or `InvalidAddressError` for a host that is
    *   not a valid host name.
    */
-  connect(factory: IProtocolFactory): Deferred<IProtocol> {
+  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
+    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  }
+
+  #connect(factory: IProtocolFactory): Deferred<IProtocol> {
     if (this.#asciiHost === '') {
       return fail(new InvalidAddressError(this.host, 'not a valid host name'));
     }

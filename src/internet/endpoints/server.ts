@@ -22,7 +22,18 @@ function listenWith(listen: () => IListeningPort): Deferred<IListeningPort> {
 
 /** Options of {@link TCP4ServerEndpoint} and {@link TCP6ServerEndpoint}. */
 export interface TCPServerEndpointOptions {
-  /** The size of the queue of connections not yet accepted. @defaultValue 50 */
+  /**
+   * The size of the queue of connections the system has completed and the
+   * server not yet accepted; a connection beyond it waits for the client's
+   * retransmission (a second or more).
+   *
+   * @remarks
+   * Differs from Twisted, whose default is 50: 511, as Node's, so that a
+   * burst of connections is not stalled. The system may cap it
+   * (`net.core.somaxconn` on Linux).
+   *
+   * @defaultValue 511
+   */
   backlog?: number | undefined;
   /**
    * The IP address to listen on.
@@ -56,13 +67,13 @@ export class TCPServerEndpoint implements IStreamServerEndpoint {
   /**
    * @param reactor - The reactor to listen with.
    * @param port - The port number; 0 picks a free one.
-   * @param options - `backlog` (default 50) and `interface` (default: all
+   * @param options - `backlog` (default 511) and `interface` (default: all
    *   interfaces of the endpoint's family).
    */
   constructor(reactor: IReactorTCP, port: number, options: TCPServerEndpointOptions = {}) {
     this.reactor = reactor;
     this.port = port;
-    this.backlog = options.backlog ?? 50;
+    this.backlog = options.backlog ?? 511;
     this.interface = options.interface ?? this.#kind().defaultInterface;
   }
 
@@ -94,7 +105,7 @@ export class TCPServerEndpoint implements IStreamServerEndpoint {
       [this.port],
       [
         ['interface', this.interface === kind.defaultInterface ? undefined : this.interface],
-        ['backlog', this.backlog === 50 ? undefined : this.backlog],
+        ['backlog', this.backlog === 511 ? undefined : this.backlog],
       ],
     );
   }
@@ -139,7 +150,18 @@ export class TCP6ServerEndpoint extends TCPServerEndpoint {
 
 /** Options of {@link UNIXServerEndpoint}. */
 export interface UNIXServerEndpointOptions {
-  /** The listen queue size. @defaultValue 50 */
+  /**
+   * The size of the queue of connections the system has completed and the
+   * server not yet accepted; a connection beyond it waits for the client's
+   * retransmission (a second or more).
+   *
+   * @remarks
+   * Differs from Twisted, whose default is 50: 511, as Node's, so that a
+   * burst of connections is not stalled. The system may cap it
+   * (`net.core.somaxconn` on Linux).
+   *
+   * @defaultValue 511
+   */
   backlog?: number | undefined;
   /** The socket file's permissions. @defaultValue 0o666 */
   mode?: number | undefined;
@@ -174,13 +196,13 @@ export class UNIXServerEndpoint implements IStreamServerEndpoint {
   /**
    * @param reactor - The reactor to listen with.
    * @param address - The socket file's path.
-   * @param options - `backlog` (default 50), `mode` (default 0o666) and
+   * @param options - `backlog` (default 511), `mode` (default 0o666) and
    *   `wantPID` (default false).
    */
   constructor(reactor: IReactorUNIX, address: string, options: UNIXServerEndpointOptions = {}) {
     this.reactor = reactor;
     this.address = address;
-    this.backlog = options.backlog ?? 50;
+    this.backlog = options.backlog ?? 511;
     this.mode = options.mode ?? 0o666;
     this.wantPID = options.wantPID ?? false;
   }
@@ -213,7 +235,7 @@ export class UNIXServerEndpoint implements IStreamServerEndpoint {
       [this.address],
       [
         ['mode', this.mode === 0o666 ? undefined : this.mode.toString(8)],
-        ['backlog', this.backlog === 50 ? undefined : this.backlog],
+        ['backlog', this.backlog === 511 ? undefined : this.backlog],
         ['lockfile', this.wantPID ? undefined : 0],
       ],
     );
@@ -250,7 +272,7 @@ export class SSL4ServerEndpoint implements IStreamServerEndpoint {
    * @param reactor - The reactor to listen with.
    * @param port - The port number; 0 picks a free one.
    * @param sslContextFactory - The TLS settings, as `tls.createServer` takes them.
-   * @param options - `backlog` (default 50) and `interface` (default `''`).
+   * @param options - `backlog` (default 511) and `interface` (default `''`).
    */
   constructor(
     reactor: IReactorSSL,
@@ -261,7 +283,7 @@ export class SSL4ServerEndpoint implements IStreamServerEndpoint {
     this.reactor = reactor;
     this.port = port;
     this.sslContextFactory = sslContextFactory;
-    this.backlog = options.backlog ?? 50;
+    this.backlog = options.backlog ?? 511;
     this.interface = options.interface ?? '';
   }
 
@@ -298,7 +320,7 @@ export class SSL4ServerEndpoint implements IStreamServerEndpoint {
       [
         ...sources,
         ['interface', this.interface === '' ? undefined : this.interface],
-        ['backlog', this.backlog === 50 ? undefined : this.backlog],
+        ['backlog', this.backlog === 511 ? undefined : this.backlog],
       ],
     );
   }

@@ -43,6 +43,15 @@ interface Segment {
 }
 
 /**
+ * A hint for a stray segment that looks like a piece of an IPv6 address
+ * (empty, or a few hex digits): the colons in a value must be escaped.
+ */
+function colonHint(segment: Segment): string {
+  if (segment.key !== undefined || !/^[0-9a-fA-F]{0,4}$/.test(segment.value)) return '';
+  return '; a colon inside a value, as in an IPv6 address, is written \\: (interface=\\:\\:1)';
+}
+
+/**
  * Splits a description into segments: `:` separates them, the first `=` in
  * a segment splits its name from its value (later ones are literal), and a
  * backslash takes the next character literally.
@@ -488,7 +497,7 @@ function parseDescription<R>(
       throw new EndpointStringError(
         description,
         segment.raw,
-        `unexpected argument '${segment.value}' for ${what} (its positional arguments: ${type.positional.join(', ')})`,
+        `unexpected argument '${segment.value}' for ${what} (its positional arguments: ${type.positional.join(', ')})${colonHint(segment)}`,
       );
     }
     values.set(name, { value: segment.value, raw: segment.raw });

@@ -3,9 +3,35 @@
 // Tests: test/unit/internet/task-clock.test.ts
 
 import { type DelayedCall, TimedCallQueue } from '../_timed-calls.js';
-import type { IReactorTime } from '../interfaces.js';
+import type { IDelayedCall, IReactorTime } from '../interfaces.js';
 
 export { DelayedCall } from '../_timed-calls.js';
+
+/** Where each call of a Clock was scheduled (the stack at `callLater`). */
+const schedulers = new WeakMap<IDelayedCall, Error>();
+
+/**
+ * Where a call of a {@link Clock} was scheduled: the two frames that called
+ * `callLater`, such as `TimeoutMixin.setTimeout (…/timeout.js:120:10)`, or
+ * `undefined` for a call some other clock made.
+ *
+ * @param call - A call returned by a Clock's (or a MemoryReactorClock's)
+ *   `callLater`.
+ * @returns The frames, or `undefined`.
+ * @internal For assertReactorClean's report.
+ */
+export function whereScheduled(call: IDelayedCall): string | undefined {
+  const stack = schedulers.get(call)?.stack;
+  if (stack === undefined) return undefined;
+  const frames = stack
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().replace(/^at /, ''));
+  let first = 0;
+  while (first < frames.length && /\bcallLater\b/.test(frames[first] ?? '')) first++;
+  const callers = frames.slice(first, first + 2);
+  return callers.length === 0 ? undefined : callers.join(', called from ');
+}
 
 /**
  * A deterministic {@link IReactorTime}: time stands still until you
@@ -63,7 +89,11 @@ export class Clock implements IReactorTime {
     f: (...args: A) => unknown,
     ...args: A
   ): DelayedCall {
-    return this.#calls.schedule(delay, f, args);
+    const call = this.#calls.schedule(delay, f, args);
+    // The stack is captured now and formatted only if a test asks, through
+    // assertReactorClean, where a leftover call came from.
+    schedulers.set(call, new Error());
+    return call;
   }
 
   /** The calls not yet run or cancelled, earliest first. */

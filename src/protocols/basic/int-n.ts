@@ -4,6 +4,8 @@
 // Tests: test/unit/protocols/basic-intn.test.ts, test/fuzz/basic.test.ts
 
 import { TorsionError } from '../../internet/error.js';
+import type { ITCPTransport } from '../../internet/interfaces.js';
+import { refuseTwistedNames } from './_twisted-names.js';
 import { ByteBuffer, toBytes } from './byte-buffer.js';
 import { PausableReceiver } from './pausable.js';
 
@@ -59,6 +61,21 @@ export abstract class IntNStringReceiver extends PausableReceiver {
   abstract readonly prefixLength: number;
   /** The longest string accepted, in bytes. Default 99999. */
   maxLength = 99999;
+  /**
+   * Twisted's name for `maxLength`, which this class does not read: setting
+   * it does not compile, and one set from JavaScript is refused with a
+   * `TypeError` when the connection is made.
+   *
+   * @deprecated Set `maxLength`.
+   */
+  declare readonly MAX_LENGTH?: never;
+
+  /** Attaches the transport; refuses Twisted's `MAX_LENGTH` (see above). */
+  override makeConnection(transport: ITCPTransport): void {
+    refuseTwistedNames(this);
+    super.makeConnection(transport);
+  }
+
   readonly #buffer = new ByteBuffer();
 
   /**

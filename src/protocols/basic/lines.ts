@@ -3,7 +3,9 @@
 // Tests: test/unit/protocols/basic-line.test.ts, test/unit/protocols/basic-lineonly.test.ts,
 // test/fuzz/basic.test.ts
 
+import type { ITCPTransport } from '../../internet/interfaces.js';
 import { Protocol } from '../../internet/protocol.js';
+import { refuseTwistedNames } from './_twisted-names.js';
 import { asBuffer, ByteBuffer, EMPTY, toBytes } from './byte-buffer.js';
 import { PausableReceiver } from './pausable.js';
 
@@ -59,6 +61,21 @@ export class LineReceiver extends PausableReceiver {
   delimiter: Uint8Array = Buffer.from('\r\n');
   /** The longest line accepted, in bytes. Default 16384. */
   maxLength = 16384;
+  /**
+   * Twisted's name for `maxLength`, which this class does not read: setting
+   * it does not compile, and one set from JavaScript is refused with a
+   * `TypeError` when the connection is made.
+   *
+   * @deprecated Set `maxLength`.
+   */
+  declare readonly MAX_LENGTH?: never;
+
+  /** Attaches the transport; refuses Twisted's `MAX_LENGTH` (see above). */
+  override makeConnection(transport: ITCPTransport): void {
+    refuseTwistedNames(this);
+    super.makeConnection(transport);
+  }
+
   #lineMode = true;
   readonly #buffer = new ByteBuffer();
 
@@ -188,6 +205,21 @@ export class LineOnlyReceiver extends Protocol {
   delimiter: Uint8Array = Buffer.from('\r\n');
   /** The longest line accepted, in bytes. Default 16384. */
   maxLength = 16384;
+  /**
+   * Twisted's name for `maxLength`, which this class does not read: setting
+   * it does not compile, and one set from JavaScript is refused with a
+   * `TypeError` when the connection is made.
+   *
+   * @deprecated Set `maxLength`.
+   */
+  declare readonly MAX_LENGTH?: never;
+
+  /** Attaches the transport; refuses Twisted's `MAX_LENGTH` (see above). */
+  override makeConnection(transport: ITCPTransport): void {
+    refuseTwistedNames(this);
+    super.makeConnection(transport);
+  }
+
   readonly #buffer = new ByteBuffer();
 
   /** Splits the bytes into lines and dispatches them. */

@@ -3,8 +3,10 @@
 // Tests: test/unit/protocols/basic-netstring.test.ts, test/fuzz/basic.test.ts
 
 import { TorsionError } from '../../internet/error.js';
+import type { ITCPTransport } from '../../internet/interfaces.js';
 import { Protocol } from '../../internet/protocol.js';
 import { Logger } from '../../logger/logger.js';
+import { refuseTwistedNames } from './_twisted-names.js';
 import { ByteBuffer, toBytes } from './byte-buffer.js';
 
 const log = new Logger('torsion.protocols.basic');
@@ -100,6 +102,21 @@ function previewBytes(buffer: ByteBuffer, from: number): string {
 export class NetstringReceiver extends Protocol {
   /** The longest string accepted, in bytes. Default 99999. */
   maxLength = 99999;
+  /**
+   * Twisted's name for `maxLength`, which this class does not read: setting
+   * it does not compile, and one set from JavaScript is refused with a
+   * `TypeError` when the connection is made.
+   *
+   * @deprecated Set `maxLength`.
+   */
+  declare readonly MAX_LENGTH?: never;
+
+  /** Attaches the transport; refuses Twisted's `MAX_LENGTH` (see above). */
+  override makeConnection(transport: ITCPTransport): void {
+    refuseTwistedNames(this);
+    super.makeConnection(transport);
+  }
+
   /** Set once the peer sent something that is not a netstring; the connection is then dropped. */
   brokenPeer = false;
   readonly #buffer = new ByteBuffer();

@@ -90,6 +90,12 @@ function wrappedLogPrefix(wrapper: object, wrapped: unknown): string {
  * `makeConnection` registers the wrapper with its factory and then connects
  * the wrapped protocol to it; `connectionLost` unregisters it.
  *
+ * A producer registered through the wrapper is registered as is with the
+ * real transport, which pauses and resumes it for its buffer. A subclass
+ * that also pauses it (or pauses reading) must not resume what the
+ * transport (or the wrapped protocol) still holds paused: it registers a
+ * stand-in that tracks each holder, as `ThrottlingProtocol` does.
+ *
  * Differences from Twisted: the wrapper forwards the members of
  * `ITCPTransport` (and `stopConsuming`) rather than every attribute of the
  * transport; it does not copy the transport's interfaces (TypeScript has no

@@ -298,3 +298,41 @@ describe('inlineCallbacks and ensureDeferred machinery', () => {
     assert.ok(freed, 'the result or the Deferred was kept alive');
   });
 });
+
+describe('Deferred.fromCoroutine', () => {
+  test("fires with what an async function's promise resolves to", async () => {
+    const main = async (): Promise<number> => 6 * 7;
+    const d = Deferred.fromCoroutine(main());
+    assert.equal(await d, 42);
+  });
+
+  test('fails with what the async function throws', async () => {
+    const main = async (): Promise<never> => {
+      throw new RangeError('no');
+    };
+    const d = Deferred.fromCoroutine(main());
+    await assert.rejects(d.asPromise(), RangeError);
+  });
+
+  test('runs a generator as inlineCallbacks does', () => {
+    function* main(): Generator<unknown, number, never> {
+      const x: number = yield* succeed(20);
+      return x + 1;
+    }
+    assert.equal(successResultOf(Deferred.fromCoroutine(main())), 21);
+  });
+
+  test('refuses a Deferred and anything that is not a coroutine, with NotACoroutineError', () => {
+    assert.throws(
+      () => Deferred.fromCoroutine(succeed(1)),
+      (error: unknown) =>
+        error instanceof NotACoroutineError && /a Deferred \(use it as it is\)/.test(error.message),
+    );
+    assert.throws(
+      () => Deferred.fromCoroutine(42 as unknown as Promise<number>),
+      (error: unknown) =>
+        error instanceof NotACoroutineError &&
+        /fromCoroutine needs a promise or a generator, got 42/.test(error.message),
+    );
+  });
+});

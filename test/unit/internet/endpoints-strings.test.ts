@@ -56,7 +56,7 @@ describe('the description grammar', () => {
   test('reads tcp:PORT with the default interface and backlog', () => {
     const endpoint = server('tcp:80', TCP4ServerEndpoint);
     assert.equal(endpoint.reactor, reactor);
-    assert.deepEqual([endpoint.port, endpoint.interface, endpoint.backlog], [80, '', 50]);
+    assert.deepEqual([endpoint.port, endpoint.interface, endpoint.backlog], [80, '', 511]);
   });
 
   test('reads the interface option as a string and the backlog as an integer', () => {
@@ -74,11 +74,11 @@ describe('the description grammar', () => {
     assert.equal(client('Unix:/x', UNIXClientEndpoint).path, '/x');
   });
 
-  test('reads unix:PATH with mode 0666, backlog 50 and a lock file', () => {
+  test('reads unix:PATH with mode 0666, backlog 511 and a lock file', () => {
     const endpoint = server('unix:/var/run/finger', UNIXServerEndpoint);
     assert.deepEqual(
       [endpoint.address, endpoint.mode, endpoint.backlog, endpoint.wantPID],
-      ['/var/run/finger', 0o666, 50, true],
+      ['/var/run/finger', 0o666, 511, true],
     );
   });
 
@@ -146,7 +146,7 @@ describe('serverFromString', () => {
 
   test('takes the certificate from the key file when certKey is left out', () => {
     const endpoint = server(`ssl:4321:privateKey=${q(COMBINED_FILE)}`, SSL4ServerEndpoint);
-    assert.deepEqual([endpoint.port, endpoint.backlog, endpoint.interface], [4321, 50, '']);
+    assert.deepEqual([endpoint.port, endpoint.backlog, endpoint.interface], [4321, 511, '']);
     assert.equal(endpoint.sslContextFactory.cert, CERT.trim());
     createSecureContext(endpoint.sslContextFactory);
   });
@@ -393,6 +393,18 @@ describe('bad descriptions', () => {
       /unknown option 'color' for a tcp server endpoint \(it takes port, interface, backlog\)/,
     ],
     ['server', 'tcp:80:81', '81', /unexpected argument '81' for a tcp server endpoint/],
+    [
+      'server',
+      'tcp:8080:interface=::1',
+      '',
+      /unexpected argument '' .*; a colon inside a value, as in an IPv6 address, is written \\: \(interface=\\:\\:1\)$/,
+    ],
+    [
+      'server',
+      'tcp:8080:interface=fe80::1',
+      '',
+      /a colon inside a value, as in an IPv6 address, is written \\:/,
+    ],
     ['server', 'tcp:80:backlog=1:backlog=2', 'backlog=2', /option 'backlog' given twice/],
     ['server', 'unix:/p:mode=999', 'mode=999', /mode must be an octal number, got '999'/],
     ['server', 'unix:/p:lockfile=yes', 'lockfile=yes', /lockfile must be 0 or 1, got 'yes'/],

@@ -290,7 +290,7 @@ const SERVER_CASES: ServerCase[] = [
           ]
         : [
             new TCP4ServerEndpoint(reactor, 0),
-            [0, factory, 50, ''],
+            [0, factory, 511, ''],
             new IPv4Address('TCP', '0.0.0.0', 49152),
           ],
     records: (reactor) => reactor.tcpServers,
@@ -306,7 +306,7 @@ const SERVER_CASES: ServerCase[] = [
           ]
         : [
             new TCP6ServerEndpoint(reactor, 0),
-            [0, factory, 50, '::'],
+            [0, factory, 511, '::'],
             new IPv6Address('TCP', '::', 49152),
           ],
     records: (reactor) => reactor.tcpServers,
@@ -326,7 +326,7 @@ const SERVER_CASES: ServerCase[] = [
           ]
         : [
             new UNIXServerEndpoint(reactor, '/tmp/endpoint.sock'),
-            ['/tmp/endpoint.sock', factory, 50, 0o666, false],
+            ['/tmp/endpoint.sock', factory, 511, 0o666, false],
             new UNIXAddress('/tmp/endpoint.sock'),
           ],
     records: (reactor) => reactor.unixServers,
@@ -345,7 +345,7 @@ const SERVER_CASES: ServerCase[] = [
           ]
         : [
             new SSL4ServerEndpoint(reactor, 0, SERVER_CONTEXT),
-            [0, factory, SERVER_CONTEXT, 50, ''],
+            [0, factory, SERVER_CONTEXT, 511, ''],
             new IPv4Address('TCP', '0.0.0.0', 49152),
           ],
     records: (reactor) => reactor.sslServers,
@@ -625,7 +625,7 @@ describe('connectProtocol', () => {
 
   test("returns what the endpoint's connect returns", () => {
     const result = new Deferred<IProtocol>();
-    const endpoint: IStreamClientEndpoint = { connect: () => result };
+    const endpoint = { connect: () => result } as unknown as IStreamClientEndpoint;
     assert.equal(connectProtocol(endpoint, new TestProtocol()), result);
   });
 });

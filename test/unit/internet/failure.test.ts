@@ -531,3 +531,50 @@ describe('Failure as text', () => {
     assert.equal(inspect(getDivisionFailure()), '<Failure RangeError: division by zero>');
   });
 });
+
+describe('Failure.printTraceback and its brief and detailed forms', () => {
+  const output = (): { text: string; write(text: string): void } => ({
+    text: '',
+    write(text: string) {
+      this.text += text;
+    },
+  });
+
+  test('printTraceback writes getTraceback, with the detail asked for', () => {
+    const failure = new Failure(new RangeError('out of range'));
+    const out = output();
+    failure.printTraceback(out);
+    assert.equal(out.text, failure.getTraceback());
+    assert.match(out.text, /^RangeError: out of range\n {4}at /);
+    const brief = output();
+    failure.printTraceback(brief, { detail: 'brief' });
+    assert.equal(brief.text, 'RangeError: out of range');
+  });
+
+  test('printBriefTraceback writes one line; printDetailedTraceback adds the value', () => {
+    const failure = new Failure(Object.assign(new Error('bad'), { code: 'E_BAD' }));
+    const brief = output();
+    failure.printBriefTraceback(brief);
+    assert.equal(brief.text, 'Error: bad\n');
+    const detailed = output();
+    failure.printDetailedTraceback(detailed);
+    assert.equal(detailed.text, failure.getTraceback({ detail: 'verbose' }));
+    assert.match(detailed.text, /E_BAD/);
+  });
+
+  test('writes to standard error by default', () => {
+    const written: string[] = [];
+    const original = process.stderr.write;
+    process.stderr.write = ((text: string) => {
+      written.push(text);
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      new Failure(new Error('to stderr')).printTraceback();
+    } finally {
+      process.stderr.write = original;
+    }
+    assert.equal(written.length, 1);
+    assert.match(written[0] ?? '', /^Error: to stderr\n/);
+  });
+});

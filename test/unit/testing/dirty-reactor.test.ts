@@ -5,6 +5,7 @@
 import assert, { AssertionError } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClientFactory, Factory } from 'torsion/protocol';
+import { TimeoutMixin } from 'torsion/protocols/policies';
 import { Clock } from 'torsion/task';
 import {
   assertReactorClean,
@@ -40,6 +41,23 @@ describe('assertReactorClean', () => {
         /pending delayed call: <DelayedCall reconnect at 1s/.test(error.message) &&
         /pending delayed call: <DelayedCall timeout at 2s/.test(error.message),
     );
+  });
+
+  test('names what scheduled each leftover call, through a Clock or a MemoryReactorClock', () => {
+    const reactor = new MemoryReactorClock();
+    const timeout = new TimeoutMixin({ timeoutConnection: () => undefined }, { clock: reactor });
+    timeout.setTimeout(5);
+    function scheduleReconnect(): void {
+      reactor.callLater(2, function reconnect() {});
+    }
+    scheduleReconnect();
+    const [first, second] = describeDirtyReactor(reactor);
+    assert.match(first ?? '', /<DelayedCall reconnect at 2s>, scheduled by scheduleReconnect \(/);
+    assert.match(
+      second ?? '',
+      /<DelayedCall .* at 5s>, scheduled by .*TimeoutMixin\.setTimeout \(/,
+    );
+    cleanReactor(reactor);
   });
 
   test('fails for a port still listening, and passes once it stopped', () => {

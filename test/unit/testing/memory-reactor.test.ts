@@ -177,11 +177,11 @@ describe('MemoryReactor listen methods', () => {
     reactor.listenUNIX('/s', factory, { mode: 0o600, wantPID: true });
     reactor.listenUDP(53, protocol, { maxPacketSize: 512 });
     assert.deepEqual(reactor.tcpServers, [
-      [80, factory, 50, ''],
+      [80, factory, 511, ''],
       [81, factory, 5, '127.0.0.1'],
     ]);
-    assert.deepEqual(reactor.sslServers, [[443, factory, context, 50, '']]);
-    assert.deepEqual(reactor.unixServers, [['/s', factory, 50, 0o600, true]]);
+    assert.deepEqual(reactor.sslServers, [[443, factory, context, 511, '']]);
+    assert.deepEqual(reactor.unixServers, [['/s', factory, 511, 0o600, true]]);
     assert.deepEqual(reactor.udpServers, [[53, protocol, '', 512]]);
   });
 
