@@ -3,8 +3,10 @@
 // a socket whose unread input is not empty turns the close into a reset,
 // and the kernel then throws away what it had not sent yet: the transport
 // must read (and drop) the peer's input until the peer has closed too.
-// The peers here are plain node:net sockets, so that only the server's
-// transport is under test.
+// The peers here are plain node:net (and node:tls) sockets, so that only
+// the server's transport is under test. The TCP cases with a peer that
+// keeps sending lost megabytes before the fix; the UNIX and TLS cases (TLS
+// already lingered) guard the shared closing path.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,9 +15,11 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import type { Failure } from 'torsion/defer';
 import { ConnectionDone } from 'torsion/protocol';
 import { CollectingFactory, harness, Recorder, waitFor } from '../helpers/sockets.js';
+import { CERT, KEY } from '../helpers/tls.js';
 
 const LOCAL = '127.0.0.1';
 const MiB = 1024 * 1024;
@@ -167,4 +171,22 @@ describe('loseConnection after a large reply (UNIX)', SUITE, () => {
     h.listenUNIX(path, server);
     await checkTail({ sends: true, slow: false }, () => netConnect(path), server);
   });
+});
+
+describe('loseConnection after a large reply (TLS)', SUITE, () => {
+  for (const [name, behaviour] of CASES.slice(0, 2)) {
+    test(`every byte arrives when ${name}`, async (t) => {
+      const h = harness(t);
+      const server = new CollectingFactory(() => new TailSender());
+      const settings = { key: KEY, cert: CERT };
+      const { port } = h.listenSSL(0, server, settings, { interface: LOCAL }).getHost() as {
+        port: number;
+      };
+      await checkTail(
+        behaviour,
+        () => tlsConnect({ port, host: LOCAL, rejectUnauthorized: false }),
+        server,
+      );
+    });
+  }
 });
