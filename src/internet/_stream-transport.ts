@@ -3,10 +3,10 @@
 // machinery. Ports and connectors make these; protocols see them as
 // ITCPTransport. (Twisted: twisted.internet.abstract.FileDescriptor,
 // twisted.internet.tcp.Connection)
-// Tests: test/integration/stream-transport-contract.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts, test/reliability/callbacks.test.ts
+// Tests: test/integration/stream-transport-contract.test.ts, test/integration/closing-tail.test.ts, test/integration/closing-linger.test.ts, test/integration/closing-address.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts, test/reliability/callbacks.test.ts
 
 import type { Socket } from 'node:net';
-import { type PeerCertificate, TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { Logger } from '../logger/logger.js';
 import { isHalfCloseable } from './_half-close.js';
 import {
@@ -18,6 +18,7 @@ import { ConnectionAborted, ConnectionDone, ConnectionLost } from './error.js';
 import { Failure } from './failure.js';
 import type {
   IAddress,
+  IDelayedCall,
   IProtocol,
   IProtocolFactory,
   IPullProducer,
@@ -33,10 +34,11 @@ import type {
 const log = new Logger('torsion.internet.tcp');
 
 /**
- * Seconds a TLS connection closed with loseConnection waits for the peer to
- * close its side before it is closed anyway (see StreamTransport).
+ * Seconds a connection closed with loseConnection, once everything written
+ * has been handed to the kernel, waits for the peer to close its side before
+ * it is closed anyway (see StreamTransport).
  */
-const TLS_CLOSE_GRACE = 10;
+const CLOSE_GRACE = 10;
 
 /** Written behind a backlog to learn when it has been sent (see StreamTransport). */
 const EMPTY = new Uint8Array(0);
@@ -105,16 +107,25 @@ let onSocketEnd: (this: Socket) => void;
 let onSocketDrain: (this: Socket) => void;
 let onSocketError: (this: Socket, error: NodeJS.ErrnoException) => void;
 let onSocketClose: (this: Socket) => void;
+let onSocketFinish: (this: Socket) => void;
+
+/** Ends a lingering close (a reactor call, given the socket: no closure per connection). */
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}
 
 /**
  * The transport of one stream socket: what a protocol writes to, and what
  * feeds its `dataReceived`.
  *
  * @remarks
- * Closing: `loseConnection()` stops reading, sends what is buffered (and,
- * with a producer registered, waits for it to unregister), then closes (on
- * TLS: sends close-notify and closes once the peer has closed its side, or
- * {@link TLS_CLOSE_GRACE} seconds later);
+ * Closing: `loseConnection()` stops delivering what arrives, sends what is
+ * buffered (and, with a producer registered, waits for it to unregister),
+ * then sends FIN (on TLS: close-notify, then FIN) and closes once the peer
+ * has closed its side too, or {@link CLOSE_GRACE} seconds after everything
+ * was handed to the kernel. Until then it reads on and drops what the peer
+ * sends: closing a socket with unread input sends a reset, and the kernel
+ * would throw away the tail of the reply that it had not sent yet;
  * data written once the socket is ending (after `loseConnection` with no
  * producer, or after `loseWriteConnection`) is dropped;
  * `abortConnection()` resets the connection at once. `connectionLost` is
@@ -176,6 +187,8 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
   #drainWatched = false;
   /** #closeWhenFlushed has started the close (it may be reached twice). */
   #flushing = false;
+  /** Closes a lingering socket whose peer does not close (see #flushed). */
+  #lingering: IDelayedCall | undefined;
 
   static {
     const transportOf = (socket: Socket): StreamTransport =>
@@ -197,6 +210,9 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     };
     onSocketClose = function (this: Socket): void {
       transportOf(this).#closed();
+    };
+    onSocketFinish = function (this: Socket): void {
+      transportOf(this).#flushed();
     };
   }
 
@@ -301,7 +317,9 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
   loseConnection(): void {
     if (this.#state !== 'open') return;
     this.#state = 'disconnecting';
-    this.#socket.pause();
+    // Read on (what arrives is dropped): input left unread would turn the
+    // close into a reset, and would block a peer that writes before it reads.
+    this.#socket.resume();
     this.#closeWhenFlushed();
   }
 
@@ -407,9 +425,12 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     if (this.#state === 'disconnecting') this.#closeWhenFlushed();
   }
 
-  /** Stops reading: no `dataReceived` until `resumeProducing`. */
+  /**
+   * Stops reading: no `dataReceived` until `resumeProducing`. Once closing,
+   * the transport reads on (and drops what arrives) until the peer closes.
+   */
   pauseProducing(): void {
-    this.#socket.pause();
+    if (this.#state === 'open') this.#socket.pause();
   }
 
   /** Reads again after `pauseProducing` (not once closing). */
@@ -427,6 +448,7 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     if (this.#state === 'closed') return;
     this.#reason ??= new Failure(reason);
     this.#ended = true;
+    this.#keepHost();
     this.#socket.destroy();
     // Node reports the close on a later turn, after run() has settled;
     // Twisted's disconnectAll calls connectionLost during shutdown, so do it
@@ -451,6 +473,8 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
   /** The peer has finished sending. */
   #readEnded(): void {
     if (this.#state === 'closed') return;
+    // The socket may close in this turn (both sides have ended).
+    this.#keepHost();
     const protocol = this.#protocol;
     if (isHalfCloseable(protocol) && this.#state === 'open') {
       try {
@@ -551,24 +575,37 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     if (this.#producer !== null || this.#flushing) return;
     this.#flushing = true;
     this.#ended = true;
+    this.#keepHost();
     const socket = this.#socket;
-    if (!(socket instanceof TLSSocket)) {
-      // Sends FIN after the buffered data, then closes the socket.
-      socket.destroySoon();
+    // Not destroySoon(): it closes as soon as the kernel has the data, and a
+    // close with unread input is a reset, which drops what the kernel has not
+    // sent yet (on TLS, 'finish' can even come before the TLS layer has
+    // passed everything to the TCP socket). end() sends FIN (and
+    // close-notify) after everything; the socket closes by itself once the
+    // peer has closed its side too, read until then (loseConnection resumed
+    // reading; what arrives is dropped), or CLOSE_GRACE seconds after
+    // 'finish' if the peer never closes.
+    if (socket.writableFinished) {
+      this.#flushed();
       return;
     }
-    // On TLS, destroySoon loses data: 'finish' comes once the TLS layer has
-    // taken the bytes, possibly before they have all reached the TCP socket,
-    // and destroying then drops the rest. end() sends close-notify and FIN
-    // after everything; the socket closes by itself once the peer closes its
-    // side too (read on to see that: what arrives is dropped), or is
-    // destroyed after a grace period if the peer never does.
+    socket.once('finish', onSocketFinish);
     if (!socket.writableEnded) socket.end();
-    socket.resume();
-    const grace = this.#owner.callLater(TLS_CLOSE_GRACE, () => socket.destroy());
-    socket.once('close', () => {
-      if (grace.active()) grace.cancel();
-    });
+  }
+
+  /** Everything is with the kernel and FIN is sent: wait a while for the peer's. */
+  #flushed(): void {
+    if (this.#state === 'closed' || this.#lingering !== undefined) return;
+    this.#lingering = this.#owner.callLater(CLOSE_GRACE, destroySocket, this.#socket);
+  }
+
+  /**
+   * Resolves a lazy local address while the socket can still tell it: Node
+   * forgets it when the socket closes, and the lazy form would then answer
+   * the listening address (0.0.0.0 for a port on every interface).
+   */
+  #keepHost(): void {
+    if (typeof this.#host === 'function' && !this.#socket.destroyed) this.getHost();
   }
 
   /** Unregisters the producer, if any, and tells it to stop; a throw is logged. */
@@ -626,6 +663,8 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#owner.untrack(this);
+    const lingering = this.#lingering;
+    if (lingering?.active()) lingering.cancel();
     this.#stopProducer();
     const reason = this.#reason ?? new Failure(new ConnectionDone());
     try {
@@ -654,6 +693,7 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     const socket = this.#socket;
     if (socket.destroyed) return;
     this.#ended = true;
+    this.#keepHost();
     // libuv refuses to reset a socket whose write side was shut down (end():
     // loseConnection, loseWriteConnection) with EINVAL, and Node then drops
     // the handle without closing it: the descriptor leaks and 'close' never

@@ -1,7 +1,7 @@
 // Idle timeouts: TimeoutMixin, a timer a protocol holds, and
 // TimeoutFactory with its TimeoutProtocol (Twisted:
 // twisted.protocols.policies.TimeoutMixin, TimeoutFactory).
-// Tests: test/unit/protocols/policies-timeout.test.ts, test/integration/policies.test.ts
+// Tests: test/unit/protocols/policies-timeout.test.ts, test/unit/protocols/policies-timeout-grace.test.ts, test/integration/policies.test.ts, test/integration/closing-timeout.test.ts
 
 import { requireClock } from '../../internet/_require-clock.js';
 import type { Failure } from '../../internet/failure.js';
@@ -9,16 +9,36 @@ import type { IAddress, IDelayedCall, IProtocol, IReactorTime } from '../../inte
 import { ProtocolWrapper, type WrappedFactory, WrappingFactory } from './wrapper.js';
 
 /**
+ * Seconds a timed-out connection has to close after `loseConnection()`
+ * before it is aborted: the default of the `abortGrace` options.
+ */
+const DEFAULT_ABORT_GRACE = 5;
+
+/** Checks an `abortGrace` option: seconds >= 0, or null. */
+function checkAbortGrace(grace: number | null | undefined): number | null {
+  if (grace === undefined) return DEFAULT_ABORT_GRACE;
+  if (grace !== null && !(grace >= 0)) {
+    throw new RangeError(`abortGrace must be >= 0 seconds or null, got ${grace}`);
+  }
+  return grace;
+}
+
+/**
  * What a {@link TimeoutMixin} acts for: usually the protocol that holds it.
  *
  * @since 0.1.0
  */
 export interface TimeoutOwner {
-  /** Closed on timeout when neither `onTimeout` nor `timeoutConnection` is given. */
+  /**
+   * Closed on timeout when neither `onTimeout` nor `timeoutConnection` is
+   * given, and aborted if still open `abortGrace` seconds later.
+   */
   readonly transport?:
     | {
         /** Closes the connection once what is buffered has been sent. */
         loseConnection(): void;
+        /** Closes the connection at once, dropping what is buffered. */
+        abortConnection?(): void;
       }
     | undefined;
   /** Called on timeout, when present and no `onTimeout` option is given. */
@@ -43,6 +63,16 @@ export interface TimeoutMixinOptions {
    * its transport.
    */
   onTimeout?: (() => void) | undefined;
+  /**
+   * Seconds the default timeout action (the owner's transport's
+   * `loseConnection()`) waits before aborting the transport
+   * (`abortConnection()`), when the connection has not closed meanwhile
+   * (the owner's `connectionLost` calls `setTimeout(null)`); `null` never
+   * aborts, as Twisted. `loseConnection()` waits until everything buffered
+   * has been sent, which a peer that has stopped reading makes forever.
+   * @defaultValue 5
+   */
+  abortGrace?: number | null | undefined;
 }
 
 /**
@@ -55,14 +85,18 @@ export interface TimeoutMixinOptions {
  * (typically in `connectionLost`). When it expires,
  * {@link TimeoutMixin.timeoutConnection} runs: it calls the `onTimeout`
  * option if given, else the owner's own `timeoutConnection()` method if it
- * has one, else closes the owner's transport with `loseConnection()`.
+ * has one, else closes the owner's transport with `loseConnection()` and,
+ * if the connection is still open {@link TimeoutMixin.abortGrace} seconds
+ * later, aborts it.
  *
  * Differences from Twisted: a mixin becomes a helper object the protocol
  * holds (composition); the clock is a required option rather than an
  * overridable `callLater` that defaults to the global reactor; "no timeout"
  * is `null` (Twisted's `None`); `setTimeout` and `resetTimeout` start a
  * fresh timer when the previous one was cancelled from elsewhere, rather
- * than raising.
+ * than raising; the default action aborts a connection that has not closed
+ * `abortGrace` seconds after its `loseConnection()` (Twisted's waits
+ * forever for a peer that has stopped reading to take the buffered data).
  *
  * @example
  * ```ts
@@ -83,10 +117,17 @@ export class TimeoutMixin {
   timeOut: number | null;
   /** Schedules the timeout. */
   clock: IReactorTime;
+  /**
+   * Seconds between the default timeout action's `loseConnection()` and
+   * `abortConnection()`, or `null` to never abort (see {@link TimeoutMixinOptions.abortGrace}).
+   */
+  abortGrace: number | null;
   readonly #owner: TimeoutOwner | undefined;
   readonly #onTimeout: (() => void) | undefined;
   // The pending timeout; null when none is set or once it has fired.
   #timeoutCall: IDelayedCall | null = null;
+  // The pending abort after a timeout's loseConnection, or null.
+  #abortCall: IDelayedCall | null = null;
   // True while the owner's timeoutConnection runs, so that one which calls
   // back into this helper gets the default instead of recursing.
   #inOwner = false;
@@ -97,6 +138,7 @@ export class TimeoutMixin {
    *   `onTimeout` is given.
    * @param options - The clock (required) and the rest; see {@link TimeoutMixinOptions}.
    * @throws TypeError if `options.clock` is not an `IReactorTime`.
+   * @throws RangeError if `options.abortGrace` is negative or NaN.
    */
   constructor(owner: TimeoutOwner | undefined, options: TimeoutMixinOptions) {
     this.clock = requireClock(
@@ -106,6 +148,7 @@ export class TimeoutMixin {
     this.#owner = owner;
     this.#onTimeout = options.onTimeout;
     this.timeOut = options.timeOut ?? null;
+    this.abortGrace = checkAbortGrace(options.abortGrace);
   }
 
   /** The pending timeout call, or `null` when none is pending. */
@@ -128,7 +171,8 @@ export class TimeoutMixin {
 
   /**
    * Changes the timeout period, restarting the countdown from now, or
-   * cancels the timeout.
+   * cancels the timeout. Either way, cancels the abort that a timeout's
+   * default action has scheduled, if it is pending.
    *
    * @param period - Seconds (float) until the timeout, or `null` (or
    *   `undefined`, Python's `None`) to cancel it.
@@ -142,6 +186,7 @@ export class TimeoutMixin {
     }
     const previous = this.timeOut;
     this.timeOut = period;
+    this.#cancelAbort();
     const call = this.#timeoutCall;
     if (period === null) {
       // It may have been cancelled elsewhere (at reactor shutdown, say).
@@ -157,7 +202,9 @@ export class TimeoutMixin {
 
   /**
    * Called when the timeout expires: calls `onTimeout`, else the owner's
-   * `timeoutConnection`, else closes the owner's transport.
+   * `timeoutConnection`, else closes the owner's transport, and aborts it
+   * {@link TimeoutMixin.abortGrace} seconds later unless `setTimeout` is
+   * called meanwhile (by the owner's `connectionLost`, say).
    */
   timeoutConnection(): void {
     if (this.#onTimeout !== undefined) {
@@ -174,7 +221,25 @@ export class TimeoutMixin {
       }
       return;
     }
-    owner?.transport?.loseConnection();
+    const transport = owner?.transport;
+    if (transport === undefined) return;
+    this.#cancelAbort();
+    const grace = this.abortGrace;
+    if (grace !== null && typeof transport.abortConnection === 'function') {
+      // Scheduled first: a connectionLost that runs within loseConnection
+      // (and calls setTimeout(null)) then cancels it.
+      this.#abortCall = this.clock.callLater(grace, () => {
+        this.#abortCall = null;
+        transport.abortConnection?.();
+      });
+    }
+    transport.loseConnection();
+  }
+
+  #cancelAbort(): void {
+    const call = this.#abortCall;
+    this.#abortCall = null;
+    if (call?.active()) call.cancel();
   }
 
   #schedule(period: number): IDelayedCall {
@@ -193,7 +258,13 @@ export class TimeoutMixin {
  * The countdown starts when the wrapper is built, is restarted by every
  * `dataReceived`, `write` and `writeSequence`, and is cancelled by
  * `connectionLost`. On timeout {@link TimeoutProtocol.timeoutFunc} runs,
- * which calls `loseConnection()`; override it to do something else.
+ * which calls `loseConnection()` and, if the connection is still open the
+ * factory's `abortGrace` seconds later, `abortConnection()`; override it to
+ * do something else.
+ *
+ * Differences from Twisted: the abort after `abortGrace` seconds (Twisted's
+ * `loseConnection()` waits forever for a peer that has stopped reading to
+ * take what is buffered, and so does the connection).
  *
  * @see Twisted: twisted.protocols.policies.TimeoutProtocol
  * @since 0.1.0
@@ -201,6 +272,8 @@ export class TimeoutMixin {
 export class TimeoutProtocol extends ProtocolWrapper {
   declare factory: TimeoutFactory;
   readonly #timeout: TimeoutMixin;
+  // The pending abort after timeoutFunc's loseConnection, or null.
+  #abortCall: IDelayedCall | null = null;
 
   /**
    * @param factory - The timeout factory; its `clock` schedules the timeout.
@@ -237,9 +310,15 @@ export class TimeoutProtocol extends ProtocolWrapper {
     this.#timeout.setTimeout(timeoutPeriod);
   }
 
-  /** Cancels the pending timeout, if any; the period becomes `null`. */
+  /**
+   * Cancels the pending timeout, if any, and the abort a timeout has
+   * scheduled; the period becomes `null`.
+   */
   cancelTimeout(): void {
     this.#timeout.setTimeout(null);
+    const abort = this.#abortCall;
+    this.#abortCall = null;
+    if (abort?.active()) abort.cancel();
   }
 
   /** Restarts the countdown, usually because something was read or written. */
@@ -271,8 +350,20 @@ export class TimeoutProtocol extends ProtocolWrapper {
     super.connectionLost(reason);
   }
 
-  /** Called on timeout: closes the connection. Override to do something else. */
+  /**
+   * Called on timeout: closes the connection, and aborts it if it is still
+   * open the factory's `abortGrace` seconds later. Override to do something
+   * else.
+   */
   timeoutFunc(): void {
+    const grace = this.factory.abortGrace;
+    if (grace !== null && this.#abortCall === null) {
+      // Scheduled first: a connectionLost within loseConnection cancels it.
+      this.#abortCall = this.factory.clock.callLater(grace, () => {
+        this.#abortCall = null;
+        this.abortConnection();
+      });
+    }
     this.loseConnection();
   }
 }
@@ -289,11 +380,24 @@ export interface TimeoutFactoryOptions {
    * in tests. Required: nothing falls back to real time.
    */
   clock: IReactorTime;
+  /**
+   * Seconds a timed-out connection has to close after `loseConnection()`
+   * before it is aborted (`abortConnection()`), or `null` to wait forever,
+   * as Twisted. `loseConnection()` waits until everything buffered has been
+   * sent, which a peer that has stopped reading makes forever.
+   * @defaultValue 5
+   */
+  abortGrace?: number | null | undefined;
 }
 
 /**
  * Closes the connections of the factory it wraps when they have been idle
- * (nothing read, nothing written) for `timeoutPeriod` seconds.
+ * (nothing read, nothing written) for `timeoutPeriod` seconds, and aborts
+ * those still open `abortGrace` seconds later.
+ *
+ * @remarks
+ * Differences from Twisted: the abort after `abortGrace` seconds (Twisted
+ * waits forever for a timed-out connection whose peer does not read).
  *
  * @example
  * ```ts
@@ -309,11 +413,18 @@ export class TimeoutFactory extends WrappingFactory<TimeoutProtocol> {
   timeoutPeriod: number | null;
   /** Schedules the timeouts. */
   clock: IReactorTime;
+  /**
+   * Seconds a timed-out connection has to close before it is aborted, or
+   * `null` for never (see {@link TimeoutFactoryOptions.abortGrace}).
+   */
+  abortGrace: number | null;
 
   /**
    * @param wrappedFactory - The factory whose connections time out.
-   * @param options - The clock (required) and the period; see {@link TimeoutFactoryOptions}.
+   * @param options - The clock (required), the period and the abort grace;
+   *   see {@link TimeoutFactoryOptions}.
    * @throws TypeError if `options.clock` is not an `IReactorTime`.
+   * @throws RangeError if `options.abortGrace` is negative or NaN.
    */
   constructor(wrappedFactory: WrappedFactory, options: TimeoutFactoryOptions) {
     super(wrappedFactory);
@@ -322,6 +433,7 @@ export class TimeoutFactory extends WrappingFactory<TimeoutProtocol> {
       'TimeoutFactory needs a clock option (IReactorTime)',
     );
     this.timeoutPeriod = options.timeoutPeriod === undefined ? 30 * 60 : options.timeoutPeriod;
+    this.abortGrace = checkAbortGrace(options.abortGrace);
   }
 
   /** Wraps in a {@link TimeoutProtocol} with this factory's period. */
