@@ -64,6 +64,7 @@ describe('a listening port out of file descriptors', SUITE, () => {
 
     const port = Number((await line(/^PORT \d+$/, 'the port')).slice(5));
     assert.equal(await receive(port), 'hello', 'served before the shortage');
+    await line(/^LOST$/, 'the server to close its side of that connection');
 
     child.stdin.write('fill\n');
     await line(/^FILLED \d+$/, 'the descriptors to run out');
