@@ -5,6 +5,7 @@
 // that no socket handle is left. Test-only; not exported.
 
 import { AssertionError } from 'node:assert';
+import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { Deferred, type Failure } from 'torsion/defer';
@@ -419,5 +420,21 @@ export class RecordingClientFactory<P extends IProtocol> extends ClientFactory<P
 
   nth(index: number): Deferred<P> {
     return this.#built.nth(index);
+  }
+}
+
+/** Whether this machine can listen on the IPv6 loopback address (`::1`). */
+export async function ipv6LoopbackWorks(): Promise<boolean> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '::1', () => resolve());
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    server.close();
   }
 }

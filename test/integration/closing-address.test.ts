@@ -5,7 +5,6 @@
 // when asked, and Node forgets it when the socket closes.
 
 import assert from 'node:assert/strict';
-import { createServer as netCreateServer } from 'node:net';
 import { describe, test } from 'node:test';
 import type { Failure } from 'torsion/defer';
 import { IPv4Address, IPv6Address } from 'torsion/protocol';
@@ -13,6 +12,7 @@ import type { IAddress } from 'torsion/reactor';
 import {
   CollectingFactory,
   harness,
+  ipv6LoopbackWorks,
   Recorder,
   RecordingClientFactory,
   type SocketHarness,
@@ -20,22 +20,6 @@ import {
 } from '../helpers/sockets.js';
 
 const SUITE = { timeout: 30_000 };
-
-/** Whether this machine can listen on the IPv6 loopback address. */
-async function ipv6LoopbackWorks(): Promise<boolean> {
-  const server = netCreateServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '::1', () => resolve());
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
-}
 
 const HAVE_IPV6 = await ipv6LoopbackWorks();
 

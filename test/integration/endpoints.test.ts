@@ -6,7 +6,6 @@
 
 import assert from 'node:assert/strict';
 import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer as netCreateServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
@@ -41,6 +40,7 @@ import {
   CollectingFactory,
   EchoRecorder,
   harness,
+  ipv6LoopbackWorks,
   Recorder,
   RecordingClientFactory,
   type SocketHarness,
@@ -51,22 +51,6 @@ import { CAS_DIR, CERT, CERT_FILE, KEY, KEY_FILE } from '../helpers/tls.js';
 const LOCAL = '127.0.0.1';
 const SUITE = { timeout: 30_000 };
 const q = quoteStringArgument;
-
-/** Whether this machine can listen on the IPv6 loopback address. */
-async function ipv6LoopbackWorks(): Promise<boolean> {
-  const server = netCreateServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '::1', () => resolve());
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
-}
 
 const HAVE_IPV6 = await ipv6LoopbackWorks();
 

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect as netConnect, createServer as netCreateServer } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { describe, test } from 'node:test';
 import { CancelledError, type Deferred, type Failure } from 'torsion/defer';
@@ -35,6 +35,7 @@ import {
   CollectingFactory,
   EchoRecorder,
   harness,
+  ipv6LoopbackWorks,
   loopTurns,
   Recorder,
   RecordingClientFactory,
@@ -45,22 +46,6 @@ import {
 
 const LOCAL = '127.0.0.1';
 const SUITE = { timeout: 30_000 };
-
-/** Whether this machine can listen on the IPv6 loopback address. */
-async function ipv6LoopbackWorks(): Promise<boolean> {
-  const server = netCreateServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '::1', () => resolve());
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
-}
 
 const HAVE_IPV6 = await ipv6LoopbackWorks();
 
