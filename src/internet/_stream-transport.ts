@@ -649,12 +649,7 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
         error,
         { callback: method, transport: String(this) },
       );
-      this.#reason ??= new Failure(
-        new ConnectionAborted(`aborted after an error in the producer's ${method}`, {
-          cause: error,
-        }),
-      );
-      this.#reset();
+      this.#abortAfterError(`the producer's ${method}`, error);
       return false;
     }
   }
@@ -682,8 +677,13 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
       callback,
       protocol: this.#protocol.constructor.name,
     });
+    this.#abortAfterError(callback, error);
+  }
+
+  /** Aborts this connection only, after a user callback (`where`) threw `error`. */
+  #abortAfterError(where: string, error: unknown): void {
     this.#reason ??= new Failure(
-      new ConnectionAborted(`aborted after an error in ${callback}`, { cause: error }),
+      new ConnectionAborted(`aborted after an error in ${where}`, { cause: error }),
     );
     this.#reset();
   }

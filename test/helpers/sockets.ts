@@ -79,13 +79,22 @@ export function waitFor<T>(d: PromiseLike<T>, what: string, seconds = 10): Promi
 
 /** Polls `predicate` each turn of the loop until it holds, for at most `seconds`. */
 export async function until(predicate: () => boolean, what: string, seconds = 10): Promise<void> {
+  if (!(await pollUntil(predicate, seconds))) {
+    throw new AssertionError({ message: `timed out after ${seconds}s waiting for ${what}` });
+  }
+}
+
+/**
+ * Polls `predicate` every millisecond until it holds, for at most `seconds`.
+ * @returns Whether it held.
+ */
+export async function pollUntil(predicate: () => boolean, seconds: number): Promise<boolean> {
   const deadline = performance.now() + seconds * 1000;
   while (!predicate()) {
-    if (performance.now() > deadline) {
-      throw new AssertionError({ message: `timed out after ${seconds}s waiting for ${what}` });
-    }
+    if (performance.now() > deadline) return false;
     await sleep(0.001);
   }
+  return true;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   NodeReactor,
 } from 'torsion/reactor';
 import { gc } from '../helpers/gc.js';
+import { pollUntil } from '../helpers/sockets.js';
 import { CERT, KEY } from '../helpers/tls.js';
 
 /** The transports a way of ending runs over. */
@@ -55,19 +56,6 @@ export async function settledHeap(rounds = 4): Promise<number> {
     gc();
   }
   return process.memoryUsage().heapUsed;
-}
-
-/**
- * Polls `predicate` every millisecond until it holds, for at most `seconds`.
- * @returns Whether it held.
- */
-export async function pollUntil(predicate: () => boolean, seconds: number): Promise<boolean> {
-  const deadline = performance.now() + seconds * 1000;
-  while (!predicate()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  return true;
 }
 
 /** What one run of cycles measured. */

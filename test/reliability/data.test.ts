@@ -24,13 +24,14 @@ import {
   CollectingFactory,
   harness,
   openSocketHandles,
+  pollUntil,
   RecordingClientFactory,
   Signal,
   type SocketHarness,
   waitFor,
 } from '../helpers/sockets.js';
 import { CERT, KEY } from '../helpers/tls.js';
-import { openFds, pollUntil } from './_harness.js';
+import { openFds } from './_harness.js';
 
 type Transport = 'tcp' | 'unix' | 'tls';
 const TRANSPORTS: readonly Transport[] = ['tcp', 'unix', 'tls'];
