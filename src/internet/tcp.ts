@@ -78,6 +78,8 @@ export class TCPPort implements IListeningPort {
   readonly #tls: TlsOptions | undefined;
   readonly #listening: ListeningServer;
   #address: IAddress | undefined;
+  /** Listening on every interface: a connection's local address is not the port's. */
+  #wildcard = true;
 
   constructor(
     host: SocketHost,
@@ -139,12 +141,12 @@ export class TCPPort implements IListeningPort {
       throw new CannotListenError(this.#interface, this.#port, code, { cause: error });
     }
     if (bound) {
-      this.#address = boundAddress(server, host, this.#port);
+      this.#bound(server, host);
     } else {
       // The fallback without Node's synchronous bind (see listenNow): the
       // address is known, or the failure logged and the port stopped, later.
       server.once('listening', () => {
-        this.#address = boundAddress(server, host, this.#port);
+        this.#bound(server, host);
       });
       server.once('error', () => {
         // Logged by the listening server's own 'error' listener.
@@ -191,16 +193,28 @@ export class TCPPort implements IListeningPort {
     return `<${this.#tls === undefined ? 'TCPPort' : 'SSLPort'} ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
   }
 
+  #bound(server: Server, host: string): void {
+    const address = boundAddress(server, host, this.#port);
+    this.#address = address;
+    const bound = (address as Partial<IPv4Address>).host;
+    this.#wildcard = bound === '0.0.0.0' || bound === '::';
+  }
+
   #accept(socket: Socket): void {
     const peer = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort);
     const protocol = this.#listening.protocolFor(socket, peer);
     if (protocol === null) return;
-    // Found only if asked for: most servers never ask, and it costs memory.
+    // On a specific address the connection's local address is the listening
+    // one, so it is found only if asked for: most servers never ask, and it
+    // costs memory. On a wildcard (0.0.0.0, ::) it is whichever address the
+    // client dialled, and Node forgets it when the socket closes, before any
+    // event when the peer resets: so it is read now (one getsockname).
     const listening = this.#address;
-    const host = (): IAddress =>
+    const lookUp = (): IAddress =>
       socket.localPort === undefined && listening !== undefined
         ? listening
         : socketAddress(socket.localFamily, socket.localAddress, socket.localPort);
+    const host = this.#wildcard ? lookUp() : lookUp;
     if (this.#tls === undefined)
       new StreamTransport(socket, protocol, host, peer, this.#host).start();
     else new TLSStreamTransport(socket as TLSSocket, protocol, host, peer, this.#host).start();
