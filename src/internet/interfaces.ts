@@ -598,7 +598,12 @@ export interface ListenUNIXOptions {
 
 /** Options of {@link IReactorUNIX.connectUNIX}. */
 export interface ConnectUNIXOptions {
-  /** Seconds before the attempt fails. @defaultValue 30 */
+  /**
+   * Seconds before the attempt fails. A listener whose queue of unaccepted
+   * connections is full refuses at once (EAGAIN); the attempt waits for it,
+   * trying again, as a TCP client would wait, until this timeout.
+   * @defaultValue 30
+   */
   timeout?: number | undefined;
   /** Whether to check the server's lock file first. @defaultValue false */
   checkPID?: boolean | undefined;

@@ -340,6 +340,7 @@ function unixTarget(path: string): ConnectTarget {
     open: () => (long === undefined ? netConnect({ path, allowHalfOpen: true }) : refused(long)),
     addresses: () => ({ host: new UNIXAddress(null), peer: new UNIXAddress(path) }),
     canReset: false,
+    retryWhenBusy: true,
   };
 }
 
