@@ -130,6 +130,27 @@ describe('inlineCallbacks', () => {
     outer(1);
   });
 
+  test('a plain yield gives unknown, not never, and the result type still comes from return', () => {
+    const d = new Deferred<number>();
+    const f = inlineCallbacks(function* () {
+      const v = yield d;
+      expectType<unknown>()(v);
+      // @ts-expect-error unknown must be narrowed (or use yield*) before use as a number
+      const wrong: number = yield succeed(8);
+      return [v, wrong] as const;
+    });
+    // Before, a plain yield made the whole result Deferred<never>.
+    expectType<() => Deferred<readonly [unknown, number]>>()(f);
+    const result = f();
+    d.callback(7);
+    assert.deepEqual(successResultOf(result), [7, 8]);
+    const narrowed = inlineCallbacks(function* () {
+      const n = (yield Promise.resolve(3)) as number;
+      return n + 1;
+    });
+    expectType<() => Deferred<number>>()(narrowed);
+  });
+
   test('a returned Deferred or promise is unwrapped in the result type', () => {
     const viaDeferred = inlineCallbacks(function* () {
       yield* succeed(0);
