@@ -30,6 +30,7 @@ import type {
 
 export {
   HostnameAddress,
+  type IPAddress,
   type IPTransportType,
   IPv4Address,
   IPv6Address,
