@@ -860,6 +860,16 @@ export interface IStreamServerEndpoint<A extends IAddress = IAddress> {
   listen(factory: IProtocolFactory): Deferred<IListeningPort<A>>;
 }
 
+/** Options of {@link IStreamClientEndpoint.connect}. */
+export interface EndpointConnectOptions {
+  /**
+   * Aborting it cancels the attempt, as cancelling the Deferred does (same
+   * errors); one already aborted cancels it at once. The listener is
+   * removed when the Deferred fires, so a long-lived signal collects none.
+   */
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * Somewhere a client can connect to.
  *
@@ -869,8 +879,11 @@ export interface IStreamServerEndpoint<A extends IAddress = IAddress> {
 export interface IStreamClientEndpoint {
   /**
    * Connects with a protocol from `factory`; the Deferred fires with the
-   * connected protocol, typed as the factory builds it. Cancelling it
-   * abandons the attempt.
+   * connected protocol, typed as the factory builds it. Cancelling it, or
+   * aborting `options.signal`, abandons the attempt.
    */
-  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>>;
+  connect<F extends IProtocolFactory>(
+    factory: F,
+    options?: EndpointConnectOptions,
+  ): Deferred<ProtocolOf<F>>;
 }
