@@ -1084,7 +1084,7 @@ class InlineCallbacksCancelled extends Error {}
  * ```ts
  * const fetchUser = inlineCallbacks(function* (id: number) {
  *   const row = yield* db.query(id); // typed: Row
- *   const avatar = (yield loadAvatar(row.avatarId)) as Avatar; // unknown: narrowed
+ *   const avatar = (yield fetchAvatar(row.avatarId)) as Avatar; // a promise: narrowed
  *   return { ...row, avatar };
  * });
  * fetchUser(7).addCallback(console.log);

@@ -1,6 +1,6 @@
 // Type tests of torsion/defer, checked by tsc during the build: the result
 // type a Deferred chain infers through addCallback, addErrback, addBoth and
-// addCallbacks; what yield* gives inside inlineCallbacks; the result types
+// addCallbacks; what yield* and a plain yield give inside inlineCallbacks; the result types
 // of DeferredList (by its options), gatherResults and race. Each
 // `@ts-expect-error` marks a call that must not compile: if it compiled, the
 // build would fail on the unused directive. The runtime assertions check
