@@ -1,7 +1,8 @@
 // Client endpoints: where a client connects, as objects (TCP over IPv4 and
 // IPv6, UNIX sockets, TLS) (Twisted: twisted.internet.endpoints).
 // Tests: test/unit/internet/endpoints.test.ts, test/unit/internet/endpoints-strings.test.ts,
-// test/integration/endpoints.test.ts, test/integration/tls.test.ts
+// test/integration/endpoints.test.ts, test/integration/tls.test.ts,
+// test/unit/internet/abort-signal.test.ts
 
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';

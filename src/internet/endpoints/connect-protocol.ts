@@ -1,6 +1,6 @@
 // connectProtocol: connecting a protocol instance, rather than a factory,
 // through a client endpoint (Twisted: twisted.internet.endpoints.connectProtocol).
-// Tests: test/unit/internet/endpoints.test.ts
+// Tests: test/unit/internet/endpoints.test.ts, test/unit/internet/abort-signal.test.ts
 
 import type { Deferred } from '../defer.js';
 import type {

@@ -1,7 +1,7 @@
 // Server endpoints: where a server listens, as objects (TCP over IPv4 and
 // IPv6, UNIX sockets, TLS) (Twisted: twisted.internet.endpoints).
 // Tests: test/unit/internet/endpoints.test.ts, test/unit/internet/endpoints-strings.test.ts,
-// test/integration/endpoints.test.ts, test/integration/tls.test.ts
+// test/integration/endpoints.test.ts, test/integration/tls.test.ts, test/types/addresses.test.ts
 
 import { isIP } from 'node:net';
 import type { TlsOptions } from 'node:tls';

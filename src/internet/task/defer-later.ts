@@ -1,6 +1,6 @@
 // deferLater: a Deferred of a call made after a delay on a clock
 // (Twisted: twisted.internet.task.deferLater).
-// Tests: test/unit/internet/task-deferlater.test.ts
+// Tests: test/unit/internet/task-deferlater.test.ts, test/unit/internet/abort-signal.test.ts
 
 import { Deferred, type ResultOf } from '../defer.js';
 import type { IReactorTime } from '../interfaces.js';
