@@ -78,11 +78,11 @@ interface ClientFactoryHooks {
  *
  * @internal
  */
-export interface ConnectTarget {
+export interface ConnectTarget<A extends IAddress = IAddress> {
   /** Opens the socket (connecting). */
   open(): Socket;
   /** The destination, for `getDestination()` and messages. */
-  destination: IAddress;
+  destination: A;
   /** Describes the destination in error messages. */
   describe: string;
   /** This end's and the peer's addresses once connected. */
@@ -115,9 +115,9 @@ export interface ConnectTarget {
  *
  * @internal Created by `connectTCP`/`connectUNIX`; callers see an IConnector.
  */
-export class Connector implements IConnector, Disconnectable {
+export class Connector<A extends IAddress = IAddress> implements IConnector<A>, Disconnectable {
   readonly #host: SocketHost;
-  readonly #target: ConnectTarget;
+  readonly #target: ConnectTarget<A>;
   readonly #factory: IProtocolFactory & ClientFactoryHooks;
   readonly #timeout: number;
   #state: 'disconnected' | 'connecting' | 'connected' = 'disconnected';
@@ -129,7 +129,7 @@ export class Connector implements IConnector, Disconnectable {
   #busyRetry: IDelayedCall | undefined;
   #busyDelay = FIRST_BUSY_DELAY;
 
-  constructor(host: SocketHost, target: ConnectTarget, factory: IProtocolFactory, timeout = 30) {
+  constructor(host: SocketHost, target: ConnectTarget<A>, factory: IProtocolFactory, timeout = 30) {
     this.#host = host;
     this.#target = target;
     this.#factory = factory as IProtocolFactory & ClientFactoryHooks;
@@ -230,7 +230,7 @@ export class Connector implements IConnector, Disconnectable {
     else if (this.#state === 'connected') this.#transport?.loseConnection();
   }
 
-  getDestination(): IAddress {
+  getDestination(): A {
     return this.#target.destination;
   }
 

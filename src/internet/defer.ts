@@ -1066,6 +1066,11 @@ class InlineCallbacksCancelled extends Error {}
  * any other value gives it straight back. `return v` fires the returned
  * Deferred with `v`; a throw fails it.
  *
+ * Types: TypeScript gives every plain `yield` one type, so `yield d` is
+ * `unknown`: use `yield* d` for a typed result, or narrow (`(yield p) as
+ * number`) what `yield*` cannot take, such as a promise. The returned
+ * Deferred's type is inferred from the generator's `return`.
+ *
  * The generator starts at once, synchronously, and resumes synchronously in
  * whatever `callback()` fires the Deferred it waits on; Deferreds that have
  * already fired do not grow the stack.
@@ -1078,8 +1083,8 @@ class InlineCallbacksCancelled extends Error {}
  * @example
  * ```ts
  * const fetchUser = inlineCallbacks(function* (id: number) {
- *   const row: Row = yield db.query(id);
- *   const avatar = yield* loadAvatar(row.avatarId); // typed
+ *   const row = yield* db.query(id); // typed: Row
+ *   const avatar = (yield fetchAvatar(row.avatarId)) as Avatar; // a promise: narrowed
  *   return { ...row, avatar };
  * });
  * fetchUser(7).addCallback(console.log);
@@ -1092,7 +1097,7 @@ class InlineCallbacksCancelled extends Error {}
  * @since 0.1.0
  */
 export function inlineCallbacks<This, A extends unknown[], R>(
-  f: (this: This, ...args: A) => Generator<unknown, R, never>,
+  f: (this: This, ...args: A) => Generator<unknown, R, unknown>,
 ): (this: This, ...args: A) => Deferred<ResultOf<R>> {
   const name = f.name || 'anonymous';
   return {

@@ -12,7 +12,7 @@ import { lookupAll } from './_resolver.js';
 import type { Disconnectable, SocketHost } from './_stream-transport.js';
 import { SystemEvents } from './_system-events.js';
 import { type DelayedCall, TimedCallQueue } from './_timed-calls.js';
-import type { IPv4Address, IPv6Address } from './address.js';
+import type { IPAddress, IPv4Address, IPv6Address, UNIXAddress } from './address.js';
 import { Deferred, succeed } from './defer.js';
 import {
   ConnectionLost,
@@ -348,7 +348,11 @@ export class NodeReactor
    * @throws {@link CannotListenError} if the address is in use, not local, or
    *   not permitted; `InvalidAddressError` if `interface` is not an IP address.
    */
-  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort {
+  listenTCP(
+    port: number,
+    factory: IProtocolFactory,
+    options?: ListenTCPOptions,
+  ): IListeningPort<IPAddress> {
     const listening = new TCPPort(this.#socketHost, port, factory, options);
     listening.startListening();
     return listening;
@@ -372,7 +376,7 @@ export class NodeReactor
     port: number,
     factory: IProtocolFactory,
     options: ConnectTCPOptions = {},
-  ): IConnector {
+  ): IConnector<IPAddress> {
     const connector = new Connector(
       this.#socketHost,
       tcpTarget(host, port, options),
@@ -413,7 +417,7 @@ export class NodeReactor
     factory: IProtocolFactory,
     contextFactory: TlsOptions,
     options: ListenTCPOptions = {},
-  ): IListeningPort {
+  ): IListeningPort<IPAddress> {
     const listening = new TCPPort(this.#socketHost, port, factory, {
       ...options,
       tls: contextFactory,
@@ -449,7 +453,7 @@ export class NodeReactor
     factory: IProtocolFactory,
     contextFactory: ConnectionOptions,
     options: ConnectTCPOptions = {},
-  ): IConnector {
+  ): IConnector<IPAddress> {
     const connector = new Connector(
       this.#socketHost,
       tlsTarget(host, port, contextFactory, options),
@@ -476,7 +480,7 @@ export class NodeReactor
     address: string,
     factory: IProtocolFactory,
     options?: ListenUNIXOptions,
-  ): IListeningPort {
+  ): IListeningPort<UNIXAddress> {
     const listening = new UNIXPort(this.#socketHost, address, factory, options);
     listening.startListening();
     return listening;
@@ -492,7 +496,7 @@ export class NodeReactor
     address: string,
     factory: IProtocolFactory,
     options?: ConnectUNIXOptions,
-  ): IConnector {
+  ): IConnector<UNIXAddress> {
     return connectUNIX(this.#socketHost, address, factory, options);
   }
 

@@ -30,6 +30,7 @@ import type {
 
 export {
   HostnameAddress,
+  type IPAddress,
   type IPTransportType,
   IPv4Address,
   IPv6Address,
@@ -120,15 +121,44 @@ export const connectionDone: Failure = new Failure(new ConnectionDone());
  * reactor.listenTCP(8000, Factory.forProtocol(Echo));
  * ```
  *
+ * The factory that built the protocol is `this.factory`; name its class as
+ * the second type parameter (or, on the framing receivers of
+ * `torsion/protocols/basic`, the first) to use it typed, without a cast:
+ *
+ * ```ts
+ * class Finger extends LineReceiver<FingerFactory> {
+ *   override lineReceived(user: Buffer): void {
+ *     this.sendLine(this.factory.getUser(user.toString('utf8')));
+ *   }
+ * }
+ * class FingerFactory extends Factory<Finger> {
+ *   override protocol = Finger;
+ *   getUser(user: string): string {
+ *     return `${user}: no plan`;
+ *   }
+ * }
+ * ```
+ *
+ * `declare factory: FingerFactory` in the class body does the same.
+ *
  * @typeParam T - The transport type; TCP by default.
+ * @typeParam F - The type of the factory that builds it, `this.factory`;
+ *   by default any `Factory`, or `undefined` for a protocol made by hand.
  * @see Twisted: twisted.internet.protocol.Protocol
  * @since 0.1.0
  */
-export class Protocol<T extends ITransport = ITCPTransport> implements IProtocol {
+export class Protocol<
+  T extends ITransport = ITCPTransport,
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> implements IProtocol
+{
   /** The connection's transport, set by `makeConnection`. */
   transport!: T;
-  /** The factory that built this protocol, if one did. */
-  factory: Factory | undefined;
+  /**
+   * The factory that built this protocol: set by `Factory.buildProtocol`
+   * (`undefined` for a protocol made by hand).
+   */
+  factory!: F;
   /** Whether `makeConnection` has been called. */
   connected = false;
 

@@ -18,12 +18,11 @@ import { Logger } from '../logger/logger.js';
 import type { ConnectTarget } from './_connector.js';
 import { ListeningServer, listenNow } from './_listening.js';
 import { type SocketHost, StreamTransport, TLSStreamTransport } from './_stream-transport.js';
-import { IPv4Address, IPv6Address } from './address.js';
+import { type IPAddress, IPv4Address, IPv6Address } from './address.js';
 import type { Deferred } from './defer.js';
 import { CannotListenError, InvalidAddressError } from './error.js';
 import type {
   ConnectTCPOptions,
-  IAddress,
   IListeningPort,
   IProtocolFactory,
   ListenTCPOptions,
@@ -40,13 +39,13 @@ function socketAddress(
   family: string | undefined,
   host: string | undefined,
   port: number | undefined,
-): IAddress {
+): IPAddress {
   if (family === 'IPv6') return new IPv6Address('TCP', host ?? '::', port ?? 0);
   return new IPv4Address('TCP', host ?? '0.0.0.0', port ?? 0);
 }
 
 /** The address `server` is bound to (`host` and `port` as asked if Node cannot say). */
-function boundAddress(server: Server, host: string, port: number): IAddress {
+function boundAddress(server: Server, host: string, port: number): IPAddress {
   const bound = server.address();
   return typeof bound === 'object' && bound !== null
     ? socketAddress(bound.family, bound.address, bound.port)
@@ -70,14 +69,14 @@ export interface TCPPortOptions extends ListenTCPOptions {
  *
  * @internal Created by `listenTCP` and `listenSSL`; callers see an IListeningPort.
  */
-export class TCPPort implements IListeningPort {
+export class TCPPort implements IListeningPort<IPAddress> {
   readonly #host: SocketHost;
   readonly #port: number;
   readonly #interface: string;
   readonly #backlog: number;
   readonly #tls: TlsOptions | undefined;
   readonly #listening: ListeningServer;
-  #address: IAddress | undefined;
+  #address: IPAddress | undefined;
   /** Listening on every interface: a connection's local address is not the port's. */
   #wildcard = true;
 
@@ -178,7 +177,7 @@ export class TCPPort implements IListeningPort {
     return this.#listening.stop(false);
   }
 
-  getHost(): IAddress {
+  getHost(): IPAddress {
     if (this.#address === undefined) throw new Error('the port is not listening yet');
     return this.#address;
   }
@@ -196,8 +195,7 @@ export class TCPPort implements IListeningPort {
   #bound(server: Server, host: string): void {
     const address = boundAddress(server, host, this.#port);
     this.#address = address;
-    const bound = (address as Partial<IPv4Address>).host;
-    this.#wildcard = bound === '0.0.0.0' || bound === '::';
+    this.#wildcard = address.host === '0.0.0.0' || address.host === '::';
   }
 
   #accept(socket: Socket): void {
@@ -210,7 +208,7 @@ export class TCPPort implements IListeningPort {
     // client dialled, and Node forgets it when the socket closes, before any
     // event when the peer resets: so it is read now (one getsockname).
     const listening = this.#address;
-    const lookUp = (): IAddress =>
+    const lookUp = (): IPAddress =>
       socket.localPort === undefined && listening !== undefined
         ? listening
         : socketAddress(socket.localFamily, socket.localAddress, socket.localPort);
@@ -231,7 +229,7 @@ export function tcpTarget(
   host: string,
   port: number,
   options: ConnectTCPOptions = {},
-): ConnectTarget {
+): ConnectTarget<IPAddress> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidAddressError(port, 'a port must be an integer from 0 to 65535');
   }
@@ -273,7 +271,7 @@ export function tlsTarget(
   port: number,
   contextFactory: ConnectionOptions,
   options: ConnectTCPOptions = {},
-): ConnectTarget {
+): ConnectTarget<IPAddress> {
   const tcp = tcpTarget(host, port, options);
   const secureContext = contextFactory.secureContext ?? createSecureContext(contextFactory);
   const v6 = isIP(host) === 6;

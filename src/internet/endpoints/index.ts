@@ -7,6 +7,7 @@
 
 export { EndpointStringError } from '../error.js';
 export type {
+  EndpointConnectOptions,
   IHostnameResolver,
   IStreamClientEndpoint,
   IStreamServerEndpoint,

@@ -18,6 +18,6 @@ export {
   TaskFinished,
   TaskStopped,
 } from './cooperator.js';
-export { deferLater } from './defer-later.js';
+export { type DeferLaterOptions, deferLater } from './defer-later.js';
 export { LoopingCall, type LoopingCallStartOptions } from './looping-call.js';
 export { react, runMain, SystemExit } from './react.js';

@@ -3,8 +3,8 @@
 // Tests: test/unit/protocols/basic-netstring.test.ts, test/fuzz/basic.test.ts
 
 import { TorsionError } from '../../internet/error.js';
-import type { ITCPTransport } from '../../internet/interfaces.js';
-import { Protocol } from '../../internet/protocol.js';
+import type { IProtocolFactory, ITCPTransport } from '../../internet/interfaces.js';
+import { type Factory, Protocol } from '../../internet/protocol.js';
 import { Logger } from '../../logger/logger.js';
 import { refuseTwistedNames } from './_twisted-names.js';
 import { ByteBuffer, toBytes } from './byte-buffer.js';
@@ -96,10 +96,14 @@ function previewBytes(buffer: ByteBuffer, from: number): string {
  * }
  * ```
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.NetstringReceiver
  * @since 0.1.0
  */
-export class NetstringReceiver extends Protocol {
+export class NetstringReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends Protocol<ITCPTransport, F> {
   /** The longest string accepted, in bytes. Default 99999. */
   maxLength = 99999;
   /**
