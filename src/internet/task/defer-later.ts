@@ -15,7 +15,7 @@ import type { IReactorTime } from '../interfaces.js';
  * or a promise is waited for.
  *
  * Cancellation: cancelling before the delay is over cancels the delayed
- * call (the callable never runs) and fails with {@link CancelledError};
+ * call (the callable never runs) and fails with {@link torsion/defer!CancelledError | CancelledError};
  * cancelling while a Deferred returned by the callable is pending cancels
  * that Deferred.
  *
@@ -39,7 +39,7 @@ export function deferLater(clock: IReactorTime, delay: number): Deferred<undefin
  *
  * @remarks
  * Cancellation: before the delay is over, cancelling cancels the delayed
- * call and fails with {@link CancelledError}; afterwards, it cancels a
+ * call and fails with {@link torsion/defer!CancelledError | CancelledError}; afterwards, it cancels a
  * pending Deferred returned by the callable.
  *
  * @param clock - What schedules the call.
