@@ -345,7 +345,7 @@ export class NodeReactor
    * @param factory - Builds a protocol per connection.
    * @param options - `backlog` (default 50) and `interface`.
    * @returns The listening port.
-   * @throws {@link CannotListenError} if the address is in use, not local, or
+   * @throws {@link torsion/protocol!CannotListenError | CannotListenError} if the address is in use, not local, or
    *   not permitted; `InvalidAddressError` if `interface` is not an IP address.
    */
   listenTCP(
@@ -408,7 +408,7 @@ export class NodeReactor
    * @param contextFactory - The TLS settings, as `tls.createServer` takes them.
    * @param options - `backlog` (default 50) and `interface`.
    * @returns The listening port.
-   * @throws {@link CannotListenError} if the address cannot be bound; Node's
+   * @throws {@link torsion/protocol!CannotListenError | CannotListenError} if the address cannot be bound; Node's
    *   error if the key or certificate is unusable.
    * @see Twisted: twisted.internet.interfaces.IReactorSSL.listenSSL
    */
@@ -474,7 +474,7 @@ export class NodeReactor
    *
    * @param options - `backlog` (default 50), `mode` (default 0o666), `wantPID`
    *   (hold `<address>.lock`, default false).
-   * @throws {@link CannotListenError} if the path cannot be bound.
+   * @throws {@link torsion/protocol!CannotListenError | CannotListenError} if the path cannot be bound.
    */
   listenUNIX(
     address: string,

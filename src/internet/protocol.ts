@@ -2,6 +2,35 @@
 // for each connection (Twisted: twisted.internet.protocol).
 // Tests: test/unit/internet/protocol.test.ts, test/reliability/callbacks.test.ts
 
+/**
+ * Protocols and factories: a `Protocol` handles the events of one connection
+ * (`connectionMade`, `dataReceived`, `connectionLost`) and writes to its
+ * transport; a `Factory` makes a protocol for each connection and holds
+ * what the connections share. Also `ClientFactory`,
+ * `ReconnectingClientFactory`, `ClientCreator`, the datagram and process
+ * protocols, the addresses and the connection errors.
+ *
+ * Every server and client starts here. Twisted:
+ * `twisted.internet.protocol` (and `twisted.internet.error` for the errors).
+ *
+ * @example
+ * ```ts
+ * import { Factory, Protocol } from 'torsion/protocol';
+ * import { reactor } from 'torsion/reactor';
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Buffer): void {
+ *     this.transport?.write(data);
+ *   }
+ * }
+ * reactor.listenTCP(8000, Factory.forProtocol(Echo));
+ * await reactor.run();
+ * ```
+ *
+ * @module torsion/protocol
+ * @primaryExport
+ */
+
 import type { ConnectionOptions } from 'node:tls';
 import { Logger } from '../logger/logger.js';
 import { requireClock } from './_require-clock.js';

@@ -25,7 +25,7 @@ export interface DeferLaterOptions {
  * or a promise is waited for.
  *
  * Cancellation: cancelling before the delay is over cancels the delayed
- * call (the callable never runs) and fails with {@link CancelledError};
+ * call (the callable never runs) and fails with {@link torsion/defer!CancelledError | CancelledError};
  * cancelling while a Deferred returned by the callable is pending cancels
  * that Deferred. Aborting the `signal` of the options does the same. The
  * options come before the callable, since the callable's arguments run to
@@ -59,7 +59,7 @@ export function deferLater(
  *
  * @remarks
  * Cancellation: before the delay is over, cancelling cancels the delayed
- * call and fails with {@link CancelledError}; afterwards, it cancels a
+ * call and fails with {@link torsion/defer!CancelledError | CancelledError}; afterwards, it cancels a
  * pending Deferred returned by the callable.
  *
  * @param clock - What schedules the call.
