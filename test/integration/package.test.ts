@@ -1,10 +1,11 @@
 // The package as a user gets it: `npm pack` (of the dist/ the test run just
-// built), the tarball installed offline in a fresh temporary project, and a
-// strict TypeScript program (test/fixtures/package-consumer/main.ts) that
-// imports Torsion only by the package name compiled there and run. The
-// project borrows typescript and @types/node from this repository's
-// node_modules through symlinks, so nothing is downloaded. Each child process
-// has a time limit; the temporary folder is removed at the end.
+// built) and the tarball installed offline in a fresh temporary project;
+// there, a strict TypeScript program (test/fixtures/package-consumer/main.ts)
+// that imports Torsion only by the package name is compiled, through the
+// TypeScript API over the project's own tsconfig files, and run. The project
+// borrows typescript and @types/node from this repository's node_modules
+// through symlinks, so nothing is downloaded. Each child process has a time
+// limit; the temporary folder is removed at the end.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -223,6 +224,15 @@ describe('the packed package in a fresh project', { timeout: 180_000 }, () => {
         shipped.includes(target.replace(/^\.\//, '')),
         `exports target ${target} is not in the tarball`,
       );
+    }
+  });
+
+  test('every subpath in exports names its declarations first, then its JavaScript', () => {
+    for (const [key, value] of Object.entries(pkg.exports)) {
+      if (typeof value === 'string') continue; // ./package.json
+      const conditions = Object.keys(value as object);
+      assert.equal(conditions[0], 'types', `exports["${key}"] must name "types" first`);
+      assert.equal(conditions.at(-1), 'default', `exports["${key}"] must name "default" last`);
     }
   });
 
