@@ -87,7 +87,7 @@ export class TCPServerEndpoint<A extends IPAddress = IPAddress>
    * @param port - The port number; 0 picks a free one.
    * @param options - `backlog` (default 511) and `interface` (default: all
    *   interfaces of the endpoint's family).
-   * @throws {@link InvalidAddressError} if `interface` is an IP address of
+   * @throws {@link torsion/protocol!InvalidAddressError | InvalidAddressError} if `interface` is an IP address of
    *   the other family (an IPv6 one for a `TCP4ServerEndpoint`).
    */
   constructor(reactor: IReactorTCP, port: number, options: TCPServerEndpointOptions = {}) {

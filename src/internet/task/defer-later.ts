@@ -80,7 +80,7 @@ export function deferLater<R, A extends unknown[]>(
  *
  * @remarks
  * Cancellation: aborting the signal cancels as `cancel()` does: before the
- * delay is over, the delayed call (failing with {@link CancelledError});
+ * delay is over, the delayed call (failing with {@link torsion/defer!CancelledError | CancelledError});
  * afterwards, a pending Deferred returned by the callable.
  *
  * @param clock - What schedules the call.
