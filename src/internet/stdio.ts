@@ -1,7 +1,8 @@
 // Standard input and output as a transport: a protocol reads the process's
 // stdin and writes its stdout, for interactive clients and filters
 // (Twisted: twisted.internet.stdio).
-// Tests: test/unit/internet/stdio.test.ts
+// Tests: test/unit/internet/stdio.test.ts, test/integration/stdio.test.ts,
+// test/integration/examples-chat-client.test.ts, test/unit/examples-chat-client.test.ts
 
 import type { Readable, Writable } from 'node:stream';
 import { Logger } from '../logger/logger.js';
@@ -32,6 +33,9 @@ const SHUTDOWN_GRACE = 5;
 
 /** Written behind what is buffered to learn when it has gone. */
 const EMPTY = new Uint8Array(0);
+
+/** Listens to the process's stdout once it is broken (see StandardIO, "Errors"). */
+function ignoreError(): void {}
 
 /**
  * The address of both ends of a {@link StandardIO} transport: a pipe has no
@@ -128,7 +132,11 @@ export type StandardIOReactor = IReactorTime &
  * `dataReceived`, `readConnectionLost` or `writeConnectionLost`, or from a
  * producer's `pauseProducing` or `resumeProducing`, is logged and aborts the
  * connection (`ConnectionAborted`, whose `cause` is the error); a throw from
- * `connectionLost` or `stopProducing` is logged.
+ * `connectionLost` or `stopProducing` is logged. Node emits an error for
+ * every write to the process's stdout once its reader has gone, and never
+ * marks it as failed: after such a failure StandardIO leaves it a listener
+ * that ignores them, so that a later `console.log` does not end the
+ * process (what it prints is lost).
  *
  * The reactor is used for two things: the `callLater(0)` that reports an
  * abort, and a `'before'` `'shutdown'` trigger. When the reactor stops
@@ -204,8 +212,8 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
   #grace: IDelayedCall | undefined;
   /** Reports an abort on the reactor's next turn. */
   #abortCall: IDelayedCall | undefined;
-  /** stdout has emitted its 'error' (it does so once). */
-  #stdoutErrorSeen = false;
+  /** A write to stdout has failed. */
+  #stdoutBroken = false;
 
   /**
    * Connects `protocol` to standard input and output, and calls its
@@ -420,12 +428,12 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
   };
 
   readonly #onWriteError = (error: NodeJS.ErrnoException): void => {
+    this.#stdoutBroken = true;
     if (this.#state === 'closed') {
-      // The error a write had promised (see #releaseStdout) has come.
-      if (!this.#ownsStdout) this.#stdout.off('error', this.#onWriteError);
+      // A write made through us has failed after all (see #releaseStdout).
+      if (!this.#ownsStdout) this.#releaseStdout();
       return;
     }
-    this.#stdoutErrorSeen = true;
     this.#writeSide = 'closed';
     this.#streamFailed('standard output', error);
   };
@@ -522,6 +530,7 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
     this.#writeSide = 'closed';
     if (this.#state === 'closed') return;
     if (error !== undefined) {
+      this.#stdoutBroken = true;
       this.#streamFailed('standard output', error);
       return;
     }
@@ -638,18 +647,20 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
 
   /**
    * Removes our stdout listeners. The error listener stays on a stream of
-   * our own (ended or destroyed, it goes with us). On the process's stdout,
-   * which outlives us, it goes once the writes made through us have
-   * completed: an error one of them had, still to be emitted, would
-   * otherwise find no listener and end the process.
+   * our own: ended or destroyed, it goes with us. The process's stdout
+   * outlives us, and emits an error for every write that fails, without
+   * ever being destroyed: once broken, it is left a listener that ignores
+   * them, or the next `console.log` would end the process; otherwise ours
+   * goes once the writes made through us have completed, as one of them
+   * may still fail.
    */
   #releaseStdout(): void {
     const stdout = this.#stdout;
     stdout.off('drain', this.#onDrain);
     if (this.#ownsStdout) return;
-    if (stdout.destroyed || stdout.errored !== null) {
-      // A failed stream emits its error on a later turn, unless it has already.
-      if (stdout.errored === null || this.#stdoutErrorSeen) stdout.off('error', this.#onWriteError);
+    if (this.#stdoutBroken) {
+      if (!stdout.listeners('error').includes(ignoreError)) stdout.on('error', ignoreError);
+      stdout.off('error', this.#onWriteError);
       return;
     }
     stdout.write(EMPTY, (error) => {
