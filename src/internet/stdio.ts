@@ -2,6 +2,7 @@
 // stdin and writes its stdout, for interactive clients and filters
 // (Twisted: twisted.internet.stdio).
 // Tests: test/unit/internet/stdio.test.ts, test/integration/stdio.test.ts,
+// test/integration/conformance/transports.test.ts (StandardIO back to back),
 // test/integration/examples-chat-client.test.ts, test/unit/examples-chat-client.test.ts
 
 import type { Readable, Writable } from 'node:stream';
@@ -237,6 +238,7 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
     stdout.on('drain', this.#onDrain);
     stdin.on('error', this.#onReadError);
     stdin.on('end', this.#onEnd);
+    stdin.on('close', this.#onReadClosed);
     // Flowing starts on a later turn: nothing arrives before connectionMade.
     stdin.on('data', this.#onData);
     this.#trigger = reactor.addSystemEventTrigger('before', 'shutdown', this.#onShutdown);
@@ -427,6 +429,15 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
     this.#streamFailed('standard input', error);
   };
 
+  /** stdin was closed (destroyed) before its end: the writer went away. */
+  readonly #onReadClosed = (): void => {
+    this.#readDone = true;
+    this.#stopReading();
+    if (this.#state === 'closed') return;
+    this.#reason ??= new Failure(new ConnectionLost('standard input was closed before its end'));
+    this.#abort();
+  };
+
   readonly #onWriteError = (error: NodeJS.ErrnoException): void => {
     this.#stdoutBroken = true;
     if (this.#state === 'closed') {
@@ -476,6 +487,7 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
     stdin.off('data', this.#onData);
     stdin.off('end', this.#onEnd);
     stdin.off('error', this.#onReadError);
+    stdin.off('close', this.#onReadClosed);
     stdin.pause();
   }
 

@@ -329,6 +329,18 @@ describe('StandardIO: errors end the connection, never the process', () => {
     lostWith(protocol, ConnectionLost);
     assert.ok(logs.events.some((event) => event.error === 'EIO'));
   });
+
+  test('stdin closed before its end (the writer went away) loses the connection', async () => {
+    const { stdin, stdout } = streams();
+    const reactor = new MemoryReactorClock();
+    const protocol = new Recorder();
+    new StandardIO(protocol, reactor, { stdin, stdout });
+    stdin.destroy();
+    await once(stdin, 'close');
+    reactor.advance(0);
+    const reason = lostWith(protocol, ConnectionLost);
+    assert.match((reason.value as Error).message, /standard input was closed/);
+  });
 });
 
 /** A push producer that records the calls it gets. */
