@@ -35,6 +35,18 @@ const SHUTDOWN_GRACE = 5;
 /** Written behind what is buffered to learn when it has gone. */
 const EMPTY = new Uint8Array(0);
 
+/** The methods Twisted code passes around unbound (`d.addCallback(transport.write)`). */
+const BOUND_METHODS = [
+  'write',
+  'writeSequence',
+  'loseConnection',
+  'loseWriteConnection',
+  'abortConnection',
+  'pauseProducing',
+  'resumeProducing',
+  'stopProducing',
+] as const;
+
 /** Listens to the process's stdout once it is broken (see StandardIO, "Errors"). */
 function ignoreError(): void {}
 
@@ -139,6 +151,11 @@ export type StandardIOReactor = IReactorTime &
  * that ignores them, so that a later `console.log` does not end the
  * process (what it prints is lost).
  *
+ * `write`, `writeSequence`, `loseConnection`, `loseWriteConnection`,
+ * `abortConnection` and the producer methods work unbound, as Python's bound
+ * methods do: `d.addCallback(transport.write)`,
+ * `reactor.callLater(1, transport.loseConnection)`.
+ *
  * The reactor is used for two things: the `callLater(0)` that reports an
  * abort, and a `'before'` `'shutdown'` trigger. When the reactor stops
  * while the connection is open, the trigger stops a registered producer and
@@ -229,6 +246,13 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
   constructor(protocol: IProtocol, reactor: StandardIOReactor, options: StandardIOOptions = {}) {
     this.#protocol = protocol;
     this.#reactor = reactor;
+    for (const name of BOUND_METHODS) {
+      Object.defineProperty(this, name, {
+        value: this[name].bind(this),
+        writable: true,
+        configurable: true,
+      });
+    }
     const stdin = options.stdin ?? process.stdin;
     const stdout = options.stdout ?? process.stdout;
     this.#stdin = stdin;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { succeed } from '../../../src/internet/defer.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../../../src/internet/error.js';
 import type { Failure } from '../../../src/internet/failure.js';
 import type { IPullProducer, IPushProducer } from '../../../src/internet/interfaces.js';
@@ -141,6 +142,20 @@ describe('StandardIO: connecting, reading and writing', () => {
     await turn();
     assert.equal(output(), 'one two three');
     transport.abortConnection();
+  });
+
+  test('write and loseConnection work unbound, as Twisted code passes them', async () => {
+    const { stdin, stdout, output } = streams();
+    const reactor = new MemoryReactorClock();
+    const protocol = new Recorder();
+    const { write, loseConnection } = new StandardIO(protocol, reactor, { stdin, stdout });
+    succeed(Buffer.from('passed on')).addCallback(write);
+    reactor.callLater(1, loseConnection);
+    reactor.advance(1);
+    await once(stdout, 'finish');
+    await turn();
+    assert.equal(output(), 'passed on');
+    lostWith(protocol, ConnectionDone);
   });
 
   test('pauseProducing holds stdin back until resumeProducing', async () => {
