@@ -141,7 +141,7 @@ export type StandardIOReactor = IReactorTime &
  *
  * Errors never end the process. A failing stream (`EPIPE` on stdout: the
  * reader went away) is logged and ends the connection with
- * `ConnectionLost`. A throw from the protocol's `connectionMade`,
+ * `ConnectionLost`; so does stdin destroyed before its end, unlogged. A throw from the protocol's `connectionMade`,
  * `dataReceived`, `readConnectionLost` or `writeConnectionLost`, or from a
  * producer's `pauseProducing` or `resumeProducing`, is logged and aborts the
  * connection (`ConnectionAborted`, whose `cause` is the error); a throw from
