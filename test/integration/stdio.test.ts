@@ -79,6 +79,15 @@ describe('StandardIO on the process stdin and stdout', { timeout: 20_000 }, () =
     );
   });
 
+  test("the reactor's shutdown closes the connection, after what was written", async (t) => {
+    const { stdout, stderr, exited } = start(t, 'shutdown');
+    assert.equal(await exited, 0, stderr());
+    assert.equal(
+      stdout(),
+      'stopping\nlost ConnectionDone ERR_CONNECTION_DONE\nconsole.log still works\n',
+    );
+  });
+
   test('a reader that goes away (EPIPE) is logged and ends the connection, not the process', async (t) => {
     const { child, stderr, waitFor, exited } = start(t, 'flood');
     await waitFor('line 3\n');
