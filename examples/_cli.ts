@@ -29,8 +29,26 @@ export function startOrExit<T>(usage: string, start: () => T): T {
   try {
     return start();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: ${message}\nusage: ${usage}\n`);
-    process.exit(2);
+    return exitWithUsage(usage, error);
   }
+}
+
+/**
+ * Waits for what `start` gives (a Deferred or promise, such as an
+ * endpoint's `listen`); if `start` throws or that fails (a bad endpoint
+ * string, a port in use), prints the error's message and the usage on
+ * standard error and exits with status 2.
+ */
+export async function listenOrExit<T>(usage: string, start: () => PromiseLike<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    return exitWithUsage(usage, error);
+  }
+}
+
+function exitWithUsage(usage: string, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${message}\nusage: ${usage}\n`);
+  process.exit(2);
 }

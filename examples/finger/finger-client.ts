@@ -78,9 +78,22 @@ export function main(reactor: IReactorTCP, options: FingerClientOptions): Deferr
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { reactor } = await import('torsion/reactor');
-  const { react } = await import('torsion/task');
+  const { react, SystemExit } = await import('torsion/task');
+  const { portArgument, startOrExit } = await import('../_cli.js');
+  const usage =
+    'node dist/examples/finger/finger-client.js [user] [host] [port]   (defaults 127.0.0.1, 1079)';
   const [user = '', host, port] = process.argv.slice(2);
-  const options = { user, host, port: port === undefined ? undefined : Number(port) };
-  const print = (reply: Buffer): boolean => process.stdout.write(reply);
-  await react((r: typeof reactor) => main(r, options).addCallback(print), [], reactor);
+  const options = startOrExit(usage, () => ({ user, host, port: portArgument(port, 1079) }));
+  await react(
+    (r: typeof reactor) =>
+      main(r, options).addCallbacks(
+        (reply) => process.stdout.write(reply),
+        (reason) => {
+          process.stderr.write(`error: ${reason.getErrorMessage()}\n`);
+          throw new SystemExit(1);
+        },
+      ),
+    [],
+    reactor,
+  );
 }

@@ -49,7 +49,9 @@ export function main(
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { reactor } = await import('torsion/reactor');
-  const port = await main(reactor, { endpoint: process.argv[2] });
+  const { listenOrExit } = await import('../_cli.js');
+  const usage = 'node dist/examples/finger/finger07.js [endpoint]   (default tcp:1079)';
+  const port = await listenOrExit(usage, () => main(reactor, { endpoint: process.argv[2] }));
   console.log(`finger server on ${String(port.getHost())}`);
   await reactor.run();
 }

@@ -84,18 +84,26 @@ export function main(
 ): Deferred<IListeningPort[]> {
   const ff = new FingerFactory(new Map([['moshez', 'Happy and well']]));
   const fsf = new FingerSetterFactory(ff);
-  return gatherResults([
-    serverFromString(reactor, options.endpoint ?? 'tcp:1079').listen(ff),
-    serverFromString(reactor, options.setterEndpoint ?? 'tcp:1080').listen(fsf),
-  ]);
+  return gatherResults(
+    [
+      serverFromString(reactor, options.endpoint ?? 'tcp:1079').listen(ff),
+      serverFromString(reactor, options.setterEndpoint ?? 'tcp:1080').listen(fsf),
+    ],
+    { consumeErrors: true },
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { reactor } = await import('torsion/reactor');
-  const [finger, setter] = await main(reactor, {
-    endpoint: process.argv[2],
-    setterEndpoint: process.argv[3],
-  });
+  const { listenOrExit } = await import('../_cli.js');
+  const usage =
+    'node dist/examples/finger/finger12.js [finger endpoint] [setter endpoint]   (defaults tcp:1079, tcp:1080)';
+  const [finger, setter] = await listenOrExit(usage, () =>
+    main(reactor, {
+      endpoint: process.argv[2],
+      setterEndpoint: process.argv[3],
+    }),
+  );
   console.log(`finger server on ${String(finger?.getHost())}`);
   console.log(`finger setter on ${String(setter?.getHost())}`);
   await reactor.run();

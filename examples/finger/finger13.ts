@@ -92,20 +92,28 @@ export function main(
   options: FingerOptions = {},
 ): Deferred<IListeningPort[]> {
   const f = new FingerService(new Map([['moshez', 'Happy and well']]));
-  return gatherResults([
-    serverFromString(reactor, options.endpoint ?? 'tcp:1079').listen(f.getFingerFactory()),
-    serverFromString(reactor, options.setterEndpoint ?? 'tcp:1080').listen(
-      f.getFingerSetterFactory(),
-    ),
-  ]);
+  return gatherResults(
+    [
+      serverFromString(reactor, options.endpoint ?? 'tcp:1079').listen(f.getFingerFactory()),
+      serverFromString(reactor, options.setterEndpoint ?? 'tcp:1080').listen(
+        f.getFingerSetterFactory(),
+      ),
+    ],
+    { consumeErrors: true },
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { reactor } = await import('torsion/reactor');
-  const [finger, setter] = await main(reactor, {
-    endpoint: process.argv[2],
-    setterEndpoint: process.argv[3],
-  });
+  const { listenOrExit } = await import('../_cli.js');
+  const usage =
+    'node dist/examples/finger/finger13.js [finger endpoint] [setter endpoint]   (defaults tcp:1079, tcp:1080)';
+  const [finger, setter] = await listenOrExit(usage, () =>
+    main(reactor, {
+      endpoint: process.argv[2],
+      setterEndpoint: process.argv[3],
+    }),
+  );
   console.log(`finger server on ${String(finger?.getHost())}`);
   console.log(`finger setter on ${String(setter?.getHost())}`);
   await reactor.run();
