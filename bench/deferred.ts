@@ -1,10 +1,12 @@
 // Benchmark: create and fire N Deferreds, each with a chain of 3 callbacks,
 // against the same shape with native Promises (a `then` chain, awaited), and
-// the time to fire a chain of 100,000 nested Deferreds.
-// Usage: node dist/bench/deferred.js [N] [deferred|promise|deep] [warm-up iterations, default 100000]
+// the time to fire a chain of 100,000 nested Deferreds, and three more Deferred
+// shapes for before/after comparisons of the hot path: succeed() with one
+// callback, gatherResults of 1,000 Deferreds, an inlineCallbacks loop.
+// Usage: node dist/bench/deferred.js [N] [deferred|promise|deep|succeed|gather|inline] [warm-up iterations, default 100000]
 // Prints one JSON line, in the shape of ../shared/bench/micro/*.js.
 
-import { Deferred } from 'torsion/defer';
+import { Deferred, gatherResults, inlineCallbacks, succeed } from 'torsion/defer';
 
 const f1 = (x: number): number => x + 1;
 const f2 = (x: number): number => x * 2;
@@ -56,6 +58,60 @@ export function runDeepChain(depth: number): unknown {
   return seen;
 }
 
+/** `succeed(i)` with one callback, N times. */
+export function runSucceed(n: number): number {
+  acc = 0;
+  for (let i = 0; i < n; i++) succeed(i).addCallback(f3);
+  return acc;
+}
+
+/** gatherResults over batches of 1,000 Deferreds fired one by one: N Deferreds in all. */
+export function runGather(n: number): number {
+  acc = 0;
+  const batch = 1000;
+  for (let done = 0; done < n; done += batch) {
+    const ds: Deferred<number>[] = [];
+    for (let i = 0; i < batch; i++) ds.push(new Deferred<number>());
+    gatherResults(ds).addCallback((results) => {
+      for (const r of results) acc += r;
+    });
+    for (let i = 0; i < batch; i++) ds[i]?.callback(done + i);
+  }
+  return acc;
+}
+
+/** An inlineCallbacks generator that waits on N Deferreds, half already fired, half fired later. */
+export function runInline(n: number): number {
+  acc = 0;
+  const pending: Deferred<number>[] = [];
+  const loop = inlineCallbacks(function* () {
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) {
+        acc += yield* succeed(i);
+      } else {
+        const d = new Deferred<number>();
+        pending.push(d);
+        acc += yield* d;
+      }
+    }
+    return acc;
+  });
+  let result = 0;
+  loop().addCallback((r) => {
+    result = r;
+  });
+  for (let i = 0; i < pending.length; i++) {
+    pending[i]?.callback(2 * i + 1);
+    pending[i] = undefined as unknown as Deferred<number>;
+  }
+  return result;
+}
+
+/** The sum each shape computes for `n`, to check the run did the work. */
+function expected(which: string, n: number): number {
+  return which === 'deferred' || which === 'promise' ? n * (n + 1) : (n * (n - 1)) / 2;
+}
+
 function seconds(): number {
   return Number(process.hrtime.bigint()) / 1e9;
 }
@@ -80,15 +136,27 @@ async function main(): Promise<void> {
     elapsed = seconds() - t0;
     if (sum !== n * (n + 1)) throw new Error(`bad sum ${sum}`);
   } else {
-    runDeferreds(warmup);
+    const run = {
+      deferred: runDeferreds,
+      succeed: runSucceed,
+      gather: runGather,
+      inline: runInline,
+    }[which];
+    if (run === undefined) throw new Error(`unknown benchmark ${which}`);
+    run(warmup);
     const t0 = seconds();
-    const sum = runDeferreds(n);
+    const sum = run(n);
     elapsed = seconds() - t0;
-    if (sum !== n * (n + 1)) throw new Error(`bad sum ${sum}`);
+    if (sum !== expected(which, n)) throw new Error(`bad sum ${sum}`);
   }
   console.log(
     JSON.stringify({
-      bench: which === 'deep' ? 'deferred-deep-chain' : 'deferred',
+      bench:
+        which === 'deep'
+          ? 'deferred-deep-chain'
+          : which === 'deferred' || which === 'promise'
+            ? 'deferred'
+            : `deferred-${which}`,
       impl: which === 'promise' ? 'node-promise' : 'torsion',
       node: process.version,
       n,
