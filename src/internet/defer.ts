@@ -1,9 +1,11 @@
 // Deferreds: results that are not there yet, with Twisted's exact semantics
 // (Twisted: twisted.internet.defer).
-// Tests: test/unit/internet/defer*.test.ts, test/unit/internet/inlinecb.test.ts
+// Tests: test/unit/internet/defer*.test.ts, test/unit/internet/inlinecb.test.ts,
+// test/unit/internet/bound-methods.test.ts
 
 import { inspect } from 'node:util';
 import { Logger } from '../logger/logger.js';
+import { bindOnRead } from './_bind.js';
 import { TorsionError } from './error.js';
 import { captureStack, Failure } from './failure.js';
 import type { IDelayedCall, IReactorTime } from './interfaces.js';
@@ -255,10 +257,14 @@ function reportAllUnhandled(): void {
 export type ResultOf<R> =
   R extends Deferred<infer U> ? U : R extends Promise<infer U> ? U : Exclude<R, Failure>;
 
-/** A callback: gets the result and the extra arguments given when it was added. */
-export type Callback<T, A extends unknown[], R> = (result: T, ...args: A) => R;
+/**
+ * A callback: gets the result and the extra arguments given when it was added.
+ * It is called without an object (`this: void`): pass a bound method or an
+ * arrow function, as the compiler checks.
+ */
+export type Callback<T, A extends unknown[], R> = (this: void, result: T, ...args: A) => R;
 /** An errback: gets the Failure and the extra arguments given when it was added. */
-export type Errback<A extends unknown[], R> = (failure: Failure, ...args: A) => R;
+export type Errback<A extends unknown[], R> = (this: void, failure: Failure, ...args: A) => R;
 /** Called by {@link Deferred.cancel} before the Deferred has fired. */
 export type Canceller<T> = (deferred: Deferred<T>) => void;
 /** Translates the result of a Deferred that timed out; see {@link Deferred.addTimeout}. */
@@ -403,6 +409,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred, typed with its new result.
    */
   addCallbacks<R1, R2 = never, A1 extends unknown[] = [], A2 extends unknown[] = []>(
+    this: Deferred<unknown>,
     callback: Callback<T, A1, R1>,
     errback?: Errback<A2, R2> | null,
     callbackArgs?: A1 | null,
@@ -424,6 +431,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred, typed with the callback's result.
    */
   addCallback<R, A extends unknown[] = []>(
+    this: Deferred<unknown>,
     callback: Callback<T, A, R>,
     ...args: A
   ): Deferred<ResultOf<R>> {
@@ -439,6 +447,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred, typed with the recovered result.
    */
   addErrback<R, A extends unknown[] = []>(
+    this: Deferred<unknown>,
     errback: Errback<A, R>,
     ...args: A
   ): Deferred<T | ResultOf<R>> {
@@ -453,7 +462,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred, typed with the function's result.
    */
   addBoth<R, A extends unknown[] = []>(
-    callback: (result: T | Failure, ...args: A) => R,
+    this: Deferred<unknown>,
+    callback: (this: void, result: T | Failure, ...args: A) => R,
     ...args: A
   ): Deferred<ResultOf<R>> {
     const extra = args.length > 0 ? args : undefined;
@@ -481,6 +491,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @see Twisted: twisted.internet.defer.Deferred.addTimeout
    */
   addTimeout<R = T>(
+    this: Deferred<unknown>,
     timeout: number,
     clock: IReactorTime,
     onTimeoutCancel?: OnTimeoutCancel<T, R> | { onTimeoutCancel?: OnTimeoutCancel<T, R> },
@@ -575,7 +586,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     if (result instanceof Deferred) {
       throw new TypeError('callback() was given a Deferred: return it from a callback to chain it');
     }
-    this.#start(result, Deferred.prototype.callback);
+    this.#start(result, methods.callback);
   }
 
   /**
@@ -585,19 +596,16 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @throws {@link AlreadyCalledError} if the Deferred has already fired.
    */
   errback(reason: unknown): void {
-    this.#start(
-      reason instanceof Failure ? reason : new Failure(reason),
-      Deferred.prototype.errback,
-    );
+    this.#start(reason instanceof Failure ? reason : new Failure(reason), methods.errback);
   }
 
   /** Stops the chain from running until a matching {@link Deferred.unpause}. */
-  pause(): void {
+  pause(this: Deferred<unknown>): void {
     this.#paused++;
   }
 
   /** Undoes one {@link Deferred.pause}; at zero, runs any pending callbacks. */
-  unpause(): void {
+  unpause(this: Deferred<unknown>): void {
     if (this.#paused === 0) return;
     this.#paused--;
     if (this.#paused === 0 && this.#called) this.#runCallbacks();
@@ -943,6 +951,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 }
 
+// `d.callback`, `d.errback` and `d.cancel` can be passed on as they are
+// (`clock.callLater(1, d.callback, 9)`), at no cost to `d.callback(v)`.
+const methods = bindOnRead(Deferred.prototype, ['callback', 'errback', 'cancel']);
+
 function cancelledToTimedOutError<T>(result: T | Failure, timeout: number): T {
   if (result instanceof Failure) {
     result.trap(CancelledError);
@@ -999,7 +1011,7 @@ export function fail<T = never>(reason: unknown): Deferred<T> {
  * @since 0.1.0
  */
 export function maybeDeferred<R, A extends unknown[]>(
-  f: (...args: A) => R,
+  f: (this: void, ...args: A) => R,
   ...args: A
 ): Deferred<ResultOf<R>> {
   let result: unknown;
@@ -1532,7 +1544,7 @@ export class DeferredLock {
    *
    * @returns A Deferred of `f`'s result.
    */
-  run<R, A extends unknown[]>(f: (...args: A) => R, ...args: A): Deferred<ResultOf<R>> {
+  run<R, A extends unknown[]>(f: (this: void, ...args: A) => R, ...args: A): Deferred<ResultOf<R>> {
     return runHolding(this, f, args);
   }
 }
@@ -1594,7 +1606,7 @@ export class DeferredSemaphore {
   }
 
   /** As {@link DeferredLock.run}, holding one token. */
-  run<R, A extends unknown[]>(f: (...args: A) => R, ...args: A): Deferred<ResultOf<R>> {
+  run<R, A extends unknown[]>(f: (this: void, ...args: A) => R, ...args: A): Deferred<ResultOf<R>> {
     return runHolding(this, f, args);
   }
 }

@@ -51,13 +51,13 @@ export function deferLater(clock: IReactorTime, delay: number): Deferred<undefin
 export function deferLater<R, A extends unknown[]>(
   clock: IReactorTime,
   delay: number,
-  callable: (...args: A) => R,
+  callable: (this: void, ...args: A) => R,
   ...args: A
 ): Deferred<ResultOf<R>>;
 export function deferLater<R, A extends unknown[]>(
   clock: IReactorTime,
   delay: number,
-  callable?: (...args: A) => R,
+  callable?: (this: void, ...args: A) => R,
   ...args: A
 ): Deferred<ResultOf<R> | undefined> {
   const d = new Deferred<undefined>(() => {

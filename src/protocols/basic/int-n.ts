@@ -3,6 +3,7 @@
 // carry (Twisted: twisted.protocols.basic.IntNStringReceiver).
 // Tests: test/unit/protocols/basic-intn.test.ts, test/fuzz/basic.test.ts
 
+import { bindMethods } from '../../internet/_bind.js';
 import { TorsionError } from '../../internet/error.js';
 import type { ITCPTransport } from '../../internet/interfaces.js';
 import { refuseTwistedNames } from './_twisted-names.js';
@@ -57,6 +58,12 @@ export class StringTooLongError extends TorsionError {
  * @since 0.1.0
  */
 export abstract class IntNStringReceiver extends PausableReceiver {
+  /** `sendString` works unbound (`d.addCallback(this.sendString)`). */
+  constructor() {
+    super();
+    bindMethods(this, ['sendString']);
+  }
+
   /** How many bytes the length prefix has: 1 to 6. */
   abstract readonly prefixLength: number;
   /** The longest string accepted, in bytes. Default 99999. */

@@ -3,6 +3,7 @@
 // Tests: test/unit/protocols/basic-line.test.ts, test/unit/protocols/basic-lineonly.test.ts,
 // test/fuzz/basic.test.ts
 
+import { bindMethods } from '../../internet/_bind.js';
 import type { ITCPTransport } from '../../internet/interfaces.js';
 import { Protocol } from '../../internet/protocol.js';
 import { refuseTwistedNames } from './_twisted-names.js';
@@ -57,6 +58,12 @@ import { PausableReceiver } from './pausable.js';
  * @since 0.1.0
  */
 export class LineReceiver extends PausableReceiver {
+  /** `sendLine` works unbound: `new LoopingCall(clock, this.sendLine, 'PING')`. */
+  constructor() {
+    super();
+    bindMethods(this, ['sendLine']);
+  }
+
   /** The line delimiter. Default `\r\n`. */
   delimiter: Uint8Array = Buffer.from('\r\n');
   /** The longest line accepted, in bytes. Default 16384. */
@@ -201,6 +208,12 @@ export class LineReceiver extends PausableReceiver {
  * @since 0.1.0
  */
 export class LineOnlyReceiver extends Protocol {
+  /** `sendLine` works unbound, as {@link LineReceiver}'s. */
+  constructor() {
+    super();
+    bindMethods(this, ['sendLine']);
+  }
+
   /** The line delimiter. Default `\r\n`. */
   delimiter: Uint8Array = Buffer.from('\r\n');
   /** The longest line accepted, in bytes. Default 16384. */

@@ -2,6 +2,7 @@
 // framing (Twisted: twisted.protocols.basic.NetstringReceiver).
 // Tests: test/unit/protocols/basic-netstring.test.ts, test/fuzz/basic.test.ts
 
+import { bindMethods } from '../../internet/_bind.js';
 import { TorsionError } from '../../internet/error.js';
 import type { ITCPTransport } from '../../internet/interfaces.js';
 import { Protocol } from '../../internet/protocol.js';
@@ -100,6 +101,12 @@ function previewBytes(buffer: ByteBuffer, from: number): string {
  * @since 0.1.0
  */
 export class NetstringReceiver extends Protocol {
+  /** `sendString` works unbound (`d.addCallback(this.sendString)`). */
+  constructor() {
+    super();
+    bindMethods(this, ['sendString']);
+  }
+
   /** The longest string accepted, in bytes. Default 99999. */
   maxLength = 99999;
   /**
