@@ -5,7 +5,7 @@
 
 import { inspect } from 'node:util';
 import { Logger } from '../logger/logger.js';
-import { bindOnRead } from './_bind.js';
+import { bindMethods, bindOnRead } from './_bind.js';
 import { TorsionError } from './error.js';
 import { captureStack, Failure } from './failure.js';
 import type { IDelayedCall, IReactorTime } from './interfaces.js';
@@ -1511,6 +1511,11 @@ export class DeferredLock {
   /** The pending acquires, oldest first. */
   readonly waiting: Deferred<this>[] = [];
 
+  /** `acquire`, `release` and `run` work unbound (`d.addBoth(lock.release)`). */
+  constructor() {
+    bindMethods(this, ['acquire', 'release', 'run']);
+  }
+
   /** A Deferred that fires with this lock once the caller holds it. */
   acquire(): Deferred<this> {
     const d = new Deferred<this>((cancelled) => removeItem(this.waiting, cancelled));
@@ -1575,6 +1580,7 @@ export class DeferredSemaphore {
       throw new RangeError(`DeferredSemaphore requires tokens >= 1, got ${tokens}`);
     this.tokens = tokens;
     this.limit = tokens;
+    bindMethods(this, ['acquire', 'release', 'run']);
   }
 
   /** A Deferred that fires with this semaphore once the caller holds a token. */
@@ -1665,6 +1671,7 @@ export class DeferredQueue<T> {
     const options = typeof size === 'object' ? size : { size, backlog };
     this.size = options.size;
     this.backlog = options.backlog;
+    bindMethods(this, ['put', 'get']);
   }
 
   /**

@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { CancelledError, Deferred, type Failure } from 'torsion/defer';
+import {
+  CancelledError,
+  Deferred,
+  DeferredLock,
+  DeferredQueue,
+  DeferredSemaphore,
+  type Failure,
+  succeed,
+} from 'torsion/defer';
 import {
   Int32StringReceiver,
   LineOnlyReceiver,
@@ -87,6 +95,36 @@ describe('Deferred: callback, errback and cancel passed on', () => {
     assert.deepEqual(seen, [4]);
     assert.equal(d.called, false);
     assert.equal(new Deferred<number>().callback === d.callback, false);
+  });
+});
+
+describe('DeferredLock, DeferredSemaphore, DeferredQueue: their methods passed on', () => {
+  test('d.addBoth(lock.release) releases the lock; acquire and run work unbound', () => {
+    const lock = new DeferredLock();
+    const { acquire, run } = lock;
+    successResultOf(acquire());
+    const d = new Deferred<void>();
+    d.addBoth(lock.release);
+    d.callback();
+    assert.equal(lock.locked, false);
+    assert.equal(successResultOf(run((n: number) => n + 1, 1)), 2);
+  });
+
+  test('semaphore.release and semaphore.run unbound', () => {
+    const semaphore = new DeferredSemaphore(1);
+    const { acquire, release, run } = semaphore;
+    successResultOf(acquire());
+    release();
+    assert.equal(semaphore.tokens, 1);
+    assert.equal(successResultOf(run(() => 'ran')), 'ran');
+  });
+
+  test('d.addCallback(queue.put) puts the result; queue.get unbound', () => {
+    const queue = new DeferredQueue<string>();
+    const { get } = queue;
+    const next = get();
+    succeed('item').addCallback(queue.put);
+    assert.equal(successResultOf(next), 'item');
   });
 });
 
