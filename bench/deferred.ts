@@ -4,7 +4,8 @@
 // shapes for before/after comparisons of the hot path: succeed() with one
 // callback, gatherResults of 1,000 Deferreds, an inlineCallbacks loop.
 // Usage: node dist/bench/deferred.js [N] [deferred|promise|deep|succeed|gather|inline] [warm-up iterations, default 100000]
-// Prints one JSON line, in the shape of ../shared/bench/micro/*.js.
+// Prints one JSON line, in the shape of ../shared/bench/micro/*.js, plus cpu_s:
+// the CPU time of the timed run, steadier than wall time on a loaded machine.
 
 import { Deferred, gatherResults, inlineCallbacks, succeed } from 'torsion/defer';
 
@@ -116,6 +117,11 @@ function seconds(): number {
   return Number(process.hrtime.bigint()) / 1e9;
 }
 
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 1e6);
   const which = process.argv[3] ?? 'deferred';
@@ -123,17 +129,23 @@ async function main(): Promise<void> {
   // has optimised, not the JIT's tiering.
   const warmup = Number(process.argv[4] ?? 100_000);
   let elapsed: number;
+  let cpu0 = 0;
+  let cpu = 0;
   if (which === 'deep') {
     runDeepChain(1000);
+    cpu0 = cpuSeconds();
     const t0 = seconds();
     const seen = runDeepChain(n);
     elapsed = seconds() - t0;
+    cpu = cpuSeconds() - cpu0;
     if (seen !== 'deep') throw new Error(`deep chain delivered ${String(seen)}`);
   } else if (which === 'promise') {
     await runPromises(warmup);
+    cpu0 = cpuSeconds();
     const t0 = seconds();
     const sum = await runPromises(n);
     elapsed = seconds() - t0;
+    cpu = cpuSeconds() - cpu0;
     if (sum !== n * (n + 1)) throw new Error(`bad sum ${sum}`);
   } else {
     const run = {
@@ -144,9 +156,11 @@ async function main(): Promise<void> {
     }[which];
     if (run === undefined) throw new Error(`unknown benchmark ${which}`);
     run(warmup);
+    cpu0 = cpuSeconds();
     const t0 = seconds();
     const sum = run(n);
     elapsed = seconds() - t0;
+    cpu = cpuSeconds() - cpu0;
     if (sum !== expected(which, n)) throw new Error(`bad sum ${sum}`);
   }
   console.log(
@@ -162,6 +176,7 @@ async function main(): Promise<void> {
       n,
       warmup,
       seconds: +elapsed.toFixed(4),
+      cpu_s: +cpu.toFixed(4),
       ops_per_s: +(n / elapsed).toFixed(1),
       ns_per_op: +((elapsed / n) * 1e9).toFixed(1),
       maxrss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
