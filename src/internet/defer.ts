@@ -578,6 +578,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /**
    * Fires the Deferred with a result: runs the callback chain now, on this
    * stack. A {@link Failure} as the result fires the error path, as `errback`.
+   * Works unbound, as Twisted's bound method: `clock.callLater(1, d.callback, 9)`.
    *
    * @throws {@link AlreadyCalledError} if the Deferred has already fired.
    * @throws TypeError if `result` is a Deferred (return it from a callback to chain).
@@ -591,6 +592,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /**
    * Fires the Deferred with an error: runs the chain on the error path.
+   * Works unbound: `e.addErrback(d.errback)`.
    *
    * @param reason - A {@link Failure}, or any thrown value (it is wrapped).
    * @throws {@link AlreadyCalledError} if the Deferred has already fired.
@@ -618,6 +620,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * Before it has fired: calls the canceller; if that did not fire the
    * Deferred, fails it with {@link CancelledError}. While waiting on another
    * Deferred returned by a callback: cancels that one. Otherwise: nothing.
+   * Works unbound: `clock.callLater(5, d.cancel)`.
    */
   cancel(): void {
     if (!this.#called) {
