@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Deferred, maybeDeferred, succeed } from 'torsion/defer';
 import { LineReceiver } from 'torsion/protocols/basic';
-import type { IReactorCore, IReactorTime } from 'torsion/reactor';
-import { Clock, deferLater, LoopingCall } from 'torsion/task';
+import type { IDelayedCall, IReactorCore, IReactorTime } from 'torsion/reactor';
+import { Clock, Cooperator, deferLater, LoopingCall } from 'torsion/task';
 import { MemoryReactorClock, StringTransport, successResultOf } from 'torsion/testing';
 
 /** A user's class whose method says that it needs its object. */
@@ -23,6 +23,11 @@ class Counter {
   count = 0;
   tick(this: Counter): void {
     this.count++;
+  }
+  /** A scheduler for a Cooperator, that needs its object too. */
+  schedule(this: Counter, step: () => void): IDelayedCall {
+    this.count++;
+    return new Clock().callLater(0, step);
   }
 }
 
@@ -92,6 +97,9 @@ export function unboundReferencesDoNotCompile(
   core.addSystemEventTrigger('before', 'shutdown', counter.tick);
   // @ts-expect-error nor to deferLater
   deferLater(clock, 1, counter.tick);
+  // @ts-expect-error nor as a Cooperator's scheduler
+  new Cooperator({ scheduler: counter.schedule });
+  new Cooperator({ scheduler: (step) => counter.schedule(step) });
   // @ts-expect-error nor to maybeDeferred
   maybeDeferred(counter.tick);
   // @ts-expect-error nor as a callback
