@@ -252,7 +252,7 @@ export class FakeConnector implements IConnector {
   constructor(address: IAddress, factory: IProtocolFactory) {
     this.#address = address;
     this.factory = factory;
-    bindMethods(this, ['stopConnecting', 'disconnect']);
+    bindMethods(this, ['connect', 'stopConnecting', 'disconnect']);
   }
 
   /** Sets `stoppedConnecting`; the state becomes `'stopped'`. */

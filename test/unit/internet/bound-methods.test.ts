@@ -16,6 +16,7 @@ import {
   type Failure,
   succeed,
 } from 'torsion/defer';
+import { ClientFactory, Factory, Protocol } from 'torsion/protocol';
 import {
   Int32StringReceiver,
   LineOnlyReceiver,
@@ -172,6 +173,20 @@ describe('reactors: every method passed on', () => {
     const { stop, seconds } = reactor;
     assert.throws(stop, ReactorNotRunning);
     assert.equal(typeof seconds(), 'number');
+  });
+
+  test('MemoryReactorClock: port.stopListening and connector.disconnect through callLater', () => {
+    const reactor = new MemoryReactorClock();
+    const port = reactor.listenTCP(8080, Factory.forProtocol(Protocol));
+    const connector = reactor.connectTCP('example.com', 80, new ClientFactory());
+    reactor.callLater(1, port.stopListening);
+    reactor.callLater(1, connector.disconnect);
+    reactor.advance(1);
+    assert.equal(port.stoppedListening, true);
+    assert.equal(
+      connector.getDestination() !== undefined && reactor.connectors[0]?.disconnected,
+      true,
+    );
   });
 
   test('reactors keep their inspect output free of the bound copies', () => {
