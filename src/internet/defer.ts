@@ -1369,6 +1369,9 @@ export class DeferredListImpl<T, R> extends Deferred<R> {
   }
 }
 
+// Its own cancel shadows Deferred's bound one: bind it too (`gatherResults(ds).cancel`).
+bindOnRead(DeferredListImpl.prototype, ['cancel']);
+
 /**
  * A Deferred that fires when several Deferreds have fired; see
  * {@link DeferredListImpl} for the behaviour.

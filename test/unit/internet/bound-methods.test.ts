@@ -14,6 +14,8 @@ import {
   DeferredQueue,
   DeferredSemaphore,
   type Failure,
+  FirstError,
+  gatherResults,
   succeed,
 } from 'torsion/defer';
 import { ClientFactory, Factory, Protocol } from 'torsion/protocol';
@@ -64,6 +66,16 @@ describe('Deferred: callback, errback and cancel passed on', () => {
     clock.callLater(5, d.cancel);
     clock.advance(5);
     failureResultOf(d, CancelledError);
+  });
+
+  test('DeferredList and gatherResults: cancel passed on (their own cancel, bound too)', () => {
+    const clock = new Clock();
+    const inputs = [new Deferred<number>(), new Deferred<number>()];
+    const gathered = gatherResults(inputs);
+    clock.callLater(1, gathered.cancel);
+    clock.advance(1);
+    for (const input of inputs) failureResultOf(input, CancelledError);
+    failureResultOf(gathered, FirstError);
   });
 
   test('a bound callback read from one Deferred fires that one, not another', () => {
