@@ -12,9 +12,7 @@ import { LineReceiver } from 'torsion/protocols/basic';
 import type { IListeningPort } from 'torsion/reactor';
 
 /** Reads a user name, writes what the factory says about the user, and hangs up. */
-export class FingerProtocol extends LineReceiver {
-  declare factory: FingerFactory;
-
+export class FingerProtocol extends LineReceiver<FingerFactory> {
   override lineReceived(user: Buffer): void {
     this.sendLine(this.factory.getUser(user.toString('utf8')));
     this.transport.loseConnection();

@@ -14,9 +14,7 @@ import { LineReceiver } from 'torsion/protocols/basic';
 import type { IListeningPort } from 'torsion/reactor';
 
 /** Reads a user name, writes what the factory says about the user, and hangs up. */
-export class FingerProtocol extends LineReceiver {
-  declare factory: FingerFactory;
-
+export class FingerProtocol extends LineReceiver<FingerFactory> {
   override lineReceived(user: Buffer): void {
     const d = this.factory.getUser(user.toString('utf8'));
 
@@ -45,8 +43,7 @@ export class FingerFactory extends ServerFactory<FingerProtocol> {
 }
 
 /** Collects lines; when the client hangs up, sets the first line's user to the second line. */
-export class FingerSetterProtocol extends LineReceiver {
-  declare factory: FingerSetterFactory;
+export class FingerSetterProtocol extends LineReceiver<FingerSetterFactory> {
   readonly lines: string[] = [];
 
   override lineReceived(line: Buffer): void {

@@ -24,9 +24,7 @@ export type FingerSetterFactory = ServerFactory<FingerSetterProtocol> & {
 };
 
 /** Reads a user name, writes what the factory says about the user, and hangs up. */
-export class FingerProtocol extends LineReceiver {
-  declare factory: FingerFactory;
-
+export class FingerProtocol extends LineReceiver<FingerFactory> {
   override lineReceived(user: Buffer): void {
     const d = this.factory.getUser(user.toString('utf8'));
 
@@ -42,8 +40,7 @@ export class FingerProtocol extends LineReceiver {
 }
 
 /** Collects lines; when the client hangs up, sets the first line's user to the second line. */
-export class FingerSetterProtocol extends LineReceiver {
-  declare factory: FingerSetterFactory;
+export class FingerSetterProtocol extends LineReceiver<FingerSetterFactory> {
   readonly lines: string[] = [];
 
   override lineReceived(line: Buffer): void {

@@ -19,9 +19,7 @@ export type FingerFactory = ServerFactory<FingerProtocol> & {
 };
 
 /** Reads a user name, writes what the factory says about the user, and hangs up. */
-export class FingerProtocol extends LineReceiver {
-  declare factory: FingerFactory;
-
+export class FingerProtocol extends LineReceiver<FingerFactory> {
   override lineReceived(user: Buffer): void {
     const d = this.factory.getUser(user.toString('utf8'));
 

@@ -38,6 +38,10 @@ import type {
 
 const log = new Logger('torsion.internet.tcp');
 
+/** Seconds before the first and (at most) any later try at a busy UNIX listener. */
+const FIRST_BUSY_DELAY = 0.005;
+const LAST_BUSY_DELAY = 0.1;
+
 /** The connection-failure error for a system error code. */
 function connectErrorFor(error: NodeJS.ErrnoException, destination: string): Error {
   const code = error.code ?? '';
@@ -75,17 +79,19 @@ interface ClientFactoryHooks {
  *
  * @internal
  */
-export interface ConnectTarget {
+export interface ConnectTarget<A extends IAddress = IAddress> {
   /** Opens the socket (connecting). */
   open(): Socket;
   /** The destination, for `getDestination()` and messages. */
-  destination: IAddress;
+  destination: A;
   /** Describes the destination in error messages. */
   describe: string;
   /** This end's and the peer's addresses once connected. */
   addresses(socket: Socket): { host: IAddress; peer: IAddress };
   /** Whether the socket can be reset (TCP); default true. */
   canReset?: boolean;
+  /** Whether EAGAIN means a full listen queue, to wait for (UNIX); default false. */
+  retryWhenBusy?: boolean;
   /**
    * Whether `open()` makes a TLSSocket: the connection is made once the
    * handshake has completed ('secureConnect'), and an error after the TCP
@@ -110,9 +116,9 @@ export interface ConnectTarget {
  *
  * @internal Created by `connectTCP`/`connectUNIX`; callers see an IConnector.
  */
-export class Connector implements IConnector, Disconnectable {
+export class Connector<A extends IAddress = IAddress> implements IConnector<A>, Disconnectable {
   readonly #host: SocketHost;
-  readonly #target: ConnectTarget;
+  readonly #target: ConnectTarget<A>;
   readonly #factory: IProtocolFactory & ClientFactoryHooks;
   readonly #timeout: number;
   #state: 'disconnected' | 'connecting' | 'connected' = 'disconnected';
@@ -120,8 +126,11 @@ export class Connector implements IConnector, Disconnectable {
   #socket: Socket | undefined;
   #transport: StreamTransport | undefined;
   #timeoutCall: IDelayedCall | undefined;
+  /** The next try after a busy UNIX listener, and the delay before the one after it. */
+  #busyRetry: IDelayedCall | undefined;
+  #busyDelay = FIRST_BUSY_DELAY;
 
-  constructor(host: SocketHost, target: ConnectTarget, factory: IProtocolFactory, timeout = 30) {
+  constructor(host: SocketHost, target: ConnectTarget<A>, factory: IProtocolFactory, timeout = 30) {
     this.#host = host;
     this.#target = target;
     this.#factory = factory as IProtocolFactory & ClientFactoryHooks;
@@ -144,17 +153,34 @@ export class Connector implements IConnector, Disconnectable {
       this.#factoryStarted = true;
     }
     this.#state = 'connecting';
-    const socket = this.#target.open();
-    this.#socket = socket;
     // Tracked while connecting, so that shutdown can fail the attempt; once
     // connected, the transport is tracked instead.
     this.#host.track(this);
+    this.#busyDelay = FIRST_BUSY_DELAY;
+    this.#open();
+    if (this.#timeout > 0 && Number.isFinite(this.#timeout)) {
+      this.#timeoutCall = this.#host.callLater(this.#timeout, () => {
+        this.#timeoutCall = undefined;
+        this.#failIfNotConnected(new TimeoutError(this.#target.describe));
+      });
+    }
+    this.#callFactory('startedConnecting', () => this.#factory.startedConnecting?.(this));
+  }
+
+  /** Opens the socket of this attempt (again, after a busy UNIX listener). */
+  #open(): void {
+    const socket = this.#target.open();
+    this.#socket = socket;
     // For TLS, the TCP connection is only the first step: the attempt
     // succeeds once the handshake has, and fails with SSLError if it fails.
     const tls = this.#target.tls === true;
     let tcpConnected = false;
     const onError = (error: NodeJS.ErrnoException): void => {
       if (this.#socket !== socket) return;
+      if (error.code === 'EAGAIN' && this.#target.retryWhenBusy === true) {
+        this.#retryWhenBusy(socket);
+        return;
+      }
       this.#failIfNotConnected(
         tls && tcpConnected
           ? new SSLError(`${this.#target.describe} (${error.message})`, {
@@ -177,13 +203,24 @@ export class Connector implements IConnector, Disconnectable {
         if (this.#socket === socket) this.#connected(socket);
       });
     }
-    if (this.#timeout > 0 && Number.isFinite(this.#timeout)) {
-      this.#timeoutCall = this.#host.callLater(this.#timeout, () => {
-        this.#timeoutCall = undefined;
-        this.#failIfNotConnected(new TimeoutError(this.#target.describe));
-      });
-    }
-    this.#callFactory('startedConnecting', () => this.#factory.startedConnecting?.(this));
+  }
+
+  /**
+   * A UNIX listener whose queue of unaccepted connections is full refuses a
+   * connection at once with EAGAIN, where a TCP one lets the client wait:
+   * wait here too, trying again with a growing delay, until the attempt's
+   * timeout (or stopConnecting, or shutdown) ends it.
+   */
+  #retryWhenBusy(socket: Socket): void {
+    socket.on('error', () => undefined);
+    socket.destroy();
+    this.#socket = undefined;
+    const delay = this.#busyDelay;
+    this.#busyDelay = Math.min(delay * 2, LAST_BUSY_DELAY);
+    this.#busyRetry = this.#host.callLater(delay, () => {
+      this.#busyRetry = undefined;
+      if (this.#state === 'connecting') this.#open();
+    });
   }
 
   stopConnecting(): void {
@@ -196,7 +233,7 @@ export class Connector implements IConnector, Disconnectable {
     else if (this.#state === 'connected') this.#transport?.loseConnection();
   }
 
-  getDestination(): IAddress {
+  getDestination(): A {
     return this.#target.destination;
   }
 
@@ -215,6 +252,8 @@ export class Connector implements IConnector, Disconnectable {
     this.#host.untrack(this);
     this.#timeoutCall?.cancel();
     this.#timeoutCall = undefined;
+    this.#busyRetry?.cancel();
+    this.#busyRetry = undefined;
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket !== undefined) {

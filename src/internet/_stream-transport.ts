@@ -472,11 +472,36 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     }
   }
 
-  /** The peer has finished sending. */
+  /** The peer has finished sending, or reset a connection we had not read to the end. */
   #readEnded(): void {
     if (this.#state === 'closed') return;
     // The socket may close in this turn (both sides have ended).
     this.#keepHost();
+    const socket = this.#socket;
+    // libuv reports a reset that arrives while received data is still unread
+    // as a plain EOF. A write of nothing tells them apart without sending
+    // anything: it fails with ECONNRESET or EPIPE on a reset socket, and the
+    // 'error' path then reports ConnectionLost. Only possible while nothing
+    // else is queued (else the probe would wait behind it; a queued write
+    // fails by itself on a reset socket) and on plain TCP (a TLS socket
+    // would have to encrypt it).
+    if (
+      this.#canReset &&
+      !this.#ended &&
+      socket.writableLength === 0 &&
+      !(socket as Partial<TLSSocket>).encrypted
+    ) {
+      socket.write(EMPTY, (error) => {
+        if (error == null) this.#peerFinished();
+      });
+      return;
+    }
+    this.#peerFinished();
+  }
+
+  /** The peer has finished sending (a FIN, not a reset). */
+  #peerFinished(): void {
+    if (this.#state === 'closed') return;
     const protocol = this.#protocol;
     if (isHalfCloseable(protocol) && this.#state === 'open') {
       try {

@@ -81,6 +81,14 @@ export class IPv6Address implements IIPAddress {
 }
 
 /**
+ * The address of either end of a TCP connection, or of a TCP port: an
+ * `IPv4Address` or an `IPv6Address` (narrow with `instanceof`).
+ *
+ * @since 0.1.0
+ */
+export type IPAddress = IPv4Address | IPv6Address;
+
+/**
  * The path of a UNIX-domain socket; `name` is `null` for an unnamed socket
  * (a client's end, usually).
  *

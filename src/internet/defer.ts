@@ -3,6 +3,33 @@
 // Tests: test/unit/internet/defer*.test.ts, test/unit/internet/inlinecb.test.ts,
 // test/unit/internet/bound-methods.test.ts
 
+/**
+ * Deferreds: results that are not there yet, and the callbacks that wait
+ * for them, fired synchronously and in order as in Twisted. With them come
+ * `Failure` (an error travelling down the errbacks), the combinators
+ * (`DeferredList`, `gatherResults`, `race`), sequential code
+ * (`inlineCallbacks`, `ensureDeferred`), the coordination primitives
+ * (`DeferredLock`, `DeferredSemaphore`, `DeferredQueue`) and their errors.
+ *
+ * Use a Deferred for every result your code waits for; it is also
+ * `PromiseLike`, so `await d` works where a Promise would. Twisted:
+ * `twisted.internet.defer` (and `twisted.python.failure` for `Failure`).
+ *
+ * @example
+ * ```ts
+ * import { Deferred, gatherResults, succeed } from 'torsion/defer';
+ *
+ * const d = new Deferred<number>();
+ * d.addCallback((n) => n * 2).addCallback((n) => console.log(n));
+ * d.callback(21); // prints 42 before callback() returns
+ *
+ * const [n, s] = await gatherResults([succeed(1), succeed('two')]); // number, string
+ * ```
+ *
+ * @module torsion/defer
+ * @primaryExport
+ */
+
 import { inspect } from 'node:util';
 import { Logger } from '../logger/logger.js';
 import { bindMethods, bindOnRead } from './_bind.js';
@@ -693,7 +720,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     return `<${name} #${id} current result: ${inspect(this.#result, { depth: 1, breakLength: Infinity })}>`;
   }
 
-  /** The `util.inspect` form, same as {@link Deferred.toString}. */
+  /** The `util.inspect` form, same as {@link Deferred.toString}. @hidden */
   [inspect.custom](): string {
     return this.toString();
   }
@@ -1081,6 +1108,11 @@ class InlineCallbacksCancelled extends Error {}
  * any other value gives it straight back. `return v` fires the returned
  * Deferred with `v`; a throw fails it.
  *
+ * Types: TypeScript gives every plain `yield` one type, so `yield d` is
+ * `unknown`: use `yield* d` for a typed result, or narrow (`(yield p) as
+ * number`) what `yield*` cannot take, such as a promise. The returned
+ * Deferred's type is inferred from the generator's `return`.
+ *
  * The generator starts at once, synchronously, and resumes synchronously in
  * whatever `callback()` fires the Deferred it waits on; Deferreds that have
  * already fired do not grow the stack.
@@ -1093,8 +1125,8 @@ class InlineCallbacksCancelled extends Error {}
  * @example
  * ```ts
  * const fetchUser = inlineCallbacks(function* (id: number) {
- *   const row: Row = yield db.query(id);
- *   const avatar = yield* loadAvatar(row.avatarId); // typed
+ *   const row = yield* db.query(id); // typed: Row
+ *   const avatar = (yield fetchAvatar(row.avatarId)) as Avatar; // a promise: narrowed
  *   return { ...row, avatar };
  * });
  * fetchUser(7).addCallback(console.log);
@@ -1107,7 +1139,7 @@ class InlineCallbacksCancelled extends Error {}
  * @since 0.1.0
  */
 export function inlineCallbacks<This, A extends unknown[], R>(
-  f: (this: This, ...args: A) => Generator<unknown, R, never>,
+  f: (this: This, ...args: A) => Generator<unknown, R, unknown>,
 ): (this: This, ...args: A) => Deferred<ResultOf<R>> {
   const name = f.name || 'anonymous';
   return {
@@ -1292,22 +1324,10 @@ export interface DeferredListConstructor {
 /**
  * The class behind {@link DeferredList}: construct lists with
  * `new DeferredList(...)`, whose result type follows `fireOnOneCallback`;
- * extend this class to subclass one.
+ * extend this class to subclass one. The reference documents it as
+ * {@link DeferredList}, one entry.
  *
- * @remarks
- * By default it fires, once every input has fired, with one
- * `[success, valueOrFailure]` entry per input, in input order; an empty list
- * fires at once with `[]`. With `fireOnOneCallback` it fires with
- * `[value, index]` for the first input that succeeds (and with the full list
- * if all fail); with `fireOnOneErrback` it fails with {@link FirstError} for
- * the first input that fails. It works by adding callbacks to the inputs, so
- * callbacks added to an input before the list see its result first.
- *
- * Cancellation: cancelling the list before it fires cancels every input
- * (a canceller that throws is logged, and the rest are still cancelled).
- *
- * @see Twisted: twisted.internet.defer.DeferredList
- * @since 0.1.0
+ * @hidden
  */
 export class DeferredListImpl<T, R> extends Deferred<R> {
   static {
@@ -1373,8 +1393,22 @@ export class DeferredListImpl<T, R> extends Deferred<R> {
 bindOnRead(DeferredListImpl.prototype, ['cancel']);
 
 /**
- * A Deferred that fires when several Deferreds have fired; see
- * {@link DeferredListImpl} for the behaviour.
+ * A Deferred that fires when several Deferreds have fired.
+ *
+ * @remarks
+ * By default it fires, once every input has fired, with one
+ * `[success, valueOrFailure]` entry per input, in input order; an empty list
+ * fires at once with `[]`. With `fireOnOneCallback` it fires with
+ * `[value, index]` for the first input that succeeds (and with the full list
+ * if all fail); with `fireOnOneErrback` it fails with {@link FirstError} for
+ * the first input that fails. It works by adding callbacks to the inputs, so
+ * callbacks added to an input before the list see its result first.
+ *
+ * Cancellation: cancelling the list before it fires cancels every input
+ * (a canceller that throws is logged, and the rest are still cancelled).
+ *
+ * To subclass it, extend `DeferredListImpl`, the class behind this
+ * constant (which gives `new DeferredList(...)` its result types).
  *
  * @example
  * ```ts
@@ -1383,7 +1417,9 @@ bindOnRead(DeferredListImpl.prototype, ['cancel']);
  * });
  * ```
  *
+ * @see Twisted: twisted.internet.defer.DeferredList
  * @since 0.1.0
+ * @class
  */
 export const DeferredList: DeferredListConstructor = DeferredListImpl as DeferredListConstructor;
 /** A {@link DeferredList} instance, with its inputs' type `T` and its result type `R`. */

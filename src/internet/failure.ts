@@ -245,7 +245,7 @@ export class Failure {
     return `[Failure instance: ${this.getBriefTraceback()}]`;
   }
 
-  /** The `util.inspect` form: `<Failure Type: message>`. */
+  /** The `util.inspect` form: `<Failure Type: message>`. @hidden */
   [inspect.custom](): string {
     return `<Failure ${this.getBriefTraceback()}>`;
   }

@@ -4,6 +4,7 @@
 // them without importing any real reactor.
 
 import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
+import type { IPAddress, UNIXAddress } from './address.js';
 import type { Deferred } from './defer.js';
 import type { Failure } from './failure.js';
 
@@ -277,10 +278,12 @@ export interface IConsumer {
  * Bytes are bytes: `write` takes `Uint8Array` only and throws a `TypeError`
  * for a string.
  *
+ * @typeParam A - The type of its addresses: `ITransport<IPAddress>` for a
+ *   TCP connection, `ITransport<UNIXAddress>` for a UNIX one.
  * @see Twisted: twisted.internet.interfaces.ITransport
  * @since 0.1.0
  */
-export interface ITransport {
+export interface ITransport<A extends IAddress = IAddress> {
   /** Sends `data`, in order, without blocking; it is buffered as needed. */
   write(data: Uint8Array): void;
   /** Sends each chunk in turn, as one write where the transport can. */
@@ -303,18 +306,29 @@ export interface ITransport {
    */
   readonly disconnecting: boolean;
   /** The address of the other end. */
-  getPeer(): IAddress;
+  getPeer(): A;
   /** The address of this end. */
-  getHost(): IAddress;
+  getHost(): A;
 }
 
 /**
  * A TCP connection's transport.
  *
+ * @remarks
+ * A protocol that knows it runs over TCP can say so, and read the port of
+ * its peer: `declare transport: ITCPTransport<IPAddress>` in the class, then
+ * `this.transport.getPeer().port`. A UNIX-domain connection's transport
+ * has the same methods: `ITCPTransport<UNIXAddress>`.
+ *
+ * @typeParam A - The type of its addresses; `IAddress` by default, which
+ *   any transport fits.
  * @see Twisted: twisted.internet.interfaces.ITCPTransport
  * @since 0.1.0
  */
-export interface ITCPTransport extends ITransport, IConsumer, IPushProducer {
+export interface ITCPTransport<A extends IAddress = IAddress>
+  extends ITransport<A>,
+    IConsumer,
+    IPushProducer {
   /** Half-closes: sends FIN after buffered data; reading goes on. */
   loseWriteConnection(): void;
   /** Closes at once, dropping buffered data. */
@@ -397,10 +411,11 @@ export interface IWriteBufferLimits {
  * happens below. `abortConnection()` closes the socket without a TLS
  * close-notify.
  *
+ * @typeParam A - The type of its addresses (`IPAddress`, in practice).
  * @see Twisted: twisted.internet.interfaces.ISSLTransport
  * @since 0.1.0
  */
-export interface ISSLTransport extends ITCPTransport {
+export interface ISSLTransport<A extends IAddress = IAddress> extends ITCPTransport<A> {
   /**
    * The certificate the peer presented, as Node describes it, or `null` if
    * it presented none (a client, usually, unless the server asked for one).
@@ -491,25 +506,32 @@ export type ProtocolOf<F extends IProtocolFactory> = Exclude<ReturnType<F['build
 /**
  * A listening socket.
  *
+ * @remarks
+ * The reactor's `listen…` methods say what address it has: `listenTCP`
+ * gives an `IListeningPort<IPAddress>`, so `port.getHost().port` compiles;
+ * `listenUNIX` an `IListeningPort<UNIXAddress>`.
+ *
+ * @typeParam A - The type of the address it listens on.
  * @see Twisted: twisted.internet.interfaces.IListeningPort
  * @since 0.1.0
  */
-export interface IListeningPort {
+export interface IListeningPort<A extends IAddress = IAddress> {
   /** Starts listening (done already by `listenTCP` and friends). */
   startListening(): void;
   /** Stops listening; the Deferred fires once the socket is closed. */
   stopListening(): Deferred<void>;
   /** The address listened on; its port is known at once, even for port 0. */
-  getHost(): IAddress;
+  getHost(): A;
 }
 
 /**
  * An outgoing connection attempt, and the connection it makes.
  *
+ * @typeParam A - The type of the address it connects to.
  * @see Twisted: twisted.internet.interfaces.IConnector
  * @since 0.1.0
  */
-export interface IConnector {
+export interface IConnector<A extends IAddress = IAddress> {
   /** Stops the attempt in progress. */
   stopConnecting(): void;
   /** Closes the connection, or stops the attempt. */
@@ -517,7 +539,7 @@ export interface IConnector {
   /** Connects (again). */
   connect(): void;
   /** The address connected to. */
-  getDestination(): IAddress;
+  getDestination(): A;
 }
 
 // ---------------------------------------------------------------------------
@@ -565,14 +587,18 @@ export interface IReactorTCP {
    * @returns The listening port, at once.
    * @throws `CannotListenError` if the address cannot be bound.
    */
-  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort;
+  listenTCP(
+    port: number,
+    factory: IProtocolFactory,
+    options?: ListenTCPOptions,
+  ): IListeningPort<IPAddress>;
   /** Connects to `host:port`, using a protocol from `factory`. */
   connectTCP(
     host: string,
     port: number,
     factory: IProtocolFactory,
     options?: ConnectTCPOptions,
-  ): IConnector;
+  ): IConnector<IPAddress>;
 }
 
 /** Options of {@link IReactorUNIX.listenUNIX}. */
@@ -598,7 +624,12 @@ export interface ListenUNIXOptions {
 
 /** Options of {@link IReactorUNIX.connectUNIX}. */
 export interface ConnectUNIXOptions {
-  /** Seconds before the attempt fails. @defaultValue 30 */
+  /**
+   * Seconds before the attempt fails. A listener whose queue of unaccepted
+   * connections is full refuses at once (EAGAIN); the attempt waits for it,
+   * trying again, as a TCP client would wait, until this timeout.
+   * @defaultValue 30
+   */
   timeout?: number | undefined;
   /** Whether to check the server's lock file first. @defaultValue false */
   checkPID?: boolean | undefined;
@@ -616,9 +647,13 @@ export interface IReactorUNIX {
     address: string,
     factory: IProtocolFactory,
     options?: ListenUNIXOptions,
-  ): IListeningPort;
+  ): IListeningPort<UNIXAddress>;
   /** Connects to the socket file `address`. */
-  connectUNIX(address: string, factory: IProtocolFactory, options?: ConnectUNIXOptions): IConnector;
+  connectUNIX(
+    address: string,
+    factory: IProtocolFactory,
+    options?: ConnectUNIXOptions,
+  ): IConnector<UNIXAddress>;
 }
 
 /**
@@ -634,7 +669,7 @@ export interface IReactorSSL {
     factory: IProtocolFactory,
     contextFactory: TlsOptions,
     options?: ListenTCPOptions,
-  ): IListeningPort;
+  ): IListeningPort<IPAddress>;
   /** Connects with TLS; `contextFactory` holds the trust settings. */
   connectSSL(
     host: string,
@@ -642,7 +677,7 @@ export interface IReactorSSL {
     factory: IProtocolFactory,
     contextFactory: ConnectionOptions,
     options?: ConnectTCPOptions,
-  ): IConnector;
+  ): IConnector<IPAddress>;
 }
 
 /**
@@ -699,7 +734,11 @@ export interface ListenUDPOptions {
  */
 export interface IReactorUDP {
   /** Binds a UDP socket to `port` and hands its datagrams to `protocol`. */
-  listenUDP(port: number, protocol: IDatagramProtocol, options?: ListenUDPOptions): IListeningPort;
+  listenUDP(
+    port: number,
+    protocol: IDatagramProtocol,
+    options?: ListenUDPOptions,
+  ): IListeningPort<IPAddress>;
 }
 
 /**
@@ -815,12 +854,25 @@ export interface IHostnameResolver {
 /**
  * Somewhere a server can listen: `TCP4ServerEndpoint`, `UNIXServerEndpoint`, …
  *
+ * @typeParam A - The type of the address its ports listen on:
+ *   `IPv4Address` for a `TCP4ServerEndpoint`, `UNIXAddress` for a
+ *   `UNIXServerEndpoint`.
  * @see Twisted: twisted.internet.interfaces.IStreamServerEndpoint
  * @since 0.1.0
  */
-export interface IStreamServerEndpoint {
+export interface IStreamServerEndpoint<A extends IAddress = IAddress> {
   /** Listens with `factory`; the Deferred fires with the listening port. */
-  listen(factory: IProtocolFactory): Deferred<IListeningPort>;
+  listen(factory: IProtocolFactory): Deferred<IListeningPort<A>>;
+}
+
+/** Options of {@link IStreamClientEndpoint.connect}. */
+export interface EndpointConnectOptions {
+  /**
+   * Aborting it cancels the attempt, as cancelling the Deferred does (same
+   * errors); one already aborted cancels it at once. The listener is
+   * removed when the Deferred fires, so a long-lived signal collects none.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -832,8 +884,11 @@ export interface IStreamServerEndpoint {
 export interface IStreamClientEndpoint {
   /**
    * Connects with a protocol from `factory`; the Deferred fires with the
-   * connected protocol, typed as the factory builds it. Cancelling it
-   * abandons the attempt.
+   * connected protocol, typed as the factory builds it. Cancelling it, or
+   * aborting `options.signal`, abandons the attempt.
    */
-  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>>;
+  connect<F extends IProtocolFactory>(
+    factory: F,
+    options?: EndpointConnectOptions,
+  ): Deferred<ProtocolOf<F>>;
 }

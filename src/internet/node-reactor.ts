@@ -13,7 +13,7 @@ import { lookupAll } from './_resolver.js';
 import type { Disconnectable, SocketHost } from './_stream-transport.js';
 import { SystemEvents } from './_system-events.js';
 import { type DelayedCall, TimedCallQueue } from './_timed-calls.js';
-import type { IPv4Address, IPv6Address } from './address.js';
+import type { IPAddress, IPv4Address, IPv6Address, UNIXAddress } from './address.js';
 import { Deferred, succeed } from './defer.js';
 import {
   ConnectionLost,
@@ -348,10 +348,14 @@ export class NodeReactor
    * @param factory - Builds a protocol per connection.
    * @param options - `backlog` (default 50) and `interface`.
    * @returns The listening port.
-   * @throws {@link CannotListenError} if the address is in use, not local, or
+   * @throws {@link torsion/protocol!CannotListenError | CannotListenError} if the address is in use, not local, or
    *   not permitted; `InvalidAddressError` if `interface` is not an IP address.
    */
-  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort {
+  listenTCP(
+    port: number,
+    factory: IProtocolFactory,
+    options?: ListenTCPOptions,
+  ): IListeningPort<IPAddress> {
     const listening = new TCPPort(this.#socketHost, port, factory, options);
     listening.startListening();
     return listening;
@@ -375,7 +379,7 @@ export class NodeReactor
     port: number,
     factory: IProtocolFactory,
     options: ConnectTCPOptions = {},
-  ): IConnector {
+  ): IConnector<IPAddress> {
     const connector = new Connector(
       this.#socketHost,
       tcpTarget(host, port, options),
@@ -407,7 +411,7 @@ export class NodeReactor
    * @param contextFactory - The TLS settings, as `tls.createServer` takes them.
    * @param options - `backlog` (default 50) and `interface`.
    * @returns The listening port.
-   * @throws {@link CannotListenError} if the address cannot be bound; Node's
+   * @throws {@link torsion/protocol!CannotListenError | CannotListenError} if the address cannot be bound; Node's
    *   error if the key or certificate is unusable.
    * @see Twisted: twisted.internet.interfaces.IReactorSSL.listenSSL
    */
@@ -416,7 +420,7 @@ export class NodeReactor
     factory: IProtocolFactory,
     contextFactory: TlsOptions,
     options: ListenTCPOptions = {},
-  ): IListeningPort {
+  ): IListeningPort<IPAddress> {
     const listening = new TCPPort(this.#socketHost, port, factory, {
       ...options,
       tls: contextFactory,
@@ -452,7 +456,7 @@ export class NodeReactor
     factory: IProtocolFactory,
     contextFactory: ConnectionOptions,
     options: ConnectTCPOptions = {},
-  ): IConnector {
+  ): IConnector<IPAddress> {
     const connector = new Connector(
       this.#socketHost,
       tlsTarget(host, port, contextFactory, options),
@@ -473,13 +477,13 @@ export class NodeReactor
    *
    * @param options - `backlog` (default 50), `mode` (default 0o666), `wantPID`
    *   (hold `<address>.lock`, default false).
-   * @throws {@link CannotListenError} if the path cannot be bound.
+   * @throws {@link torsion/protocol!CannotListenError | CannotListenError} if the path cannot be bound.
    */
   listenUNIX(
     address: string,
     factory: IProtocolFactory,
     options?: ListenUNIXOptions,
-  ): IListeningPort {
+  ): IListeningPort<UNIXAddress> {
     const listening = new UNIXPort(this.#socketHost, address, factory, options);
     listening.startListening();
     return listening;
@@ -495,7 +499,7 @@ export class NodeReactor
     address: string,
     factory: IProtocolFactory,
     options?: ConnectUNIXOptions,
-  ): IConnector {
+  ): IConnector<UNIXAddress> {
     return connectUNIX(this.#socketHost, address, factory, options);
   }
 

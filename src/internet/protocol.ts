@@ -2,6 +2,35 @@
 // for each connection (Twisted: twisted.internet.protocol).
 // Tests: test/unit/internet/protocol.test.ts, test/reliability/callbacks.test.ts
 
+/**
+ * Protocols and factories: a `Protocol` handles the events of one connection
+ * (`connectionMade`, `dataReceived`, `connectionLost`) and writes to its
+ * transport; a `Factory` makes a protocol for each connection and holds
+ * what the connections share. Also `ClientFactory`,
+ * `ReconnectingClientFactory`, `ClientCreator`, the datagram and process
+ * protocols, the addresses and the connection errors.
+ *
+ * Every server and client starts here. Twisted:
+ * `twisted.internet.protocol` (and `twisted.internet.error` for the errors).
+ *
+ * @example
+ * ```ts
+ * import { Factory, Protocol } from 'torsion/protocol';
+ * import { reactor } from 'torsion/reactor';
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Buffer): void {
+ *     this.transport?.write(data);
+ *   }
+ * }
+ * reactor.listenTCP(8000, Factory.forProtocol(Echo));
+ * await reactor.run();
+ * ```
+ *
+ * @module torsion/protocol
+ * @primaryExport
+ */
+
 import type { ConnectionOptions } from 'node:tls';
 import { Logger } from '../logger/logger.js';
 import { requireClock } from './_require-clock.js';
@@ -30,6 +59,7 @@ import type {
 
 export {
   HostnameAddress,
+  type IPAddress,
   type IPTransportType,
   IPv4Address,
   IPv6Address,
@@ -120,15 +150,44 @@ export const connectionDone: Failure = new Failure(new ConnectionDone());
  * reactor.listenTCP(8000, Factory.forProtocol(Echo));
  * ```
  *
+ * The factory that built the protocol is `this.factory`; name its class as
+ * the second type parameter (or, on the framing receivers of
+ * `torsion/protocols/basic`, the first) to use it typed, without a cast:
+ *
+ * ```ts
+ * class Finger extends LineReceiver<FingerFactory> {
+ *   override lineReceived(user: Buffer): void {
+ *     this.sendLine(this.factory.getUser(user.toString('utf8')));
+ *   }
+ * }
+ * class FingerFactory extends Factory<Finger> {
+ *   override protocol = Finger;
+ *   getUser(user: string): string {
+ *     return `${user}: no plan`;
+ *   }
+ * }
+ * ```
+ *
+ * `declare factory: FingerFactory` in the class body does the same.
+ *
  * @typeParam T - The transport type; TCP by default.
+ * @typeParam F - The type of the factory that builds it, `this.factory`;
+ *   by default any `Factory`, or `undefined` for a protocol made by hand.
  * @see Twisted: twisted.internet.protocol.Protocol
  * @since 0.1.0
  */
-export class Protocol<T extends ITransport = ITCPTransport> implements IProtocol {
+export class Protocol<
+  T extends ITransport = ITCPTransport,
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> implements IProtocol
+{
   /** The connection's transport, set by `makeConnection`. */
   transport!: T;
-  /** The factory that built this protocol, if one did. */
-  factory: Factory | undefined;
+  /**
+   * The factory that built this protocol: set by `Factory.buildProtocol`
+   * (`undefined` for a protocol made by hand).
+   */
+  factory!: F;
   /** Whether `makeConnection` has been called. */
   connected = false;
 

@@ -4,6 +4,31 @@
 // it lazily through src/internet/task/_global-reactor.ts.
 // Tests: test/unit/internet/reactor-parameter.test.ts, test/integration/task-react.test.ts
 
+/**
+ * The reactor: the loop that waits for events (time passing, connections,
+ * data) and calls your code. `NodeReactor` implements it on Node's event
+ * loop, `reactor` is a ready instance for scripts, and the `IReactor…`
+ * interfaces say what each part of a reactor offers, so that a library can
+ * take only the part it needs as a parameter (and a test can pass a `Clock`
+ * or a `MemoryReactor` instead).
+ *
+ * Import `reactor` in programs; in library code take an `IReactorTime`,
+ * `IReactorTCP`, … parameter. Twisted: `twisted.internet.reactor` and
+ * `twisted.internet.interfaces`.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from 'torsion/reactor';
+ *
+ * reactor.callLater(1.5, () => console.log('1.5 seconds later'));
+ * reactor.callLater(2, () => reactor.stop());
+ * await reactor.run(); // settles when the reactor has stopped
+ * ```
+ *
+ * @module torsion/reactor
+ * @primaryExport
+ */
+
 import { NodeReactor } from './node-reactor.js';
 
 export {

@@ -18,12 +18,11 @@ import { Logger } from '../logger/logger.js';
 import type { ConnectTarget } from './_connector.js';
 import { ListeningServer, listenNow } from './_listening.js';
 import { type SocketHost, StreamTransport, TLSStreamTransport } from './_stream-transport.js';
-import { IPv4Address, IPv6Address } from './address.js';
+import { type IPAddress, IPv4Address, IPv6Address } from './address.js';
 import type { Deferred } from './defer.js';
 import { CannotListenError, InvalidAddressError } from './error.js';
 import type {
   ConnectTCPOptions,
-  IAddress,
   IListeningPort,
   IProtocolFactory,
   ListenTCPOptions,
@@ -40,13 +39,13 @@ function socketAddress(
   family: string | undefined,
   host: string | undefined,
   port: number | undefined,
-): IAddress {
+): IPAddress {
   if (family === 'IPv6') return new IPv6Address('TCP', host ?? '::', port ?? 0);
   return new IPv4Address('TCP', host ?? '0.0.0.0', port ?? 0);
 }
 
 /** The address `server` is bound to (`host` and `port` as asked if Node cannot say). */
-function boundAddress(server: Server, host: string, port: number): IAddress {
+function boundAddress(server: Server, host: string, port: number): IPAddress {
   const bound = server.address();
   return typeof bound === 'object' && bound !== null
     ? socketAddress(bound.family, bound.address, bound.port)
@@ -70,14 +69,16 @@ export interface TCPPortOptions extends ListenTCPOptions {
  *
  * @internal Created by `listenTCP` and `listenSSL`; callers see an IListeningPort.
  */
-export class TCPPort implements IListeningPort {
+export class TCPPort implements IListeningPort<IPAddress> {
   readonly #host: SocketHost;
   readonly #port: number;
   readonly #interface: string;
   readonly #backlog: number;
   readonly #tls: TlsOptions | undefined;
   readonly #listening: ListeningServer;
-  #address: IAddress | undefined;
+  #address: IPAddress | undefined;
+  /** Listening on every interface: a connection's local address is not the port's. */
+  #wildcard = true;
 
   constructor(
     host: SocketHost,
@@ -139,12 +140,12 @@ export class TCPPort implements IListeningPort {
       throw new CannotListenError(this.#interface, this.#port, code, { cause: error });
     }
     if (bound) {
-      this.#address = boundAddress(server, host, this.#port);
+      this.#bound(server, host);
     } else {
       // The fallback without Node's synchronous bind (see listenNow): the
       // address is known, or the failure logged and the port stopped, later.
       server.once('listening', () => {
-        this.#address = boundAddress(server, host, this.#port);
+        this.#bound(server, host);
       });
       server.once('error', () => {
         // Logged by the listening server's own 'error' listener.
@@ -176,7 +177,7 @@ export class TCPPort implements IListeningPort {
     return this.#listening.stop(false);
   }
 
-  getHost(): IAddress {
+  getHost(): IPAddress {
     if (this.#address === undefined) throw new Error('the port is not listening yet');
     return this.#address;
   }
@@ -191,16 +192,27 @@ export class TCPPort implements IListeningPort {
     return `<${this.#tls === undefined ? 'TCPPort' : 'SSLPort'} ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
   }
 
+  #bound(server: Server, host: string): void {
+    const address = boundAddress(server, host, this.#port);
+    this.#address = address;
+    this.#wildcard = address.host === '0.0.0.0' || address.host === '::';
+  }
+
   #accept(socket: Socket): void {
     const peer = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort);
     const protocol = this.#listening.protocolFor(socket, peer);
     if (protocol === null) return;
-    // Found only if asked for: most servers never ask, and it costs memory.
+    // On a specific address the connection's local address is the listening
+    // one, so it is found only if asked for: most servers never ask, and it
+    // costs memory. On a wildcard (0.0.0.0, ::) it is whichever address the
+    // client dialled, and Node forgets it when the socket closes, before any
+    // event when the peer resets: so it is read now (one getsockname).
     const listening = this.#address;
-    const host = (): IAddress =>
+    const lookUp = (): IPAddress =>
       socket.localPort === undefined && listening !== undefined
         ? listening
         : socketAddress(socket.localFamily, socket.localAddress, socket.localPort);
+    const host = this.#wildcard ? lookUp() : lookUp;
     if (this.#tls === undefined)
       new StreamTransport(socket, protocol, host, peer, this.#host).start();
     else new TLSStreamTransport(socket as TLSSocket, protocol, host, peer, this.#host).start();
@@ -217,7 +229,7 @@ export function tcpTarget(
   host: string,
   port: number,
   options: ConnectTCPOptions = {},
-): ConnectTarget {
+): ConnectTarget<IPAddress> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidAddressError(port, 'a port must be an integer from 0 to 65535');
   }
@@ -259,7 +271,7 @@ export function tlsTarget(
   port: number,
   contextFactory: ConnectionOptions,
   options: ConnectTCPOptions = {},
-): ConnectTarget {
+): ConnectTarget<IPAddress> {
   const tcp = tcpTarget(host, port, options);
   const secureContext = contextFactory.secureContext ?? createSecureContext(contextFactory);
   const v6 = isIP(host) === 6;

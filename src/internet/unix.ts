@@ -23,7 +23,6 @@ import type { Deferred } from './defer.js';
 import { BadFileError, CannotListenError } from './error.js';
 import type {
   ConnectUNIXOptions,
-  IAddress,
   IListeningPort,
   IProtocolFactory,
   ListenUNIXOptions,
@@ -205,7 +204,7 @@ function inUseReason(stats: Stats | undefined): string {
  *
  * @internal Created by `listenUNIX`; callers see an IListeningPort.
  */
-export class UNIXPort implements IListeningPort {
+export class UNIXPort implements IListeningPort<UNIXAddress> {
   readonly #host: SocketHost;
   readonly #path: string;
   readonly #backlog: number;
@@ -273,7 +272,7 @@ export class UNIXPort implements IListeningPort {
     return this.#listening.stop(false, () => this.#lock?.unlock());
   }
 
-  getHost(): IAddress {
+  getHost(): UNIXAddress {
     return new UNIXAddress(this.#path);
   }
 
@@ -332,7 +331,7 @@ export class UNIXPort implements IListeningPort {
  *
  * @internal
  */
-function unixTarget(path: string): ConnectTarget {
+function unixTarget(path: string): ConnectTarget<UNIXAddress> {
   const long = tooLong(path);
   return {
     destination: new UNIXAddress(path),
@@ -340,6 +339,7 @@ function unixTarget(path: string): ConnectTarget {
     open: () => (long === undefined ? netConnect({ path, allowHalfOpen: true }) : refused(long)),
     addresses: () => ({ host: new UNIXAddress(null), peer: new UNIXAddress(path) }),
     canReset: false,
+    retryWhenBusy: true,
   };
 }
 
@@ -372,7 +372,7 @@ export function connectUNIX(
   path: string,
   factory: IProtocolFactory,
   options: ConnectUNIXOptions = {},
-): Connector {
+): Connector<UNIXAddress> {
   if (typeof path !== 'string' || path === '')
     throw new TypeError('connectUNIX needs a socket path');
   if (options.checkPID === true) {

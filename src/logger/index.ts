@@ -1,5 +1,28 @@
 // torsion/logger: structured logging in the model of twisted.logger.
 
+/**
+ * Structured logging: a `Logger` emits events (a format string and its
+ * fields, a level, a namespace) to `globalLogPublisher`, whose observers
+ * write them as text or JSON, filter them by level, or keep them for a
+ * test (`captureLogs`). `startLogging` and `globalLogBeginner` start
+ * logging in a script.
+ *
+ * Log from library and application code with one `Logger` per module.
+ * Twisted: `twisted.logger`.
+ *
+ * @example
+ * ```ts
+ * import { Logger, startLogging } from 'torsion/logger';
+ *
+ * startLogging(process.stdout);
+ * const log = new Logger('myapp.server');
+ * log.info('Listening on port {port}', { port: 8080 });
+ * ```
+ *
+ * @module torsion/logger
+ * @primaryExport
+ */
+
 export {
   type BeginLoggingOptions,
   globalLogBeginner,

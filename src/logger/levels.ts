@@ -5,15 +5,21 @@
  * The severity of a log event, from least to most severe: `debug`, `info`,
  * `warn`, `error`, `critical`.
  *
- * @see Twisted: twisted.logger.LogLevel
- * @since 0.1.0
+ * @remarks
+ * Documented with the constant of the same name, as one enumeration.
+ *
+ * @hidden
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'critical';
 
 /**
- * The log levels by name, so that `LogLevel.error` reads as in Twisted.
+ * The severity of a log event, from least to most severe: `debug`, `info`,
+ * `warn`, `error`, `critical`. As a type, one of these strings; as a value,
+ * the levels by name, so that `LogLevel.error` reads as in Twisted.
  *
+ * @see Twisted: twisted.logger.LogLevel
  * @since 0.1.0
+ * @enum
  */
 export const LogLevel = {
   /** Detail for debugging. */

@@ -3,6 +3,36 @@
 // (Twisted: twisted.protocols.loopback).
 // Tests: test/unit/testing/loopback.test.ts
 
+/**
+ * Loopback: a server protocol and a client protocol connected back to back
+ * in memory, their bytes moved by a pump policy until one side hangs up. No
+ * socket and no real time: a `Clock` drives the deliveries.
+ *
+ * Use it to test a client and a server against each other; for finer
+ * control of what is delivered when, see `torsion/testing`'s
+ * `connectedServerAndClient`. Twisted: `twisted.protocols.loopback`.
+ *
+ * @example
+ * ```ts
+ * import { Protocol } from 'torsion/protocol';
+ * import { loopbackAsync } from 'torsion/protocols/loopback';
+ * import { Clock } from 'torsion/task';
+ *
+ * class Hello extends Protocol {
+ *   override connectionMade(): void {
+ *     this.transport?.write(Buffer.from('hello'));
+ *     this.transport?.loseConnection();
+ *   }
+ * }
+ * const clock = new Clock();
+ * const done = loopbackAsync(new Hello(), new Protocol(), undefined, { clock });
+ * while (!done.called) clock.advance(0);
+ * ```
+ *
+ * @module torsion/protocols/loopback
+ * @primaryExport
+ */
+
 import { requireClock } from '../internet/_require-clock.js';
 import { Deferred } from '../internet/defer.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../internet/error.js';

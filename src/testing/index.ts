@@ -2,6 +2,37 @@
 // sockets and no real time (Twisted: twisted.internet.testing,
 // twisted.test.iosim, trial).
 
+/**
+ * Test doubles that need no event loop, no socket and no real time:
+ * `StringTransport` records what a protocol writes, `MemoryReactor` records
+ * what it listens on and connects to, `connectedServerAndClient` and
+ * `IOPump` connect two protocols in memory, and `successResultOf`,
+ * `failureResultOf` and `assertNoResult` check a Deferred at once.
+ *
+ * Use them in unit tests with a `Clock` from `torsion/task`. Twisted:
+ * `twisted.internet.testing`, `twisted.test.iosim` and trial's
+ * `TestCase` assertions.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { Protocol } from 'torsion/protocol';
+ * import { StringTransport } from 'torsion/testing';
+ *
+ * class Greeter extends Protocol {
+ *   override connectionMade(): void {
+ *     this.transport?.write(Buffer.from('hello\r\n'));
+ *   }
+ * }
+ * const transport = new StringTransport();
+ * new Greeter().makeConnection(transport);
+ * assert.equal(transport.value().toString(), 'hello\r\n');
+ * ```
+ *
+ * @module torsion/testing
+ * @primaryExport
+ */
+
 export { loopbackAsync } from '../protocols/loopback.js';
 export { CHUNK_SIZES, deliverInChunks } from './chunks.js';
 export { assertNoResult, failureResultOf, successResultOf } from './deferred-asserts.js';

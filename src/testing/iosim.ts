@@ -21,6 +21,7 @@ import {
 } from '../internet/error.js';
 import { Failure } from '../internet/failure.js';
 import type {
+  EndpointConnectOptions,
   IAddress,
   IConnector,
   IProtocol,
@@ -868,8 +869,12 @@ class MemoryClientEndpoint implements IStreamClientEndpoint {
     this.#port = port;
   }
 
-  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
-    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  connect<F extends IProtocolFactory>(
+    factory: F,
+    options: EndpointConnectOptions = {},
+  ): Deferred<ProtocolOf<F>> {
+    const d = this.#connect(factory) as Deferred<ProtocolOf<F>>;
+    return options.signal === undefined ? d : d.cancelOn(options.signal);
   }
 
   #connect(factory: IProtocolFactory): Deferred<IProtocol> {

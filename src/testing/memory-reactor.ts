@@ -6,7 +6,7 @@
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { bindAllMethods, bindMethods } from '../internet/_bind.js';
 import { ipFamily } from '../internet/_ip.js';
-import { IPv4Address, IPv6Address, UNIXAddress } from '../internet/address.js';
+import { type IPAddress, IPv4Address, IPv6Address, UNIXAddress } from '../internet/address.js';
 import { Deferred, fail, succeed } from '../internet/defer.js';
 import {
   CannotListenError,
@@ -158,10 +158,12 @@ export type FakePortKind = 'TCP' | 'SSL' | 'UNIX' | 'UDP';
  * The listening port a {@link MemoryReactor} hands out: it accepts nothing,
  * and records whether it is still listening.
  *
+ * @typeParam A - The type of its address: `IPAddress` from `listenTCP`,
+ *   `UNIXAddress` from `listenUNIX`.
  * @see Twisted: twisted.internet.testing._FakePort
  * @since 0.1.0
  */
-export class FakePort implements IListeningPort {
+export class FakePort<A extends IAddress = IAddress> implements IListeningPort<A> {
   /** The kind of socket it pretends to be. */
   readonly kind: FakePortKind;
   /** The factory (or, for UDP, the datagram protocol) it was given. */
@@ -170,18 +172,14 @@ export class FakePort implements IListeningPort {
   listening = true;
   /** Whether `stopListening` has been called. */
   stoppedListening = false;
-  readonly #address: IAddress;
+  readonly #address: A;
 
   /**
    * @param kind - The kind of socket.
    * @param address - What `getHost()` returns.
    * @param factory - The factory or datagram protocol it serves.
    */
-  constructor(
-    kind: FakePortKind,
-    address: IAddress,
-    factory: IProtocolFactory | IDatagramProtocol,
-  ) {
+  constructor(kind: FakePortKind, address: A, factory: IProtocolFactory | IDatagramProtocol) {
     this.kind = kind;
     this.#address = address;
     this.factory = factory;
@@ -207,7 +205,7 @@ export class FakePort implements IListeningPort {
   }
 
   /** The address it pretends to listen on. */
-  getHost(): IAddress {
+  getHost(): A {
     return this.#address;
   }
 
@@ -229,10 +227,11 @@ export type FakeConnectorState = 'connecting' | 'stopped' | 'disconnected';
  * `buildProtocol` and `makeConnection` with a transport, or its
  * `clientConnectionFailed`, or use a `ConnectionCompleter`.
  *
+ * @typeParam A - The type of the address it connects to.
  * @see Twisted: twisted.internet.testing._FakeConnector
  * @since 0.1.0
  */
-export class FakeConnector implements IConnector {
+export class FakeConnector<A extends IAddress = IAddress> implements IConnector<A> {
   /** The factory of the connection attempt. */
   readonly factory: IProtocolFactory;
   /** `'connecting'` at first and after `connect()`; then what `stopConnecting` or `disconnect` made it. */
@@ -243,13 +242,13 @@ export class FakeConnector implements IConnector {
   disconnected = false;
   /** How many times `connect` has been called. */
   connectCalls = 0;
-  readonly #address: IAddress;
+  readonly #address: A;
 
   /**
    * @param address - What `getDestination()` returns.
    * @param factory - The factory of the attempt.
    */
-  constructor(address: IAddress, factory: IProtocolFactory) {
+  constructor(address: A, factory: IProtocolFactory) {
     this.#address = address;
     this.factory = factory;
     bindMethods(this, ['connect', 'stopConnecting', 'disconnect']);
@@ -274,7 +273,7 @@ export class FakeConnector implements IConnector {
   }
 
   /** The address given to the reactor's `connect…` call. */
-  getDestination(): IAddress {
+  getDestination(): A {
     return this.#address;
   }
 
@@ -290,7 +289,7 @@ export class FakeConnector implements IConnector {
 /** The first port number a {@link MemoryReactor} gives to a port-0 listener. */
 const FIRST_EPHEMERAL_PORT = 49152;
 
-function ipAddress(type: 'TCP' | 'UDP', host: string, port: number): IPv4Address | IPv6Address {
+function ipAddress(type: 'TCP' | 'UDP', host: string, port: number): IPAddress {
   return ipFamily(host) === 6
     ? new IPv6Address(type, host, port)
     : new IPv4Address(type, host, port);
@@ -532,7 +531,11 @@ export class MemoryReactor
    * Records the call and returns a {@link FakePort} on `port` (or the next
    * free number for 0), at `interface` or `0.0.0.0`.
    */
-  listenTCP(port: number, factory: IProtocolFactory, options: ListenTCPOptions = {}): FakePort {
+  listenTCP(
+    port: number,
+    factory: IProtocolFactory,
+    options: ListenTCPOptions = {},
+  ): FakePort<IPAddress> {
     const iface = options.interface ?? '';
     this.tcpServers.push([port, factory, options.backlog ?? 511, iface]);
     return this.#port('TCP', ipAddress('TCP', iface || '0.0.0.0', this.#portNumber(port)), factory);
@@ -547,7 +550,7 @@ export class MemoryReactor
     port: number,
     factory: IProtocolFactory,
     options: ConnectTCPOptions = {},
-  ): FakeConnector {
+  ): FakeConnector<IPAddress> {
     this.tcpClients.push([host, port, factory, options.timeout ?? 30, options.bindAddress]);
     return this.#connector(ipAddress('TCP', host, port), factory);
   }
@@ -558,7 +561,7 @@ export class MemoryReactor
     factory: IProtocolFactory,
     contextFactory: TlsOptions,
     options: ListenTCPOptions = {},
-  ): FakePort {
+  ): FakePort<IPAddress> {
     const iface = options.interface ?? '';
     this.sslServers.push([port, factory, contextFactory, options.backlog ?? 511, iface]);
     return this.#port('SSL', ipAddress('TCP', iface || '0.0.0.0', this.#portNumber(port)), factory);
@@ -571,7 +574,7 @@ export class MemoryReactor
     factory: IProtocolFactory,
     contextFactory: ConnectionOptions,
     options: ConnectTCPOptions = {},
-  ): FakeConnector {
+  ): FakeConnector<IPAddress> {
     this.sslClients.push([
       host,
       port,
@@ -588,7 +591,7 @@ export class MemoryReactor
     address: string,
     factory: IProtocolFactory,
     options: ListenUNIXOptions = {},
-  ): FakePort {
+  ): FakePort<UNIXAddress> {
     this.unixServers.push([
       address,
       factory,
@@ -604,7 +607,7 @@ export class MemoryReactor
     address: string,
     factory: IProtocolFactory,
     options: ConnectUNIXOptions = {},
-  ): FakeConnector {
+  ): FakeConnector<UNIXAddress> {
     this.unixClients.push([address, factory, options.timeout ?? 30, options.checkPID ?? false]);
     return this.#connector(new UNIXAddress(address), factory);
   }
@@ -613,7 +616,11 @@ export class MemoryReactor
    * Records the call and returns a {@link FakePort} on a UDP address. The
    * protocol is not started: no datagram arrives.
    */
-  listenUDP(port: number, protocol: IDatagramProtocol, options: ListenUDPOptions = {}): FakePort {
+  listenUDP(
+    port: number,
+    protocol: IDatagramProtocol,
+    options: ListenUDPOptions = {},
+  ): FakePort<IPAddress> {
     const iface = options.interface ?? '';
     this.udpServers.push([port, protocol, iface, options.maxPacketSize ?? 8192]);
     return this.#port(
@@ -627,17 +634,17 @@ export class MemoryReactor
     return port === 0 ? this.#nextPort++ : port;
   }
 
-  #port(
+  #port<A extends IAddress>(
     kind: FakePortKind,
-    address: IAddress,
+    address: A,
     factory: IProtocolFactory | IDatagramProtocol,
-  ): FakePort {
+  ): FakePort<A> {
     const port = new FakePort(kind, address, factory);
     this.ports.push(port);
     return port;
   }
 
-  #connector(address: IAddress, factory: IProtocolFactory): FakeConnector {
+  #connector<A extends IAddress>(address: A, factory: IProtocolFactory): FakeConnector<A> {
     const connector = new FakeConnector(address, factory);
     if (hasStartedConnecting(factory)) factory.startedConnecting(connector);
     this.connectors.push(connector);

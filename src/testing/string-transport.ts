@@ -5,7 +5,7 @@
 
 import { bindMethods, TRANSPORT_METHODS } from '../internet/_bind.js';
 import { resolveWriteBufferLimits } from '../internet/_write-limits.js';
-import { IPv4Address } from '../internet/address.js';
+import { type IPAddress, IPv4Address } from '../internet/address.js';
 import { ConnectionAborted, ConnectionDone } from '../internet/error.js';
 import { Failure } from '../internet/failure.js';
 import type {
@@ -28,18 +28,22 @@ import { checkByteSequence, checkBytes } from './_bytes.js';
  */
 export type ProducerState = 'producing' | 'paused' | 'stopped';
 
-/** Options of {@link StringTransport}. */
-export interface StringTransportOptions {
+/**
+ * Options of {@link StringTransport}.
+ *
+ * @typeParam A - The type of the addresses given.
+ */
+export interface StringTransportOptions<A extends IAddress = IAddress> {
   /**
    * What `getHost()` returns.
    * @defaultValue `IPv4Address('TCP', '10.0.0.1', 12345)`
    */
-  hostAddress?: IAddress | undefined;
+  hostAddress?: A | undefined;
   /**
    * What `getPeer()` returns.
    * @defaultValue `IPv4Address('TCP', '192.168.1.1', 54321)`
    */
-  peerAddress?: IAddress | undefined;
+  peerAddress?: A | undefined;
   /**
    * Allows `pauseProducing` and `resumeProducing` after `loseConnection`.
    *
@@ -81,10 +85,16 @@ export interface StringTransportOptions {
  * assert.deepEqual(transport.value(), Buffer.from('hello'));
  * ```
  *
+ * @typeParam A - The type of its addresses, inferred from the addresses
+ *   given: `IPAddress` by default (`new StringTransport().getPeer().port`
+ *   compiles). The defaults are IPv4 addresses, so give both addresses when
+ *   they are of another kind.
  * @see Twisted: twisted.internet.testing.StringTransport
  * @since 0.1.0
  */
-export class StringTransport implements ITCPTransport, IWriteBufferLimits {
+export class StringTransport<A extends IAddress = IPAddress>
+  implements ITCPTransport<A>, IWriteBufferLimits
+{
   /** False until `loseConnection` (or `abortConnection`) is called. */
   disconnecting = false;
   /** False until `abortConnection` is called. */
@@ -100,9 +110,9 @@ export class StringTransport implements ITCPTransport, IWriteBufferLimits {
   /** The transport's state as a push producer. */
   producerState: ProducerState = 'producing';
   /** What `getHost()` returns; `undefined` for the default address. */
-  hostAddr: IAddress | undefined;
+  hostAddr: A | undefined;
   /** What `getPeer()` returns; `undefined` for the default address. */
-  peerAddr: IAddress | undefined;
+  peerAddr: A | undefined;
   // The chunks written since the last clear(), in order.
   #chunks: Uint8Array[] = [];
   readonly #lenient: boolean;
@@ -113,7 +123,7 @@ export class StringTransport implements ITCPTransport, IWriteBufferLimits {
   /**
    * @param options - Addresses and leniency; see {@link StringTransportOptions}.
    */
-  constructor(options: StringTransportOptions = {}) {
+  constructor(options: StringTransportOptions<A> = {}) {
     this.hostAddr = options.hostAddress;
     this.peerAddr = options.peerAddress;
     this.#lenient = options.lenient ?? false;
@@ -174,13 +184,13 @@ export class StringTransport implements ITCPTransport, IWriteBufferLimits {
   }
 
   /** The peer address given, or `IPv4Address('TCP', '192.168.1.1', 54321)`. */
-  getPeer(): IAddress {
-    return this.peerAddr ?? new IPv4Address('TCP', '192.168.1.1', 54321);
+  getPeer(): A {
+    return this.peerAddr ?? (new IPv4Address('TCP', '192.168.1.1', 54321) as IAddress as A);
   }
 
   /** The host address given, or `IPv4Address('TCP', '10.0.0.1', 12345)`. */
-  getHost(): IAddress {
-    return this.hostAddr ?? new IPv4Address('TCP', '10.0.0.1', 12345);
+  getHost(): A {
+    return this.hostAddr ?? (new IPv4Address('TCP', '10.0.0.1', 12345) as IAddress as A);
   }
 
   /**
@@ -295,17 +305,20 @@ export class StringTransport implements ITCPTransport, IWriteBufferLimits {
  * `abortConnection` reports `ConnectionAborted` rather than `ConnectionDone`,
  * as real transports do.
  *
+ * @typeParam A - The type of its addresses, as {@link StringTransport}'s.
  * @see Twisted: twisted.internet.testing.StringTransportWithDisconnection
  * @since 0.1.0
  */
-export class StringTransportWithDisconnection extends StringTransport {
+export class StringTransportWithDisconnection<
+  A extends IAddress = IPAddress,
+> extends StringTransport<A> {
   /** The protocol told about the disconnection. */
   protocol: IProtocol | undefined;
 
   /**
    * @param options - As {@link StringTransport}'s, and the protocol to tell.
    */
-  constructor(options: StringTransportOptions & { protocol?: IProtocol } = {}) {
+  constructor(options: StringTransportOptions<A> & { protocol?: IProtocol } = {}) {
     super(options);
     this.protocol = options.protocol;
   }

@@ -1,8 +1,9 @@
 // getHost() on a server connection first asked once the connection has
 // closed (in connectionLost, or later) answers the connection's own local
 // address, not the listening one: on a port bound to every interface
-// (0.0.0.0 or ::) the two differ. The server finds its local address only
-// when asked, and Node forgets it when the socket closes.
+// (0.0.0.0 or ::) the two differ. Node forgets the address when the socket
+// closes (before any event when the peer resets), so a wildcard port reads
+// it at accept; a port on one address finds it only when asked.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -38,6 +39,7 @@ type Ending = (server: LateAsker, client: Recorder, h: SocketHarness) => void | 
 
 const ENDINGS: Array<[string, Ending]> = [
   ['the client closes (FIN)', (_server, client) => client.transport.loseConnection()],
+  ['the client resets (RST)', (_server, client) => client.transport.abortConnection()],
   ['the server calls loseConnection()', (server) => server.transport.loseConnection()],
   ['the server calls abortConnection()', (server) => server.transport.abortConnection()],
   [
@@ -91,6 +93,12 @@ describe('getHost() first asked after the connection closed', SUITE, () => {
       await checkHostAfterClose(harness(t), '0.0.0.0', '127.0.0.1', ending);
     });
   }
+
+  test("answers the listening address on 127.0.0.1, the connection's own, when the client resets (RST)", async (t) => {
+    await checkHostAfterClose(harness(t), '127.0.0.1', '127.0.0.1', (_server, client) =>
+      client.transport.abortConnection(),
+    );
+  });
 
   test("answers the connection's address on :: when the server calls loseConnection()", {
     skip: !HAVE_IPV6 && 'no IPv6 loopback',

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -19,7 +20,9 @@ import {
   ConnectError,
   ConnectionDone,
   ConnectionLost,
+  TimeoutError,
   UNIXAddress,
+  UserError,
 } from 'torsion/protocol';
 import {
   CollectingFactory,
@@ -85,6 +88,53 @@ async function staleSocket(path: string): Promise<void> {
     child.kill('SIGKILL');
     await waitFor(closed, 'the child to exit');
   }
+}
+
+/**
+ * A listener on `path` in a child process that is then stopped (SIGSTOP), so
+ * it accepts nothing, with its queue of unaccepted connections filled: a
+ * further connection is refused at once with EAGAIN. Killed after the test.
+ */
+async function fullListener(t: TestContext, path: string): Promise<void> {
+  const script = `require('node:net').createServer().listen({ path: ${JSON.stringify(path)}, backlog: 1 }, () => process.stdout.write('listening\\n'));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const closed = once(child, 'close');
+  const fillers: Socket[] = [];
+  t.after(async () => {
+    for (const socket of fillers) socket.destroy();
+    child.kill('SIGKILL');
+    await waitFor(closed, 'the child to exit');
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  await waitFor(
+    new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('listening')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`the child exited early (${code})`)));
+    }),
+    'the child to listen',
+  );
+  assert.ok(child.pid !== undefined);
+  process.kill(child.pid, 'SIGSTOP');
+  for (let i = 0; i < 16; i++) {
+    const socket = netConnect({ path });
+    fillers.push(socket);
+    const error = await waitFor(
+      new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+        socket.once('connect', () => resolve(undefined));
+        socket.once('error', resolve);
+      }),
+      'a filler connection',
+    );
+    if (error !== undefined) {
+      assert.equal(error.code, 'EAGAIN');
+      return;
+    }
+  }
+  assert.fail('the stopped listener never refused a connection with EAGAIN');
 }
 
 /** The id of a process that has exited. */
@@ -230,6 +280,41 @@ describe('listenUNIX and connectUNIX', SUITE, () => {
     assert.equal(error.osError, 'ENOENT');
     assert.equal(factory.protocols.length, 0);
     assert.equal(factory.stops, 1);
+  });
+
+  test('connectUNIX to a listener whose queue is full waits for it, as TCP does, instead of failing with EAGAIN', async (t) => {
+    const h = harness(t);
+    const path = join(tempDir(t), 'busy.sock');
+    h.listenUNIX(path, new CollectingFactory(() => new EchoRecorder()), { backlog: 1 });
+    const clients = Array.from({ length: 20 }, () => {
+      const factory = new RecordingClientFactory(() => new Recorder());
+      h.connectUNIX(path, factory);
+      return factory;
+    });
+    for (const [i, factory] of clients.entries()) {
+      const failed = factory.failed.then((reason) => {
+        throw new Error(`client ${i} failed: ${reason.getErrorMessage()}`);
+      });
+      const protocol = await waitFor(Promise.race([factory.nth(0), failed]), `client ${i}`);
+      await waitFor(protocol.made, `client ${i} connectionMade`);
+    }
+  });
+
+  test('a connectUNIX waiting for a full listener ends with TimeoutError at its timeout, or UserError on stopConnecting', async (t) => {
+    const path = join(tempDir(t), 'stopped.sock');
+    // First, so that its clean-up runs before the harness checks for open sockets.
+    await fullListener(t, path);
+    const h = harness(t);
+    const timed = new RecordingClientFactory(() => new Recorder());
+    h.connectUNIX(path, timed, { timeout: 0.2 });
+    const stopped = new RecordingClientFactory(() => new Recorder());
+    const connector = h.connectUNIX(path, stopped);
+    const late = await waitFor(timed.failed, 'clientConnectionFailed at the timeout');
+    assert.ok(late.value instanceof TimeoutError, late.getErrorMessage());
+    connector.stopConnecting();
+    const cancelled = await waitFor(stopped.failed, 'clientConnectionFailed on stopConnecting');
+    assert.ok(cancelled.value instanceof UserError, cancelled.getErrorMessage());
+    assert.equal(timed.protocols.length + stopped.protocols.length, 0);
   });
 
   test('stopListening removes the socket file, calls doStop and refuses new connections', async (t) => {

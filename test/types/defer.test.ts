@@ -1,6 +1,6 @@
 // Type tests of torsion/defer, checked by tsc during the build: the result
 // type a Deferred chain infers through addCallback, addErrback, addBoth and
-// addCallbacks; what yield* gives inside inlineCallbacks; the result types
+// addCallbacks; what yield* and a plain yield give inside inlineCallbacks; the result types
 // of DeferredList (by its options), gatherResults and race. Each
 // `@ts-expect-error` marks a call that must not compile: if it compiled, the
 // build would fail on the unused directive. The runtime assertions check
@@ -128,6 +128,27 @@ describe('inlineCallbacks', () => {
     assert.equal(successResultOf(result), '=1.00');
     // @ts-expect-error the generator function takes a string
     outer(1);
+  });
+
+  test('a plain yield gives unknown, not never, and the result type still comes from return', () => {
+    const d = new Deferred<number>();
+    const f = inlineCallbacks(function* () {
+      const v = yield d;
+      expectType<unknown>()(v);
+      // @ts-expect-error unknown must be narrowed (or use yield*) before use as a number
+      const wrong: number = yield succeed(8);
+      return [v, wrong] as const;
+    });
+    // Before, a plain yield made the whole result Deferred<never>.
+    expectType<() => Deferred<readonly [unknown, number]>>()(f);
+    const result = f();
+    d.callback(7);
+    assert.deepEqual(successResultOf(result), [7, 8]);
+    const narrowed = inlineCallbacks(function* () {
+      const n = (yield Promise.resolve(3)) as number;
+      return n + 1;
+    });
+    expectType<() => Deferred<number>>()(narrowed);
   });
 
   test('a returned Deferred or promise is unwrapped in the result type', () => {

@@ -16,7 +16,7 @@ import {
   TCP4ClientEndpoint,
   TCP4ServerEndpoint,
 } from 'torsion/endpoints';
-import { Factory, Protocol } from 'torsion/protocol';
+import { Factory, type IPAddress, Protocol, type UNIXAddress } from 'torsion/protocol';
 import type {
   IListeningPort,
   IProtocol,
@@ -35,9 +35,9 @@ class Greeter extends Protocol {
 test('serverFromString returns a server endpoint whose listen gives a listening port', () => {
   const reactor = new MemoryReactorClock();
   const endpoint = serverFromString(reactor, 'tcp:0:interface=127.0.0.1');
-  expectType<IStreamServerEndpoint>()(endpoint);
+  expectType<IStreamServerEndpoint<IPAddress | UNIXAddress>>()(endpoint);
   const listening = endpoint.listen(Factory.forProtocol(Greeter));
-  expectType<Deferred<IListeningPort>>()(listening);
+  expectType<Deferred<IListeningPort<IPAddress | UNIXAddress>>>()(listening);
   assert.ok(endpoint instanceof TCP4ServerEndpoint);
   assert.equal(reactor.tcpServers.length, 1);
 });

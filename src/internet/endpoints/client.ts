@@ -1,7 +1,8 @@
 // Client endpoints: where a client connects, as objects (TCP over IPv4 and
 // IPv6, UNIX sockets, TLS) (Twisted: twisted.internet.endpoints).
 // Tests: test/unit/internet/endpoints.test.ts, test/unit/internet/endpoints-strings.test.ts,
-// test/integration/endpoints.test.ts, test/integration/tls.test.ts
+// test/integration/endpoints.test.ts, test/integration/tls.test.ts,
+// test/unit/internet/abort-signal.test.ts
 
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
@@ -11,6 +12,7 @@ import { Deferred } from '../defer.js';
 import { ConnectingCancelledError, DNSLookupError } from '../error.js';
 import type { Failure } from '../failure.js';
 import type {
+  EndpointConnectOptions,
   IHostnameResolver,
   IProtocol,
   IProtocolFactory,
@@ -100,13 +102,18 @@ export class TCP4ClientEndpoint implements IStreamClientEndpoint {
    * `ConnectingCancelledError`, whose `address` is the destination.
    *
    * @param factory - Builds the protocol.
+   * @param options - `signal`: aborting it cancels the attempt, as `cancel()` does.
    * @returns A Deferred that fires with the protocol once its
    *   `connectionMade` has run, or fails with the reason the connection
    *   could not be made (`ConnectionRefusedError`, `TimeoutError`,
    *   `DNSLookupError`, `NoProtocol`, …).
    */
-  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
-    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  connect<F extends IProtocolFactory>(
+    factory: F,
+    options: EndpointConnectOptions = {},
+  ): Deferred<ProtocolOf<F>> {
+    const d = this.#connect(factory) as Deferred<ProtocolOf<F>>;
+    return options.signal === undefined ? d : d.cancelOn(options.signal);
   }
 
   #connect(factory: IProtocolFactory): Deferred<IProtocol> {
@@ -200,12 +207,17 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
    * during the lookup and the IPv6 address once connecting.
    *
    * @param factory - Builds the protocol.
+   * @param options - `signal`: aborting it cancels the attempt, as `cancel()` does.
    * @returns A Deferred that fires with the protocol once its
    *   `connectionMade` has run, or fails with `DNSLookupError` (no IPv6
    *   address) or the reason the connection could not be made.
    */
-  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
-    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  connect<F extends IProtocolFactory>(
+    factory: F,
+    options: EndpointConnectOptions = {},
+  ): Deferred<ProtocolOf<F>> {
+    const d = this.#connect(factory) as Deferred<ProtocolOf<F>>;
+    return options.signal === undefined ? d : d.cancelOn(options.signal);
   }
 
   #connect(factory: IProtocolFactory): Deferred<IProtocol> {
@@ -321,12 +333,17 @@ export class UNIXClientEndpoint implements IStreamClientEndpoint {
    * and fails the Deferred with `ConnectingCancelledError`.
    *
    * @param factory - Builds the protocol.
+   * @param options - `signal`: aborting it cancels the attempt, as `cancel()` does.
    * @returns A Deferred that fires with the protocol once its
    *   `connectionMade` has run, or fails with the reason the connection
    *   could not be made (`ConnectError`, `BadFileError` with `checkPID`, …).
    */
-  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
-    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  connect<F extends IProtocolFactory>(
+    factory: F,
+    options: EndpointConnectOptions = {},
+  ): Deferred<ProtocolOf<F>> {
+    const d = this.#connect(factory) as Deferred<ProtocolOf<F>>;
+    return options.signal === undefined ? d : d.cancelOn(options.signal);
   }
 
   #connect(factory: IProtocolFactory): Deferred<IProtocol> {
@@ -411,12 +428,17 @@ export class SSL4ClientEndpoint implements IStreamClientEndpoint {
    * and fails the Deferred with `ConnectingCancelledError`.
    *
    * @param factory - Builds the protocol.
+   * @param options - `signal`: aborting it cancels the attempt, as `cancel()` does.
    * @returns A Deferred that fires with the protocol once its
    *   `connectionMade` has run, or fails with `SSLError` (a failed
    *   handshake) or the reason the connection could not be made.
    */
-  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
-    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  connect<F extends IProtocolFactory>(
+    factory: F,
+    options: EndpointConnectOptions = {},
+  ): Deferred<ProtocolOf<F>> {
+    const d = this.#connect(factory) as Deferred<ProtocolOf<F>>;
+    return options.signal === undefined ? d : d.cancelOn(options.signal);
   }
 
   #connect(factory: IProtocolFactory): Deferred<IProtocol> {

@@ -1,9 +1,14 @@
 // connectProtocol: connecting a protocol instance, rather than a factory,
 // through a client endpoint (Twisted: twisted.internet.endpoints.connectProtocol).
-// Tests: test/unit/internet/endpoints.test.ts
+// Tests: test/unit/internet/endpoints.test.ts, test/unit/internet/abort-signal.test.ts
 
 import type { Deferred } from '../defer.js';
-import type { IAddress, IProtocol, IStreamClientEndpoint } from '../interfaces.js';
+import type {
+  EndpointConnectOptions,
+  IAddress,
+  IProtocol,
+  IStreamClientEndpoint,
+} from '../interfaces.js';
 import { Factory } from '../protocol.js';
 
 /**
@@ -12,8 +17,8 @@ import { Factory } from '../protocol.js';
  * @remarks
  * The endpoint is given a factory that hands out `protocol`, once.
  *
- * Cancellation: as the endpoint's `connect`: cancelling the Deferred
- * abandons the attempt.
+ * Cancellation: as the endpoint's `connect`: cancelling the Deferred, or
+ * aborting `options.signal`, abandons the attempt.
  *
  * @example
  * ```ts
@@ -22,6 +27,7 @@ import { Factory } from '../protocol.js';
  *
  * @param endpoint - Where to connect.
  * @param protocol - The protocol to connect.
+ * @param options - Handed to the endpoint's `connect`: `signal`.
  * @returns What the endpoint's `connect` returns: a Deferred that fires with
  *   `protocol` once connected, or fails with why not.
  * @see Twisted: twisted.internet.endpoints.connectProtocol
@@ -30,6 +36,7 @@ import { Factory } from '../protocol.js';
 export function connectProtocol<P extends IProtocol>(
   endpoint: IStreamClientEndpoint,
   protocol: P,
+  options?: EndpointConnectOptions,
 ): Deferred<P> {
   class OneShotFactory extends Factory<P> {
     override noisy = false;
@@ -37,5 +44,5 @@ export function connectProtocol<P extends IProtocol>(
       return protocol;
     }
   }
-  return endpoint.connect(new OneShotFactory());
+  return endpoint.connect(new OneShotFactory(), options);
 }

@@ -12,6 +12,7 @@ import { Deferred, fail, succeed } from '../defer.js';
 import { ConnectingCancelledError, DNSLookupError, InvalidAddressError } from '../error.js';
 import type { Failure } from '../failure.js';
 import type {
+  EndpointConnectOptions,
   IDelayedCall,
   IHostnameResolver,
   IIPAddress,
@@ -188,13 +189,18 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
    * `HostnameAddress` of the host and port.
    *
    * @param factory - Builds the protocol of each attempt that connects.
+   * @param options - `signal`: aborting it cancels the attempt, as `cancel()` does.
    * @returns A Deferred that fires with the first protocol connected (once
    *   its `connectionMade` has run), or fails with the last attempt's
    *   failure, `DNSLookupError`, or `InvalidAddressError` for a host that is
    *   not a valid host name.
    */
-  connect<F extends IProtocolFactory>(factory: F): Deferred<ProtocolOf<F>> {
-    return this.#connect(factory) as Deferred<ProtocolOf<F>>;
+  connect<F extends IProtocolFactory>(
+    factory: F,
+    options: EndpointConnectOptions = {},
+  ): Deferred<ProtocolOf<F>> {
+    const d = this.#connect(factory) as Deferred<ProtocolOf<F>>;
+    return options.signal === undefined ? d : d.cancelOn(options.signal);
   }
 
   #connect(factory: IProtocolFactory): Deferred<IProtocol> {

@@ -5,8 +5,36 @@
 // Tests: test/unit/internet/endpoints*.test.ts, test/integration/endpoints.test.ts,
 // test/integration/tls.test.ts
 
+/**
+ * Endpoints: where a server listens and where a client connects, as
+ * objects, so that code which listens or connects does not care whether it
+ * is TCP over IPv4 or IPv6, a UNIX socket or TLS. `serverFromString` and
+ * `clientFromString` make them from description strings such as
+ * `tcp:8080:interface=127.0.0.1` or `tls:example.com:443`, which a program
+ * can take from its command line; `HostnameEndpoint` races a host name's
+ * addresses (happy eyeballs); `connectProtocol` connects one protocol
+ * instance.
+ *
+ * Twisted: `twisted.internet.endpoints`.
+ *
+ * @example
+ * ```ts
+ * import { clientFromString, connectProtocol } from 'torsion/endpoints';
+ * import { Protocol } from 'torsion/protocol';
+ * import { reactor } from 'torsion/reactor';
+ *
+ * const endpoint = clientFromString(reactor, 'tcp:example.com:80');
+ * const protocol = await connectProtocol(endpoint, new Protocol());
+ * protocol.transport?.write(Buffer.from('HEAD / HTTP/1.0\r\n\r\n'));
+ * ```
+ *
+ * @module torsion/endpoints
+ * @primaryExport
+ */
+
 export { EndpointStringError } from '../error.js';
 export type {
+  EndpointConnectOptions,
   IHostnameResolver,
   IStreamClientEndpoint,
   IStreamServerEndpoint,

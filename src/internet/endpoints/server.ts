@@ -1,11 +1,15 @@
 // Server endpoints: where a server listens, as objects (TCP over IPv4 and
 // IPv6, UNIX sockets, TLS) (Twisted: twisted.internet.endpoints).
 // Tests: test/unit/internet/endpoints.test.ts, test/unit/internet/endpoints-strings.test.ts,
-// test/integration/endpoints.test.ts, test/integration/tls.test.ts
+// test/integration/endpoints.test.ts, test/integration/tls.test.ts, test/types/addresses.test.ts
 
+import { isIP } from 'node:net';
 import type { TlsOptions } from 'node:tls';
+import type { IPAddress, IPv4Address, IPv6Address, UNIXAddress } from '../address.js';
 import { type Deferred, maybeDeferred } from '../defer.js';
+import { InvalidAddressError } from '../error.js';
 import type {
+  IAddress,
   IListeningPort,
   IProtocolFactory,
   IReactorSSL,
@@ -16,8 +20,18 @@ import type {
 import { describe, tlsSources } from './describe.js';
 
 /** Listens now, turning a throw into a failed Deferred. */
-function listenWith(listen: () => IListeningPort): Deferred<IListeningPort> {
+function listenWith<A extends IAddress>(
+  listen: () => IListeningPort<A>,
+): Deferred<IListeningPort<A>> {
   return maybeDeferred(listen);
+}
+
+/** What a kind of TCP server endpoint is called, listens on by default, and takes. */
+interface TCPKind {
+  prefix: string;
+  defaultInterface: string;
+  /** The IP version its interface must be (checked at construction), if any. */
+  family?: 4 | 6;
 }
 
 /** Options of {@link TCP4ServerEndpoint} and {@link TCP6ServerEndpoint}. */
@@ -46,12 +60,16 @@ export interface TCPServerEndpointOptions {
  * The TCP server endpoints' shared implementation: listens on a port with
  * `listenTCP`. Use {@link TCP4ServerEndpoint} or {@link TCP6ServerEndpoint}.
  *
+ * @typeParam A - The address of its ports: `IPv4Address` for
+ *   `TCP4ServerEndpoint`, `IPv6Address` for `TCP6ServerEndpoint`.
  * @see Twisted: twisted.internet.endpoints._TCPServerEndpoint
  * @since 0.1.0
  */
-export class TCPServerEndpoint implements IStreamServerEndpoint {
+export class TCPServerEndpoint<A extends IPAddress = IPAddress>
+  implements IStreamServerEndpoint<A>
+{
   /** The description's type, and the interface listened on by default. @internal */
-  protected static readonly kind: { prefix: string; defaultInterface: string } = {
+  protected static readonly kind: TCPKind = {
     prefix: 'tcp',
     defaultInterface: '',
   };
@@ -69,12 +87,23 @@ export class TCPServerEndpoint implements IStreamServerEndpoint {
    * @param port - The port number; 0 picks a free one.
    * @param options - `backlog` (default 511) and `interface` (default: all
    *   interfaces of the endpoint's family).
+   * @throws {@link torsion/protocol!InvalidAddressError | InvalidAddressError} if `interface` is an IP address of
+   *   the other family (an IPv6 one for a `TCP4ServerEndpoint`).
    */
   constructor(reactor: IReactorTCP, port: number, options: TCPServerEndpointOptions = {}) {
+    const kind = this.#kind();
     this.reactor = reactor;
     this.port = port;
     this.backlog = options.backlog ?? 511;
-    this.interface = options.interface ?? this.#kind().defaultInterface;
+    this.interface = options.interface ?? kind.defaultInterface;
+    const family = isIP(this.interface);
+    if (kind.family !== undefined && family !== 0 && family !== kind.family) {
+      const other = family === 6 ? 'TCP6ServerEndpoint' : 'TCP4ServerEndpoint';
+      throw new InvalidAddressError(
+        this.interface,
+        `${this.constructor.name} listens on IPv${kind.family} only; use ${other}`,
+      );
+    }
   }
 
   /**
@@ -88,12 +117,14 @@ export class TCPServerEndpoint implements IStreamServerEndpoint {
    * @returns A Deferred that has fired with the listening port, or failed
    *   with `CannotListenError` (or whatever else `listenTCP` threw).
    */
-  listen(factory: IProtocolFactory): Deferred<IListeningPort> {
-    return listenWith(() =>
-      this.reactor.listenTCP(this.port, factory, {
-        backlog: this.backlog,
-        interface: this.interface,
-      }),
+  listen(factory: IProtocolFactory): Deferred<IListeningPort<A>> {
+    return listenWith(
+      () =>
+        // The constructor checked that the interface is of A's family.
+        this.reactor.listenTCP(this.port, factory, {
+          backlog: this.backlog,
+          interface: this.interface,
+        }) as IListeningPort<A>,
     );
   }
 
@@ -110,7 +141,7 @@ export class TCPServerEndpoint implements IStreamServerEndpoint {
     );
   }
 
-  #kind(): { prefix: string; defaultInterface: string } {
+  #kind(): TCPKind {
     return (this.constructor as typeof TCPServerEndpoint).kind;
   }
 }
@@ -130,7 +161,14 @@ export class TCPServerEndpoint implements IStreamServerEndpoint {
  * @see Twisted: twisted.internet.endpoints.TCP4ServerEndpoint
  * @since 0.1.0
  */
-export class TCP4ServerEndpoint extends TCPServerEndpoint {}
+export class TCP4ServerEndpoint extends TCPServerEndpoint<IPv4Address> {
+  /** @internal */
+  protected static override readonly kind: TCPKind = {
+    prefix: 'tcp',
+    defaultInterface: '',
+    family: 4,
+  };
+}
 
 /**
  * A TCP server endpoint on IPv6: listens on a port of all interfaces (`::`,
@@ -143,9 +181,13 @@ export class TCP4ServerEndpoint extends TCPServerEndpoint {}
  * @see Twisted: twisted.internet.endpoints.TCP6ServerEndpoint
  * @since 0.1.0
  */
-export class TCP6ServerEndpoint extends TCPServerEndpoint {
+export class TCP6ServerEndpoint extends TCPServerEndpoint<IPv6Address> {
   /** @internal */
-  protected static override readonly kind = { prefix: 'tcp6', defaultInterface: '::' };
+  protected static override readonly kind: TCPKind = {
+    prefix: 'tcp6',
+    defaultInterface: '::',
+    family: 6,
+  };
 }
 
 /** Options of {@link UNIXServerEndpoint}. */
@@ -181,7 +223,7 @@ export interface UNIXServerEndpointOptions {
  * @see Twisted: twisted.internet.endpoints.UNIXServerEndpoint
  * @since 0.1.0
  */
-export class UNIXServerEndpoint implements IStreamServerEndpoint {
+export class UNIXServerEndpoint implements IStreamServerEndpoint<UNIXAddress> {
   /** The reactor it listens with. */
   readonly reactor: IReactorUNIX;
   /** The socket file's path. */
@@ -218,7 +260,7 @@ export class UNIXServerEndpoint implements IStreamServerEndpoint {
    * @returns A Deferred that has fired with the listening port, or failed
    *   with `CannotListenError`.
    */
-  listen(factory: IProtocolFactory): Deferred<IListeningPort> {
+  listen(factory: IProtocolFactory): Deferred<IListeningPort<UNIXAddress>> {
     return listenWith(() =>
       this.reactor.listenUNIX(this.address, factory, {
         backlog: this.backlog,
@@ -256,7 +298,7 @@ export class UNIXServerEndpoint implements IStreamServerEndpoint {
  * @see Twisted: twisted.internet.endpoints.SSL4ServerEndpoint
  * @since 0.1.0
  */
-export class SSL4ServerEndpoint implements IStreamServerEndpoint {
+export class SSL4ServerEndpoint implements IStreamServerEndpoint<IPAddress> {
   /** The reactor it listens with. */
   readonly reactor: IReactorSSL;
   /** The port number (0 picks a free port). */
@@ -299,7 +341,7 @@ export class SSL4ServerEndpoint implements IStreamServerEndpoint {
    * @returns A Deferred that has fired with the listening port, or failed
    *   with `CannotListenError` (or Node's error for unusable TLS settings).
    */
-  listen(factory: IProtocolFactory): Deferred<IListeningPort> {
+  listen(factory: IProtocolFactory): Deferred<IListeningPort<IPAddress>> {
     return listenWith(() =>
       this.reactor.listenSSL(this.port, factory, this.sslContextFactory, {
         backlog: this.backlog,

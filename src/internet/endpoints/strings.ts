@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { IPAddress, UNIXAddress } from '../address.js';
 import { EndpointStringError } from '../error.js';
 import type {
   IReactorSSL,
@@ -542,7 +543,8 @@ export type ClientReactor = IReactorTCP & IReactorUNIX & IReactorSSL & IReactorT
  *
  * @param reactor - The reactor the endpoint listens with.
  * @param description - The description.
- * @returns The endpoint.
+ * @returns The endpoint; its ports' `getHost()` is an `IPv4Address`,
+ *   `IPv6Address` or `UNIXAddress` (narrow with `instanceof`).
  * @throws {@link EndpointStringError} for a description that cannot be read
  *   (unknown type, missing or unexpected argument, bad number, unknown
  *   option, unreadable file), naming the segment at fault.
@@ -552,8 +554,10 @@ export type ClientReactor = IReactorTCP & IReactorUNIX & IReactorSSL & IReactorT
 export function serverFromString(
   reactor: ServerReactor,
   description: string,
-): IStreamServerEndpoint {
-  return parseDescription(description, 'server', SERVER_TYPES, reactor) as IStreamServerEndpoint;
+): IStreamServerEndpoint<IPAddress | UNIXAddress> {
+  return parseDescription(description, 'server', SERVER_TYPES, reactor) as IStreamServerEndpoint<
+    IPAddress | UNIXAddress
+  >;
 }
 
 /**

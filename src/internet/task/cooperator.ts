@@ -222,7 +222,7 @@ export class CooperativeTask<I extends Iterator<unknown> = Iterator<unknown>> {
    * what another fires with.
    *
    * Cancellation: cancelling the Deferred fails it with
-   * {@link CancelledError} and stops it waiting; the task goes on.
+   * {@link torsion/defer!CancelledError | CancelledError} and stops it waiting; the task goes on.
    *
    * @returns A Deferred that fires with the iterator once it is exhausted,
    *   or fails with what it threw (or what a Deferred it yielded failed
@@ -424,7 +424,7 @@ export class Cooperator {
    *
    * @remarks
    * Cancellation: cancelling the Deferred stops the task (the iterator is
-   * not advanced again) and fails it with {@link CancelledError}. A
+   * not advanced again) and fails it with {@link torsion/defer!CancelledError | CancelledError}. A
    * `doneDeferred` you pass keeps its own canceller instead.
    *
    * @param iterator - The work, one unit per value (a generator, say).
@@ -576,7 +576,7 @@ export function cooperate<I extends Iterator<unknown>>(iterator: I): Cooperative
  *
  * @remarks
  * Cancellation: cancelling the Deferred stops the task and fails it with
- * {@link CancelledError}.
+ * {@link torsion/defer!CancelledError | CancelledError}.
  *
  * @param iterator - The work, one unit per value.
  * @returns A Deferred that fires with the iterator once it is exhausted, or

@@ -269,7 +269,7 @@ export class LoopingCall<A extends unknown[] = unknown[]> {
     return `LoopingCall<${this.interval}>(${parts.join(', ')})`;
   }
 
-  /** The `util.inspect` form, same as {@link LoopingCall.toString}. */
+  /** The `util.inspect` form, same as {@link LoopingCall.toString}. @hidden */
   [inspect.custom](): string {
     return this.toString();
   }

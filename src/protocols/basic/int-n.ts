@@ -5,7 +5,8 @@
 
 import { bindMethods } from '../../internet/_bind.js';
 import { TorsionError } from '../../internet/error.js';
-import type { ITCPTransport } from '../../internet/interfaces.js';
+import type { IProtocolFactory, ITCPTransport } from '../../internet/interfaces.js';
+import type { Factory } from '../../internet/protocol.js';
 import { refuseTwistedNames } from './_twisted-names.js';
 import { ByteBuffer, toBytes } from './byte-buffer.js';
 import { PausableReceiver } from './pausable.js';
@@ -54,10 +55,14 @@ export class StringTooLongError extends TorsionError {
  * Security: `maxLength` bounds what one peer can make this receiver buffer;
  * raising it for a 4-byte prefix lets a peer ask for up to 4 GiB.
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.IntNStringReceiver
  * @since 0.1.0
  */
-export abstract class IntNStringReceiver extends PausableReceiver {
+export abstract class IntNStringReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends PausableReceiver<F> {
   /** `sendString` works unbound (`d.addCallback(this.sendString)`). */
   constructor() {
     super();
@@ -202,10 +207,14 @@ export abstract class IntNStringReceiver extends PausableReceiver {
  * }
  * ```
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.Int32StringReceiver
  * @since 0.1.0
  */
-export class Int32StringReceiver extends IntNStringReceiver {
+export class Int32StringReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends IntNStringReceiver<F> {
   /** 4: the prefix is a 32-bit unsigned integer. */
   readonly prefixLength: number = 4;
 }
@@ -216,10 +225,14 @@ export class Int32StringReceiver extends IntNStringReceiver {
  * @remarks
  * See {@link IntNStringReceiver}. Strings up to 65535 bytes can be sent.
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.Int16StringReceiver
  * @since 0.1.0
  */
-export class Int16StringReceiver extends IntNStringReceiver {
+export class Int16StringReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends IntNStringReceiver<F> {
   /** 2: the prefix is a 16-bit unsigned integer. */
   readonly prefixLength: number = 2;
 }
@@ -230,10 +243,14 @@ export class Int16StringReceiver extends IntNStringReceiver {
  * @remarks
  * See {@link IntNStringReceiver}. Strings up to 255 bytes can be sent.
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.Int8StringReceiver
  * @since 0.1.0
  */
-export class Int8StringReceiver extends IntNStringReceiver {
+export class Int8StringReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends IntNStringReceiver<F> {
   /** 1: the prefix is an 8-bit unsigned integer. */
   readonly prefixLength: number = 1;
 }

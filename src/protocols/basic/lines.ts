@@ -4,8 +4,8 @@
 // test/fuzz/basic.test.ts
 
 import { bindMethods } from '../../internet/_bind.js';
-import type { ITCPTransport } from '../../internet/interfaces.js';
-import { Protocol } from '../../internet/protocol.js';
+import type { IProtocolFactory, ITCPTransport } from '../../internet/interfaces.js';
+import { type Factory, Protocol } from '../../internet/protocol.js';
 import { refuseTwistedNames } from './_twisted-names.js';
 import { asBuffer, ByteBuffer, EMPTY, toBytes } from './byte-buffer.js';
 import { PausableReceiver } from './pausable.js';
@@ -54,10 +54,14 @@ import { PausableReceiver } from './pausable.js';
  * }
  * ```
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.LineReceiver
  * @since 0.1.0
  */
-export class LineReceiver extends PausableReceiver {
+export class LineReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends PausableReceiver<F> {
   /** `sendLine` works unbound: `new LoopingCall(clock, this.sendLine, 'PING')`. */
   constructor() {
     super();
@@ -204,10 +208,14 @@ export class LineReceiver extends PausableReceiver {
  * delimiter arrives split across two chunks; here, as in LineReceiver, what
  * is delivered does not depend on how the bytes were split.
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.LineOnlyReceiver
  * @since 0.1.0
  */
-export class LineOnlyReceiver extends Protocol {
+export class LineOnlyReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends Protocol<ITCPTransport, F> {
   /** `sendLine` works unbound, as {@link LineReceiver}'s. */
   constructor() {
     super();

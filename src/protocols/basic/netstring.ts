@@ -4,8 +4,8 @@
 
 import { bindMethods } from '../../internet/_bind.js';
 import { TorsionError } from '../../internet/error.js';
-import type { ITCPTransport } from '../../internet/interfaces.js';
-import { Protocol } from '../../internet/protocol.js';
+import type { IProtocolFactory, ITCPTransport } from '../../internet/interfaces.js';
+import { type Factory, Protocol } from '../../internet/protocol.js';
 import { Logger } from '../../logger/logger.js';
 import { refuseTwistedNames } from './_twisted-names.js';
 import { ByteBuffer, toBytes } from './byte-buffer.js';
@@ -97,10 +97,14 @@ function previewBytes(buffer: ByteBuffer, from: number): string {
  * }
  * ```
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.NetstringReceiver
  * @since 0.1.0
  */
-export class NetstringReceiver extends Protocol {
+export class NetstringReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends Protocol<ITCPTransport, F> {
   /** `sendString` works unbound (`d.addCallback(this.sendString)`). */
   constructor() {
     super();

@@ -2,7 +2,8 @@
 // producers (Twisted: twisted.protocols.basic._PauseableMixin).
 // Tests: test/unit/protocols/basic-line.test.ts, test/unit/protocols/basic-intn.test.ts
 
-import { Protocol } from '../../internet/protocol.js';
+import type { IProtocolFactory, ITCPTransport } from '../../internet/interfaces.js';
+import { type Factory, Protocol } from '../../internet/protocol.js';
 import { EMPTY } from './byte-buffer.js';
 
 /**
@@ -11,10 +12,14 @@ import { EMPTY } from './byte-buffer.js';
  * resuming dispatches it. The base of {@link LineReceiver} and
  * {@link IntNStringReceiver}.
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic._PauseableMixin
  * @since 0.1.0
  */
-export class PausableReceiver extends Protocol {
+export class PausableReceiver<
+  F extends IProtocolFactory | undefined = Factory | undefined,
+> extends Protocol<ITCPTransport, F> {
   /** Whether the receiver is paused. */
   paused = false;
 

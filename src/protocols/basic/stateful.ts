@@ -2,7 +2,8 @@
 // protocol's state (Twisted: twisted.protocols.basic.StatefulStringProtocol).
 // Tests: test/unit/protocols/basic-stateful.test.ts
 
-import type { ITransport } from '../../internet/interfaces.js';
+import type { IProtocolFactory, ITransport } from '../../internet/interfaces.js';
+import type { Factory } from '../../internet/protocol.js';
 import { Logger } from '../../logger/logger.js';
 import { NetstringReceiver } from './netstring.js';
 
@@ -123,10 +124,15 @@ export function dispatchStringToState(protocol: StatefulStringHandler, string: B
  * }
  * ```
  *
+ * @typeParam F - The type of its `factory`, the factory that builds it
+ *   (see `Protocol`).
  * @see Twisted: twisted.protocols.basic.StatefulStringProtocol
  * @since 0.1.0
  */
-export class StatefulStringProtocol extends NetstringReceiver implements StatefulStringHandler {
+export class StatefulStringProtocol<F extends IProtocolFactory | undefined = Factory | undefined>
+  extends NetstringReceiver<F>
+  implements StatefulStringHandler
+{
   /** The current state: the next string goes to `proto_<state>`. Initially `'init'`. */
   state = 'init';
 

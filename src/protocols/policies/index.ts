@@ -4,6 +4,35 @@
 // this file only re-exports them.
 // Tests: test/unit/protocols/policies-*.test.ts, test/integration/policies.test.ts
 
+/**
+ * Policies: factories that wrap another factory, putting a protocol between
+ * each connection's transport and its real protocol, to limit connections
+ * (in total or per peer), throttle bandwidth, close idle connections or log
+ * traffic. `TimeoutMixin` gives a protocol of your own an idle timeout.
+ *
+ * Wrap the factory you listen with; the protocol inside does not change.
+ * Twisted: `twisted.protocols.policies`.
+ *
+ * @example
+ * ```ts
+ * import { Factory, Protocol } from 'torsion/protocol';
+ * import { LimitTotalConnectionsFactory, TimeoutFactory } from 'torsion/protocols/policies';
+ * import { reactor } from 'torsion/reactor';
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Buffer): void {
+ *     this.transport?.write(data);
+ *   }
+ * }
+ * // Closes connections idle for 5 minutes, and accepts 100 at most at once.
+ * const idle = new TimeoutFactory(Factory.forProtocol(Echo), { timeoutPeriod: 300, clock: reactor });
+ * reactor.listenTCP(8000, new LimitTotalConnectionsFactory(idle, { connectionLimit: 100 }));
+ * ```
+ *
+ * @module torsion/protocols/policies
+ * @primaryExport
+ */
+
 export {
   LimitConnectionsByPeer,
   type LimitConnectionsByPeerOptions,

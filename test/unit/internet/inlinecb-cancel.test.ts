@@ -56,7 +56,7 @@ function describeScenario({ stackType, onSecondYield }: Scenario): string {
 
 /** Waits on C from an inlineCallbacks function of its own. */
 const stackedInlineCB = inlineCallbacks(function* (getChildDeferred: () => Deferred<number>) {
-  const x: number = yield getChildDeferred();
+  const x: number = yield* getChildDeferred();
   return x;
 });
 
@@ -81,13 +81,13 @@ const sampleInlineCB = inlineCallbacks(function* (
   let x: number;
   try {
     if (scenario.stackType === 'not stacked') {
-      x = yield getChildDeferred();
+      x = yield* getChildDeferred();
     } else {
       if (firstDeferred !== null) yield firstDeferred;
       if (scenario.stackType === 'stacked inlineCallbacks') {
-        x = yield stackedInlineCB(getChildDeferred);
+        x = yield* stackedInlineCB(getChildDeferred);
       } else {
-        x = yield stackedGenerator(getChildDeferred);
+        x = (yield stackedGenerator(getChildDeferred)) as number;
       }
     }
   } catch (error) {
@@ -227,7 +227,7 @@ describe('cancelling an inlineCallbacks Deferred: more cases', () => {
   test('when the canceller of the awaited Deferred fires it with a value, the generator gets that value', () => {
     const c = new Deferred<number>((it) => it.callback(41));
     const gen = inlineCallbacks(function* () {
-      const x: number = yield c;
+      const x: number = yield* c;
       return x + 1;
     });
     const d = gen();
@@ -243,7 +243,7 @@ describe('cancelling an inlineCallbacks Deferred: more cases', () => {
         yield c;
       } catch (error) {
         if (!(error instanceof CancelledError)) throw error;
-        const done: string = yield cleanup;
+        const done: string = yield* cleanup;
         return `cancelled, then ${done}`;
       }
       return 'not cancelled';
@@ -261,7 +261,7 @@ describe('cancelling an inlineCallbacks Deferred: more cases', () => {
       cancellerCalls++;
     });
     const gen = inlineCallbacks(function* () {
-      const x: number = yield c;
+      const x: number = yield* c;
       return x + 7;
     });
     const d = gen();
@@ -310,7 +310,7 @@ describe('cancelling an inlineCallbacks Deferred: more cases', () => {
     const seen: unknown[] = [];
     const gen = inlineCallbacks(function* () {
       try {
-        const x: number = yield promise;
+        const x: number = (yield promise) as number;
         return x;
       } catch (error) {
         seen.push(error);
@@ -334,7 +334,7 @@ describe('cancelling an inlineCallbacks Deferred: more cases', () => {
     });
     const stackedAsync = async (): Promise<number> => await c;
     const gen = inlineCallbacks(function* () {
-      const x: number = yield stackedAsync();
+      const x: number = (yield stackedAsync()) as number;
       return x;
     });
     const d = gen();

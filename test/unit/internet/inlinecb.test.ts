@@ -52,7 +52,7 @@ describe('inlineCallbacks basics', () => {
     const clock = new Clock();
     const caught: unknown[] = [];
     const genBasics = inlineCallbacks(function* () {
-      const x: string = yield getValueViaDeferred(clock, 'hi');
+      const x: string = yield* getValueViaDeferred(clock, 'hi');
       assert.equal(x, 'hi');
       try {
         yield fail(new RangeError('OMG'));
@@ -96,7 +96,7 @@ describe('inlineCallbacks basics', () => {
     };
     const caught: unknown[] = [];
     const genBasics = inlineCallbacks(function* () {
-      const x: string = yield getValueViaPromise('hi');
+      const x: string = (yield getValueViaPromise('hi')) as string;
       assert.equal(x, 'hi');
       try {
         yield getRejection('OMG');
@@ -193,7 +193,7 @@ describe('inlineCallbacks basics', () => {
     const genStackUsage = inlineCallbacks(function* () {
       let total = 0;
       for (let i = 0; i < 100_000; i++) {
-        const one: number = yield succeed(1);
+        const one: number = yield* succeed(1);
         total += one;
       }
       return total;
@@ -211,9 +211,9 @@ describe('inlineCallbacks basics', () => {
 
   test('yielding a value that is not a Deferred sends it straight back', () => {
     const gen = inlineCallbacks(function* () {
-      const five: number = yield 5;
-      const obj: { a: number } = yield { a: 1 };
-      const nothing: undefined = yield undefined;
+      const five: number = (yield 5) as number;
+      const obj: { a: number } = (yield { a: 1 }) as { a: number };
+      const nothing: undefined = (yield undefined) as undefined;
       return [five, obj, nothing];
     });
     assert.deepEqual(successResultOf(gen()), [5, { a: 1 }, undefined]);
@@ -296,7 +296,7 @@ describe('inlineCallbacks: how the generator runs', () => {
     let started = 0;
     const gen = inlineCallbacks(function* (n: number) {
       started++;
-      const doubled: number = yield n * 2;
+      const doubled: number = (yield n * 2) as number;
       return doubled;
     });
     assert.equal(successResultOf(gen(1)), 2);
@@ -308,7 +308,7 @@ describe('inlineCallbacks: how the generator runs', () => {
     const events: string[] = [];
     const d = new Deferred<string>();
     const gen = inlineCallbacks(function* () {
-      const value: string = yield d;
+      const value: string = yield* d;
       events.push(`resumed with ${value}`);
     });
     gen();
@@ -348,7 +348,7 @@ describe('inlineCallbacks: how the generator runs', () => {
       return n + 1;
     }
     const outer = inlineCallbacks(function* () {
-      const n: number = yield inner();
+      const n: number = (yield inner()) as number;
       return n * 10;
     });
     const result = outer();
@@ -421,7 +421,7 @@ describe('inlineCallbacks: how the generator runs', () => {
     class Counter {
       count = 10;
       readonly bump = inlineCallbacks(function* (this: Counter, by: number) {
-        const step: number = yield succeed(by);
+        const step: number = yield* succeed(by);
         this.count += step;
         return this.count;
       });
@@ -437,7 +437,7 @@ describe('inlineCallbacks: how the generator runs', () => {
       constructor(readonly name: string) {}
     }
     Greeter.prototype.greet = inlineCallbacks(function* (this: Greeter, greeting: string) {
-      const g: string = yield succeed(greeting);
+      const g: string = yield* succeed(greeting);
       return `${g}, ${this.name}`;
     });
     assert.equal(successResultOf(new Greeter('Ada').greet('Hello')), 'Hello, Ada');
@@ -459,21 +459,21 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f1 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, x]);
-      x = yield d;
+      x = yield* d;
       x += 1;
       expectations.push(['f1 exit', x]);
       return x;
     });
     const f2 = inlineCallbacks(function* (x: number) {
       expectations.push(['f2 enter', x]);
-      x = yield f1(x);
+      x = yield* f1(x);
       x += 2;
       expectations.push(['f2 exit', x]);
       return x;
     });
     const f3 = inlineCallbacks(function* (x: number) {
       expectations.push(['f3 enter', x]);
-      x = yield f2(x);
+      x = yield* f2(x);
       x += 4;
       expectations.push(['f3 exit', x]);
       return x;
@@ -498,7 +498,7 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f1 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, x]);
-      x = yield d;
+      x = yield* d;
       x += 1;
       expectations.push(['f1 exit', x]);
       return x;
@@ -512,7 +512,7 @@ describe('stacked inlineCallbacks', () => {
     };
     const f3 = inlineCallbacks(function* (x: number) {
       expectations.push(['f3 enter', x]);
-      x = yield f2(x);
+      x = (yield f2(x)) as number;
       x += 4;
       expectations.push(['f3 exit', x]);
       return x;
@@ -567,25 +567,25 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f1 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, x]);
-      x = yield d;
+      x = yield* d;
       x += 1;
       expectations.push(['f1 exit', x]);
       return x;
     });
     const f2 = inlineCallbacks(function* (x: number) {
       expectations.push(['f2 enter', x]);
-      x = yield f1(x);
-      x = yield f1(x);
-      x = yield f1(x);
+      x = yield* f1(x);
+      x = yield* f1(x);
+      x = yield* f1(x);
       x += 2;
       expectations.push(['f2 exit', x]);
       return x;
     });
     const f3 = inlineCallbacks(function* (x: number) {
       expectations.push(['f3 enter', x]);
-      x = yield f2(x);
-      x = yield f2(x);
-      x = yield f2(x);
+      x = yield* f2(x);
+      x = yield* f2(x);
+      x = yield* f2(x);
       x += 4;
       expectations.push(['f3 exit', x]);
       return x;
@@ -604,7 +604,7 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f1 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, x]);
-      x = yield d;
+      x = yield* d;
       x += 1;
       expectations.push(['f1 exit', x]);
       return x;
@@ -620,9 +620,9 @@ describe('stacked inlineCallbacks', () => {
     };
     const f3 = inlineCallbacks(function* (x: number) {
       expectations.push(['f3 enter', x]);
-      x = yield f2(x);
-      x = yield f2(x);
-      x = yield f2(x);
+      x = (yield f2(x)) as number;
+      x = (yield f2(x)) as number;
+      x = (yield f2(x)) as number;
       x += 4;
       expectations.push(['f3 exit', x]);
       return x;
@@ -643,7 +643,7 @@ describe('stacked inlineCallbacks', () => {
     const expectations: Array<[string, number]> = [];
     const f1 = inlineCallbacks(function* (x: number) {
       expectations.push(['f1 enter', x]);
-      x = yield x;
+      x = (yield x) as number;
       x += 1;
       expectations.push(['f1 exit', x]);
       return x;
@@ -657,7 +657,7 @@ describe('stacked inlineCallbacks', () => {
     const f3 = inlineCallbacks(function* (x: number) {
       expectations.push(['f3 enter', x]);
       const d = f1(x).addCallback(f2);
-      x = yield d;
+      x = yield* d;
       x += 4;
       expectations.push(['f3 exit', x]);
       return x;
@@ -680,7 +680,7 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f1 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, x]);
-      x = yield d;
+      x = yield* d;
       x += 1;
       expectations.push(['f1 exit', x]);
       return x;
@@ -694,7 +694,7 @@ describe('stacked inlineCallbacks', () => {
     const f3 = inlineCallbacks(function* (x: number) {
       expectations.push(['f3 enter', x]);
       const d = f1(x).addCallback(f2);
-      x = yield d;
+      x = yield* d;
       x += 4;
       expectations.push(['f3 exit', x]);
       return x;
@@ -719,7 +719,7 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f1 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, x]);
-      x = yield d;
+      x = yield* d;
       x += 1;
       expectations.push(['f1 exit', x]);
       return x;
@@ -732,9 +732,9 @@ describe('stacked inlineCallbacks', () => {
     };
     const f3 = inlineCallbacks(function* (x: number) {
       expectations.push(['f3 enter', x]);
-      x = yield f1(x);
+      x = yield* f1(x);
       const d = f1(x).addCallback(f2);
-      x = yield d;
+      x = yield* d;
       x += 4;
       expectations.push(['f3 exit', x]);
       return x;
@@ -761,7 +761,7 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f2 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, new MyError()]);
-      x = yield d;
+      x = yield* d;
       expectations.push(['f2 exit', x]);
       return x;
     });
@@ -769,7 +769,7 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f3 enter', x]);
       let raised = false;
       try {
-        x = yield f2(x);
+        x = yield* f2(x);
       } catch (error) {
         raised = error instanceof MyError;
       }
@@ -795,7 +795,7 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f1 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, x]);
-      x = yield d;
+      x = yield* d;
       x += 1;
       expectations.push(['f1 exit', x]);
       return x;
@@ -804,16 +804,16 @@ describe('stacked inlineCallbacks', () => {
       expectations.push(['f2 enter', x]);
       const d = new Deferred<number>();
       deferredList.push([d, new MyError()]);
-      x = yield d;
+      x = yield* d;
       expectations.push(['f2 exit', x]);
       return x;
     });
     const f3 = inlineCallbacks(function* (x: number) {
       expectations.push(['f3 enter', x]);
-      x = yield f1(x);
+      x = yield* f1(x);
       let raised = false;
       try {
-        x = yield f2(x);
+        x = yield* f2(x);
       } catch (error) {
         raised = error instanceof MyError;
       }
