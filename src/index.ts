@@ -36,6 +36,7 @@ export * from './internet/endpoints/index.js';
 export { TorsionError } from './internet/error.js';
 export * from './internet/protocol.js';
 export * from './internet/reactor.js';
+export * from './internet/stdio.js';
 export * from './internet/task/index.js';
 export * from './logger/index.js';
 export * from './protocols/basic/index.js';

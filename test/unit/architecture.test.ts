@@ -31,6 +31,7 @@ const NODE_REACTOR = new Set([
   'src/internet/_connector.ts',
   'src/internet/_resolver.ts',
   'src/internet/_system-events.ts',
+  'src/internet/stdio.ts',
 ]);
 
 /** The layer of a module (a repo-relative path), as the table in docs/architecture.md. */

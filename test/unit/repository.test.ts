@@ -270,6 +270,43 @@ describe('package.json entry points', () => {
   });
 });
 
+describe('CHANGELOG.md', () => {
+  const changelog = readFileSync(join(root, 'CHANGELOG.md'), 'utf8');
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const sections = [...changelog.matchAll(/^## (.*)$/gm)].map((m) => m[1] ?? '');
+
+  test("has one section per version, newest first, the top one package.json's version", () => {
+    const shape = /^(\d+)\.(\d+)\.(\d+) — (unreleased|\d{4}-\d{2}-\d{2})$/;
+    const bad = sections.filter((heading) => !shape.test(heading));
+    assert.deepEqual(bad, [], 'section headings are "X.Y.Z — unreleased" or "X.Y.Z — YYYY-MM-DD"');
+    assert.ok(sections.length > 0, 'CHANGELOG.md has a version section');
+    assert.equal(sections[0]?.split(' ')[0], version, "the top section is package.json's version");
+    const numbers = sections.map((heading) => (heading.split(' ')[0] ?? '').split('.').map(Number));
+    for (let i = 1; i < numbers.length; i++) {
+      const [a, b] = [numbers[i - 1] ?? [], numbers[i] ?? []];
+      const newer = a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+      assert.ok(newer > 0, `${sections[i - 1]} comes before the older ${sections[i]}`);
+    }
+    assert.ok(
+      sections.slice(1).every((heading) => !heading.endsWith('unreleased')),
+      'only the top section may be unreleased',
+    );
+  });
+
+  test('each section groups its entries under one heading of each kind', () => {
+    for (const section of changelog.split(/^## /m).slice(1)) {
+      const kinds = [...section.matchAll(/^### (.*)$/gm)].map((m) => m[1]);
+      assert.equal(
+        new Set(kinds).size,
+        kinds.length,
+        `repeated ### headings in ${section.split('\n')[0]}`,
+      );
+    }
+  });
+});
+
 describe('Markdown links', () => {
   const documents = [
     'README.md',

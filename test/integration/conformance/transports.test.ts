@@ -35,8 +35,17 @@ import { lifecycle, writes } from './lifecycle.js';
 import { iosim, loopback, stringTransport } from './memory-builders.js';
 import { tcp, tls, unix } from './node-builders.js';
 import { producers } from './producers.js';
+import { stdio } from './stdio-builder.js';
 
-const BUILDERS: readonly TransportBuilder[] = [stringTransport, iosim, loopback, tcp, unix, tls];
+const BUILDERS: readonly TransportBuilder[] = [
+  stringTransport,
+  iosim,
+  loopback,
+  tcp,
+  unix,
+  tls,
+  stdio,
+];
 
 const BEHAVIOURS: readonly Behaviour[] = [
   lifecycle,
