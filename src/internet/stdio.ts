@@ -5,6 +5,36 @@
 // test/integration/conformance/transports.test.ts (StandardIO back to back),
 // test/integration/examples-chat-client.test.ts, test/unit/examples-chat-client.test.ts
 
+/**
+ * Standard input and output as a transport: `new StandardIO(protocol,
+ * reactor)` gives a protocol the process's stdin as its incoming bytes and
+ * stdout as its `transport.write`, so an interactive client or a filter is
+ * written as any other protocol (LineReceiver included) and tested with the
+ * same doubles. Twisted: `twisted.internet.stdio`.
+ *
+ * Streams other than the process's own can be given (`{ stdin, stdout }`),
+ * which is how tests drive it with `PassThrough`s.
+ *
+ * @example
+ * ```ts
+ * import { LineReceiver } from 'torsion/protocols/basic';
+ * import { reactor } from 'torsion/reactor';
+ * import { StandardIO } from 'torsion/stdio';
+ *
+ * class Echo extends LineReceiver {
+ *   override delimiter = Buffer.from('\n');
+ *   override lineReceived(line: Buffer): void {
+ *     this.sendLine(line);
+ *   }
+ * }
+ * new StandardIO(new Echo(), reactor);
+ * await reactor.run();
+ * ```
+ *
+ * @module torsion/stdio
+ * @primaryExport
+ */
+
 import type { Readable, Writable } from 'node:stream';
 import { Logger } from '../logger/logger.js';
 import { isHalfCloseable } from './_half-close.js';
