@@ -2,7 +2,8 @@
 // same xorshift32 sequence as ../shared/bench/micro/timers_node.js), cancel
 // every other one, and wait for the rest to fire.
 // Usage: node dist/bench/timers.js [N] [torsion|node]
-// Prints one JSON line: total_s, schedule_s, cancel_s, run_s.
+// Prints one JSON line: total_s, schedule_s, cancel_s, run_s, and cpu_s (the
+// process's CPU time, steadier than wall time on a loaded machine).
 
 import { NodeReactor } from 'torsion/reactor';
 
@@ -21,6 +22,10 @@ function delays(n: number): number[] {
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
+const cpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 
 function report(impl: string, n: number, fired: number, t0: number, t1: number, t2: number): void {
   const te = now();
@@ -35,6 +40,7 @@ function report(impl: string, n: number, fired: number, t0: number, t1: number, 
       cancel_s: +(t2 - t1).toFixed(4),
       run_s: +(te - t2).toFixed(4),
       total_s: +(te - t0).toFixed(4),
+      cpu_s: +(cpuSeconds() / 1e6).toFixed(4),
       maxrss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
     }),
   );

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Logger } from '../logger/logger.js';
+import { bindMethods } from './_bind.js';
 import {
   buildProtocolFor,
   type Disconnectable,
@@ -134,6 +135,8 @@ export class Connector<A extends IAddress = IAddress> implements IConnector<A>, 
     this.#target = target;
     this.#factory = factory as IProtocolFactory & ClientFactoryHooks;
     this.#timeout = timeout;
+    // `reactor.callLater(5, connector.disconnect)`, as in Twisted.
+    bindMethods(this, ['connect', 'stopConnecting', 'disconnect']);
   }
 
   /** Where it connects: `'disconnected'`, `'connecting'` or `'connected'`. */

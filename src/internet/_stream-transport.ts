@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { Logger } from '../logger/logger.js';
+import { bindMethods, TRANSPORT_METHODS } from './_bind.js';
 import { isHalfCloseable } from './_half-close.js';
 import {
   DEFAULT_WRITE_HIGH,
@@ -241,6 +242,7 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     this.#peer = peer;
     this.#owner = owner;
     this.#onLost = onLost;
+    bindMethods(this, TRANSPORT_METHODS);
     (socket as SocketWithTransport)[TRANSPORT] = this;
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);

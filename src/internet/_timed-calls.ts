@@ -1,8 +1,10 @@
 // Internal: the delayed calls of a clock or reactor, kept in a binary heap
 // ordered by (due time, scheduling order). Shared by Clock and NodeReactor.
 // Twisted: twisted.internet.base.DelayedCall and the reactor's call heap.
-// Tests: test/unit/internet/timed-calls.test.ts, task-clock.test.ts (Clock)
+// Tests: test/unit/internet/timed-calls.test.ts, task-clock.test.ts (Clock),
+// test/unit/internet/bound-methods.test.ts
 
+import { bindOnRead } from './_bind.js';
 import { AlreadyCalled, AlreadyCancelled } from './error.js';
 import type { IDelayedCall } from './interfaces.js';
 
@@ -137,6 +139,9 @@ export class DelayedCall implements IDelayedCall {
     if (this.#called) throw new AlreadyCalled();
   }
 }
+
+// `call.cancel` can be passed on (`d.addCallback(call.cancel)`) at no cost to `call.cancel()`.
+bindOnRead(DelayedCall.prototype, ['cancel']);
 
 /**
  * Validates a delay in seconds: a number, not NaN, not negative.

@@ -1,6 +1,7 @@
 // Deferreds: results that are not there yet, with Twisted's exact semantics
 // (Twisted: twisted.internet.defer).
-// Tests: test/unit/internet/defer*.test.ts, test/unit/internet/inlinecb.test.ts
+// Tests: test/unit/internet/defer*.test.ts, test/unit/internet/inlinecb.test.ts,
+// test/unit/internet/bound-methods.test.ts
 
 /**
  * Deferreds: results that are not there yet, and the callbacks that wait
@@ -31,6 +32,7 @@
 
 import { inspect } from 'node:util';
 import { Logger } from '../logger/logger.js';
+import { bindMethods, bindOnRead } from './_bind.js';
 import { TorsionError } from './error.js';
 import { captureStack, Failure } from './failure.js';
 import type { IDelayedCall, IReactorTime } from './interfaces.js';
@@ -282,10 +284,14 @@ function reportAllUnhandled(): void {
 export type ResultOf<R> =
   R extends Deferred<infer U> ? U : R extends Promise<infer U> ? U : Exclude<R, Failure>;
 
-/** A callback: gets the result and the extra arguments given when it was added. */
-export type Callback<T, A extends unknown[], R> = (result: T, ...args: A) => R;
+/**
+ * A callback: gets the result and the extra arguments given when it was added.
+ * It is called without an object (`this: void`): pass a bound method or an
+ * arrow function, as the compiler checks.
+ */
+export type Callback<T, A extends unknown[], R> = (this: void, result: T, ...args: A) => R;
 /** An errback: gets the Failure and the extra arguments given when it was added. */
-export type Errback<A extends unknown[], R> = (failure: Failure, ...args: A) => R;
+export type Errback<A extends unknown[], R> = (this: void, failure: Failure, ...args: A) => R;
 /** Called by {@link Deferred.cancel} before the Deferred has fired. */
 export type Canceller<T> = (deferred: Deferred<T>) => void;
 /** Translates the result of a Deferred that timed out; see {@link Deferred.addTimeout}. */
@@ -430,6 +436,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred, typed with its new result.
    */
   addCallbacks<R1, R2 = never, A1 extends unknown[] = [], A2 extends unknown[] = []>(
+    this: Deferred<unknown>,
     callback: Callback<T, A1, R1>,
     errback?: Errback<A2, R2> | null,
     callbackArgs?: A1 | null,
@@ -451,6 +458,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred, typed with the callback's result.
    */
   addCallback<R, A extends unknown[] = []>(
+    this: Deferred<unknown>,
     callback: Callback<T, A, R>,
     ...args: A
   ): Deferred<ResultOf<R>> {
@@ -466,6 +474,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred, typed with the recovered result.
    */
   addErrback<R, A extends unknown[] = []>(
+    this: Deferred<unknown>,
     errback: Errback<A, R>,
     ...args: A
   ): Deferred<T | ResultOf<R>> {
@@ -480,7 +489,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred, typed with the function's result.
    */
   addBoth<R, A extends unknown[] = []>(
-    callback: (result: T | Failure, ...args: A) => R,
+    this: Deferred<unknown>,
+    callback: (this: void, result: T | Failure, ...args: A) => R,
     ...args: A
   ): Deferred<ResultOf<R>> {
     const extra = args.length > 0 ? args : undefined;
@@ -508,6 +518,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @see Twisted: twisted.internet.defer.Deferred.addTimeout
    */
   addTimeout<R = T>(
+    this: Deferred<unknown>,
     timeout: number,
     clock: IReactorTime,
     onTimeoutCancel?: OnTimeoutCancel<T, R> | { onTimeoutCancel?: OnTimeoutCancel<T, R> },
@@ -594,6 +605,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /**
    * Fires the Deferred with a result: runs the callback chain now, on this
    * stack. A {@link Failure} as the result fires the error path, as `errback`.
+   * Works unbound, as Twisted's bound method: `clock.callLater(1, d.callback, 9)`.
    *
    * @throws {@link AlreadyCalledError} if the Deferred has already fired.
    * @throws TypeError if `result` is a Deferred (return it from a callback to chain).
@@ -602,29 +614,27 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     if (result instanceof Deferred) {
       throw new TypeError('callback() was given a Deferred: return it from a callback to chain it');
     }
-    this.#start(result, Deferred.prototype.callback);
+    this.#start(result, methods.callback);
   }
 
   /**
    * Fires the Deferred with an error: runs the chain on the error path.
+   * Works unbound: `e.addErrback(d.errback)`.
    *
    * @param reason - A {@link Failure}, or any thrown value (it is wrapped).
    * @throws {@link AlreadyCalledError} if the Deferred has already fired.
    */
   errback(reason: unknown): void {
-    this.#start(
-      reason instanceof Failure ? reason : new Failure(reason),
-      Deferred.prototype.errback,
-    );
+    this.#start(reason instanceof Failure ? reason : new Failure(reason), methods.errback);
   }
 
   /** Stops the chain from running until a matching {@link Deferred.unpause}. */
-  pause(): void {
+  pause(this: Deferred<unknown>): void {
     this.#paused++;
   }
 
   /** Undoes one {@link Deferred.pause}; at zero, runs any pending callbacks. */
-  unpause(): void {
+  unpause(this: Deferred<unknown>): void {
     if (this.#paused === 0) return;
     this.#paused--;
     if (this.#paused === 0 && this.#called) this.#runCallbacks();
@@ -637,6 +647,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * Before it has fired: calls the canceller; if that did not fire the
    * Deferred, fails it with {@link CancelledError}. While waiting on another
    * Deferred returned by a callback: cancels that one. Otherwise: nothing.
+   * Works unbound: `clock.callLater(5, d.cancel)`.
    */
   cancel(): void {
     if (!this.#called) {
@@ -970,6 +981,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 }
 
+// `d.callback`, `d.errback` and `d.cancel` can be passed on as they are
+// (`clock.callLater(1, d.callback, 9)`), at no cost to `d.callback(v)`.
+const methods = bindOnRead(Deferred.prototype, ['callback', 'errback', 'cancel']);
+
 function cancelledToTimedOutError<T>(result: T | Failure, timeout: number): T {
   if (result instanceof Failure) {
     result.trap(CancelledError);
@@ -1026,7 +1041,7 @@ export function fail<T = never>(reason: unknown): Deferred<T> {
  * @since 0.1.0
  */
 export function maybeDeferred<R, A extends unknown[]>(
-  f: (...args: A) => R,
+  f: (this: void, ...args: A) => R,
   ...args: A
 ): Deferred<ResultOf<R>> {
   let result: unknown;
@@ -1374,6 +1389,9 @@ export class DeferredListImpl<T, R> extends Deferred<R> {
   }
 }
 
+// Its own cancel shadows Deferred's bound one: bind it too (`gatherResults(ds).cancel`).
+bindOnRead(DeferredListImpl.prototype, ['cancel']);
+
 /**
  * A Deferred that fires when several Deferreds have fired.
  *
@@ -1535,6 +1553,11 @@ export class DeferredLock {
   /** The pending acquires, oldest first. */
   readonly waiting: Deferred<this>[] = [];
 
+  /** `acquire`, `release` and `run` work unbound (`d.addBoth(lock.release)`). */
+  constructor() {
+    bindMethods(this, ['acquire', 'release', 'run']);
+  }
+
   /** A Deferred that fires with this lock once the caller holds it. */
   acquire(): Deferred<this> {
     const d = new Deferred<this>((cancelled) => removeItem(this.waiting, cancelled));
@@ -1568,7 +1591,7 @@ export class DeferredLock {
    *
    * @returns A Deferred of `f`'s result.
    */
-  run<R, A extends unknown[]>(f: (...args: A) => R, ...args: A): Deferred<ResultOf<R>> {
+  run<R, A extends unknown[]>(f: (this: void, ...args: A) => R, ...args: A): Deferred<ResultOf<R>> {
     return runHolding(this, f, args);
   }
 }
@@ -1599,6 +1622,7 @@ export class DeferredSemaphore {
       throw new RangeError(`DeferredSemaphore requires tokens >= 1, got ${tokens}`);
     this.tokens = tokens;
     this.limit = tokens;
+    bindMethods(this, ['acquire', 'release', 'run']);
   }
 
   /** A Deferred that fires with this semaphore once the caller holds a token. */
@@ -1630,7 +1654,7 @@ export class DeferredSemaphore {
   }
 
   /** As {@link DeferredLock.run}, holding one token. */
-  run<R, A extends unknown[]>(f: (...args: A) => R, ...args: A): Deferred<ResultOf<R>> {
+  run<R, A extends unknown[]>(f: (this: void, ...args: A) => R, ...args: A): Deferred<ResultOf<R>> {
     return runHolding(this, f, args);
   }
 }
@@ -1689,6 +1713,7 @@ export class DeferredQueue<T> {
     const options = typeof size === 'object' ? size : { size, backlog };
     this.size = options.size;
     this.backlog = options.backlog;
+    bindMethods(this, ['put', 'get']);
   }
 
   /**

@@ -65,7 +65,7 @@ export interface IReactorTime {
    */
   callLater<A extends unknown[]>(
     delay: number,
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): IDelayedCall;
   /** The calls scheduled and not yet run or cancelled, earliest first. */
@@ -157,7 +157,7 @@ export interface IReactorCore {
   addSystemEventTrigger<A extends unknown[]>(
     phase: SystemEventPhase,
     eventType: SystemEventType,
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): SystemEventTriggerID;
   /**
@@ -172,7 +172,7 @@ export interface IReactorCore {
    * @returns The trigger's handle, or `undefined` if `f` was called at once.
    */
   callWhenRunning<A extends unknown[]>(
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): SystemEventTriggerID | undefined;
 }

@@ -7,6 +7,7 @@ import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { Logger } from '../logger/logger.js';
+import { bindAllMethods } from './_bind.js';
 import { Connector } from './_connector.js';
 import { lookupAll } from './_resolver.js';
 import type { Disconnectable, SocketHost } from './_stream-transport.js';
@@ -132,6 +133,8 @@ export class NodeReactor
   };
 
   constructor() {
+    // `callLater(4, reactor.stop)`: every method works unbound.
+    bindAllMethods(this);
     this.#events.add('during', 'startup', () => this.#reallyStartRunning(), []);
     this.#events.add('during', 'shutdown', () => this.crash(), []);
     this.#events.add('during', 'shutdown', () => this.#disconnectAll(), []);
@@ -165,7 +168,7 @@ export class NodeReactor
    */
   callLater<A extends unknown[]>(
     delay: number,
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): DelayedCall {
     return this.#calls.schedule(delay, f, args);
@@ -309,7 +312,7 @@ export class NodeReactor
   addSystemEventTrigger<A extends unknown[]>(
     phase: SystemEventPhase,
     eventType: SystemEventType,
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): SystemEventTriggerID {
     return this.#events.add(phase, eventType, f, args);
@@ -320,7 +323,7 @@ export class NodeReactor
   }
 
   callWhenRunning<A extends unknown[]>(
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): SystemEventTriggerID | undefined {
     if (this.#running) {

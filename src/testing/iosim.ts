@@ -3,6 +3,7 @@
 // when the test says so (Twisted: twisted.test.iosim).
 // Tests: test/unit/testing/iosim.test.ts, test/unit/internet/half-close.test.ts, test/unit/internet/write-limits.test.ts
 
+import { bindMethods, TRANSPORT_METHODS } from '../internet/_bind.js';
 import { isHalfCloseable } from '../internet/_half-close.js';
 import {
   DEFAULT_WRITE_HIGH,
@@ -156,6 +157,7 @@ export class FakeTransport implements ITCPTransport, IWriteBufferLimits {
     this.serial = nextSerial++;
     this.hostAddress = options.hostAddress ?? new FakeAddress();
     this.peerAddress = options.peerAddress ?? new FakeAddress();
+    bindMethods(this, TRANSPORT_METHODS);
   }
 
   /** Whether this side's protocol has been told the connection is lost. */

@@ -4,6 +4,7 @@
 // Tests: test/unit/testing/memory-reactor.test.ts
 
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import { bindAllMethods, bindMethods } from '../internet/_bind.js';
 import { ipFamily } from '../internet/_ip.js';
 import { type IPAddress, IPv4Address, IPv6Address, UNIXAddress } from '../internet/address.js';
 import { Deferred, fail, succeed } from '../internet/defer.js';
@@ -182,6 +183,7 @@ export class FakePort<A extends IAddress = IAddress> implements IListeningPort<A
     this.kind = kind;
     this.#address = address;
     this.factory = factory;
+    bindMethods(this, ['stopListening']);
   }
 
   /** Sets `listening` again. */
@@ -249,6 +251,7 @@ export class FakeConnector<A extends IAddress = IAddress> implements IConnector<
   constructor(address: A, factory: IProtocolFactory) {
     this.#address = address;
     this.factory = factory;
+    bindMethods(this, ['connect', 'stopConnecting', 'disconnect']);
   }
 
   /** Sets `stoppedConnecting`; the state becomes `'stopped'`. */
@@ -376,6 +379,11 @@ export class MemoryReactor
   readonly hosts = new Map<string, string>();
   #nextPort = FIRST_EPHEMERAL_PORT;
 
+  /** A reactor that records; every method works unbound (`callWhenRunning(reactor.stop)`). */
+  constructor() {
+    bindAllMethods(this);
+  }
+
   /**
    * Resolves an IP address to itself and a name in `hosts` to its address.
    *
@@ -476,7 +484,7 @@ export class MemoryReactor
   addSystemEventTrigger<A extends unknown[]>(
     phase: SystemEventPhase,
     eventType: SystemEventType,
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): SystemEventTriggerID {
     if (phase !== 'before' && phase !== 'during' && phase !== 'after') {
@@ -511,7 +519,7 @@ export class MemoryReactor
    * @returns The recorded call, which `removeSystemEventTrigger` accepts.
    */
   callWhenRunning<A extends unknown[]>(
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): SystemEventTriggerID {
     const hook: RecordedTrigger = { phase: 'after', eventType: 'startup', f, args };
@@ -693,7 +701,7 @@ export class MemoryReactorClock extends MemoryReactor implements IReactorTime {
    */
   callLater<A extends unknown[]>(
     delay: number,
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): DelayedCall {
     return this.#clock.callLater(delay, f, ...args);

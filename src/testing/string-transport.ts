@@ -3,6 +3,7 @@
 // (Twisted: twisted.internet.testing.StringTransport).
 // Tests: test/unit/testing/string-transport.test.ts, test/unit/internet/write-limits.test.ts, test/unit/internet/transport-disconnecting.test.ts
 
+import { bindMethods, TRANSPORT_METHODS } from '../internet/_bind.js';
 import { resolveWriteBufferLimits } from '../internet/_write-limits.js';
 import { type IPAddress, IPv4Address } from '../internet/address.js';
 import { ConnectionAborted, ConnectionDone } from '../internet/error.js';
@@ -126,6 +127,7 @@ export class StringTransport<A extends IAddress = IPAddress>
     this.hostAddr = options.hostAddress;
     this.peerAddr = options.peerAddress;
     this.#lenient = options.lenient ?? false;
+    bindMethods(this, TRANSPORT_METHODS);
   }
 
   /**

@@ -2,6 +2,7 @@
 // keeps time (Twisted: twisted.internet.task.Clock).
 // Tests: test/unit/internet/task-clock.test.ts
 
+import { bindAllMethods } from '../_bind.js';
 import { type DelayedCall, TimedCallQueue } from '../_timed-calls.js';
 import type { IDelayedCall, IReactorTime } from '../interfaces.js';
 
@@ -68,6 +69,7 @@ export class Clock implements IReactorTime {
   constructor(start = 0) {
     this.#now = start;
     this.#calls = new TimedCallQueue(() => this.#now);
+    bindAllMethods(this);
   }
 
   /** The current time on this clock, in seconds. */
@@ -86,7 +88,7 @@ export class Clock implements IReactorTime {
    */
   callLater<A extends unknown[]>(
     delay: number,
-    f: (...args: A) => unknown,
+    f: (this: void, ...args: A) => unknown,
     ...args: A
   ): DelayedCall {
     const call = this.#calls.schedule(delay, f, args);

@@ -130,13 +130,13 @@ export interface CooperatorOptions {
    * least one per step.
    * @defaultValue steps of 10 ms, measured with `performance.now()`
    */
-  terminationPredicateFactory?: () => () => boolean;
+  terminationPredicateFactory?: (this: void) => () => boolean;
   /**
    * Arranges for a step to run later; returns something that can cancel it.
    * Required: usually `(step) => reactor.callLater(0, step)`, with the
    * reactor of the program or a `Clock` in tests.
    */
-  scheduler: (step: () => void) => Pick<IDelayedCall, 'cancel'>;
+  scheduler: (this: void, step: () => void) => Pick<IDelayedCall, 'cancel'>;
   /**
    * Whether tasks run as soon as they are added, or wait for
    * {@link Cooperator.start}.

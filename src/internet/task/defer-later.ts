@@ -71,7 +71,7 @@ export function deferLater(
 export function deferLater<R, A extends unknown[]>(
   clock: IReactorTime,
   delay: number,
-  callable: (...args: A) => R,
+  callable: (this: void, ...args: A) => R,
   ...args: A
 ): Deferred<ResultOf<R>>;
 /**
@@ -94,7 +94,7 @@ export function deferLater<R, A extends unknown[]>(
   clock: IReactorTime,
   delay: number,
   options: DeferLaterOptions,
-  callable: (...args: A) => R,
+  callable: (this: void, ...args: A) => R,
   ...args: A
 ): Deferred<ResultOf<R>>;
 export function deferLater(

@@ -3,6 +3,7 @@
 // Tests: test/unit/internet/task-looping.test.ts
 
 import { inspect } from 'node:util';
+import { bindMethods } from '../_bind.js';
 import { requireClock } from '../_require-clock.js';
 import { CancelledError, Deferred, maybeDeferred } from '../defer.js';
 import type { IDelayedCall, IReactorTime } from '../interfaces.js';
@@ -84,7 +85,7 @@ export class LoopingCall<A extends unknown[] = unknown[]> {
    */
   interval: number | undefined = undefined;
   /** The function called on each iteration. */
-  readonly f: (...args: A) => unknown;
+  readonly f: (this: void, ...args: A) => unknown;
   /** The arguments it is called with. */
   readonly args: A;
   #running = false;
@@ -108,7 +109,7 @@ export class LoopingCall<A extends unknown[] = unknown[]> {
    * @throws TypeError if `clock` is not an `IReactorTime` (a function in
    *   its place means the clock was left out) or `f` is not a function.
    */
-  constructor(clock: IReactorTime, f: (...args: A) => unknown, ...args: A) {
+  constructor(clock: IReactorTime, f: (this: void, ...args: A) => unknown, ...args: A) {
     this.clock = requireClock(
       clock,
       'LoopingCall needs a clock (IReactorTime) as its first argument',
@@ -118,6 +119,7 @@ export class LoopingCall<A extends unknown[] = unknown[]> {
     }
     this.f = f;
     this.args = args;
+    bindMethods(this, ['start', 'stop', 'reset']);
   }
 
   /**

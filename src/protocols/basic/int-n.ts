@@ -3,6 +3,7 @@
 // carry (Twisted: twisted.protocols.basic.IntNStringReceiver).
 // Tests: test/unit/protocols/basic-intn.test.ts, test/fuzz/basic.test.ts
 
+import { bindMethods } from '../../internet/_bind.js';
 import { TorsionError } from '../../internet/error.js';
 import type { IProtocolFactory, ITCPTransport } from '../../internet/interfaces.js';
 import type { Factory } from '../../internet/protocol.js';
@@ -62,6 +63,12 @@ export class StringTooLongError extends TorsionError {
 export abstract class IntNStringReceiver<
   F extends IProtocolFactory | undefined = Factory | undefined,
 > extends PausableReceiver<F> {
+  /** `sendString` works unbound (`d.addCallback(this.sendString)`). */
+  constructor() {
+    super();
+    bindMethods(this, ['sendString']);
+  }
+
   /** How many bytes the length prefix has: 1 to 6. */
   abstract readonly prefixLength: number;
   /** The longest string accepted, in bytes. Default 99999. */

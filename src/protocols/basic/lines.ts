@@ -3,6 +3,7 @@
 // Tests: test/unit/protocols/basic-line.test.ts, test/unit/protocols/basic-lineonly.test.ts,
 // test/fuzz/basic.test.ts
 
+import { bindMethods } from '../../internet/_bind.js';
 import type { IProtocolFactory, ITCPTransport } from '../../internet/interfaces.js';
 import { type Factory, Protocol } from '../../internet/protocol.js';
 import { refuseTwistedNames } from './_twisted-names.js';
@@ -61,6 +62,12 @@ import { PausableReceiver } from './pausable.js';
 export class LineReceiver<
   F extends IProtocolFactory | undefined = Factory | undefined,
 > extends PausableReceiver<F> {
+  /** `sendLine` works unbound: `new LoopingCall(clock, this.sendLine, 'PING')`. */
+  constructor() {
+    super();
+    bindMethods(this, ['sendLine']);
+  }
+
   /** The line delimiter. Default `\r\n`. */
   delimiter: Uint8Array = Buffer.from('\r\n');
   /** The longest line accepted, in bytes. Default 16384. */
@@ -209,6 +216,12 @@ export class LineReceiver<
 export class LineOnlyReceiver<
   F extends IProtocolFactory | undefined = Factory | undefined,
 > extends Protocol<ITCPTransport, F> {
+  /** `sendLine` works unbound, as {@link LineReceiver}'s. */
+  constructor() {
+    super();
+    bindMethods(this, ['sendLine']);
+  }
+
   /** The line delimiter. Default `\r\n`. */
   delimiter: Uint8Array = Buffer.from('\r\n');
   /** The longest line accepted, in bytes. Default 16384. */

@@ -2,6 +2,7 @@
 // framing (Twisted: twisted.protocols.basic.NetstringReceiver).
 // Tests: test/unit/protocols/basic-netstring.test.ts, test/fuzz/basic.test.ts
 
+import { bindMethods } from '../../internet/_bind.js';
 import { TorsionError } from '../../internet/error.js';
 import type { IProtocolFactory, ITCPTransport } from '../../internet/interfaces.js';
 import { type Factory, Protocol } from '../../internet/protocol.js';
@@ -104,6 +105,12 @@ function previewBytes(buffer: ByteBuffer, from: number): string {
 export class NetstringReceiver<
   F extends IProtocolFactory | undefined = Factory | undefined,
 > extends Protocol<ITCPTransport, F> {
+  /** `sendString` works unbound (`d.addCallback(this.sendString)`). */
+  constructor() {
+    super();
+    bindMethods(this, ['sendString']);
+  }
+
   /** The longest string accepted, in bytes. Default 99999. */
   maxLength = 99999;
   /**
