@@ -37,6 +37,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { Logger } from '../logger/logger.js';
+import { bindMethods, TRANSPORT_METHODS } from './_bind.js';
 import { isHalfCloseable } from './_half-close.js';
 import { Deferred } from './defer.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from './error.js';
@@ -64,18 +65,6 @@ const SHUTDOWN_GRACE = 5;
 
 /** Written behind what is buffered to learn when it has gone. */
 const EMPTY = new Uint8Array(0);
-
-/** The methods Twisted code passes around unbound (`d.addCallback(transport.write)`). */
-const BOUND_METHODS = [
-  'write',
-  'writeSequence',
-  'loseConnection',
-  'loseWriteConnection',
-  'abortConnection',
-  'pauseProducing',
-  'resumeProducing',
-  'stopProducing',
-] as const;
 
 /** Listens to the process's stdout once it is broken (see StandardIO, "Errors"). */
 function ignoreError(): void {}
@@ -276,13 +265,7 @@ export class StandardIO implements ITransport, IConsumer, IPushProducer {
   constructor(protocol: IProtocol, reactor: StandardIOReactor, options: StandardIOOptions = {}) {
     this.#protocol = protocol;
     this.#reactor = reactor;
-    for (const name of BOUND_METHODS) {
-      Object.defineProperty(this, name, {
-        value: this[name].bind(this),
-        writable: true,
-        configurable: true,
-      });
-    }
+    bindMethods(this, TRANSPORT_METHODS);
     const stdin = options.stdin ?? process.stdin;
     const stdout = options.stdout ?? process.stdout;
     this.#stdin = stdin;

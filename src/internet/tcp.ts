@@ -15,6 +15,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { Logger } from '../logger/logger.js';
+import { bindMethods } from './_bind.js';
 import type { ConnectTarget } from './_connector.js';
 import { ListeningServer, listenNow } from './_listening.js';
 import { type SocketHost, StreamTransport, TLSStreamTransport } from './_stream-transport.js';
@@ -102,6 +103,7 @@ export class TCPPort implements IListeningPort<IPAddress> {
     this.#backlog = options.backlog ?? 511;
     this.#tls = options.tls;
     this.#listening = new ListeningServer(host, factory, this);
+    bindMethods(this, ['stopListening']);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
 import { createServer, connect as netConnect, type Server, Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Logger } from '../logger/logger.js';
+import { bindMethods } from './_bind.js';
 import { Connector, type ConnectTarget } from './_connector.js';
 import { ListeningServer, listenNow } from './_listening.js';
 import { type SocketHost, StreamTransport } from './_stream-transport.js';
@@ -226,6 +227,7 @@ export class UNIXPort implements IListeningPort<UNIXAddress> {
     this.#mode = options.mode ?? 0o666;
     this.#lock = options.wantPID === true ? new PidLock(`${path}.lock`) : undefined;
     this.#listening = new ListeningServer(host, factory, this);
+    bindMethods(this, ['stopListening']);
   }
 
   /**

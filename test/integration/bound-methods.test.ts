@@ -5,9 +5,12 @@
 // Unbound, each would log a TypeError and leave the reactor running.
 
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Deferred } from 'torsion/defer';
-import { Factory, type IListeningPort } from 'torsion/protocol';
+import { Deferred, gatherResults, succeed } from 'torsion/defer';
+import { Factory, type IListeningPort, Protocol } from 'torsion/protocol';
 import { LineReceiver } from 'torsion/protocols/basic';
 import { NodeReactor } from 'torsion/reactor';
 import { LoopingCall } from 'torsion/task';
@@ -56,5 +59,16 @@ describe('bound methods on the real reactor', () => {
     assert.ok(lines.length >= 2, `got ${lines.join(',')}`);
     assert.ok(lines.slice(0, -1).every((line) => line === 'PING'));
     assert.equal(lines.at(-1), 'BYE');
+  });
+
+  test('port.stopListening through addCallback stops a TCP port and a UNIX port', async (t) => {
+    const h = harness(t);
+    const tcp = h.listenTCP(0, Factory.forProtocol(Protocol), { interface: '127.0.0.1' });
+    const dir = mkdtempSync(join(tmpdir(), 'torsion-bound-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const unix = h.listenUNIX(join(dir, 's.sock'), Factory.forProtocol(Protocol));
+    const stopped = [tcp, unix].map((port) => succeed(undefined).addCallback(port.stopListening));
+    await waitFor(gatherResults(stopped), 'both ports to stop listening', 5);
+    assert.equal(existsSync(join(dir, 's.sock')), false, 'the UNIX socket file is gone');
   });
 });

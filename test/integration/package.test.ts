@@ -36,6 +36,7 @@ const EXPECTED_OUTPUT = [
   'clock: ticks at 0, 1, 2; stopped',
   'clock: timed out at 7 s',
   'gather: 42 ANSWER',
+  'habits: 9 "you are number 1\\r\\nPING\\r\\nPING\\r\\nPING\\r\\n" served=1 CancelledError',
   'network: hello | pong ping 1 | pong ping 2 | pong ping 3',
   'done',
 ];
