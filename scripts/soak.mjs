@@ -1,4 +1,4 @@
-// The long version of the leak cycles (test/reliability/leaks.test.ts):
+// The long version of the leak cycles (test/reliability/leaks-*.test.ts):
 // 10,000 connections per way of ending over TCP and UNIX, 2,000 over TLS,
 // and a table of file descriptors, heap (after GC) and bytes lost.
 // Usage: npm run soak [-- --cycles N] [--tls-cycles N] [--only tcp,unix,tls]

@@ -1,4 +1,4 @@
-// The leak-cycle runner shared by test/reliability/leaks.test.ts and
+// The leak-cycle runner shared by test/reliability/leaks-*.test.ts and
 // `npm run soak` (scripts/soak.mjs): it opens connections to a NodeReactor
 // server, ends each one in a given way, waits until both ends are gone, and
 // measures this process's file descriptors and heap (after a forced GC)
