@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { Deferred, type Failure } from 'torsion/defer';
-import { ClientFactory, Protocol } from 'torsion/protocol';
+import { ClientFactory, type IPAddress, Protocol, type UNIXAddress } from 'torsion/protocol';
 import {
   type ConnectTCPOptions,
   type ConnectUNIXOptions,
@@ -107,7 +107,11 @@ export class SocketHarness {
   readonly #connectors: IConnector[] = [];
   readonly #baseline = openSocketHandles();
 
-  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort {
+  listenTCP(
+    port: number,
+    factory: IProtocolFactory,
+    options?: ListenTCPOptions,
+  ): IListeningPort<IPAddress> {
     const listening = this.reactor.listenTCP(port, factory, options);
     this.#ports.push(listening);
     return listening;
@@ -129,7 +133,7 @@ export class SocketHarness {
     factory: IProtocolFactory,
     contextFactory: TlsOptions,
     options?: ListenTCPOptions,
-  ): IListeningPort {
+  ): IListeningPort<IPAddress> {
     const listening = this.reactor.listenSSL(port, factory, contextFactory, options);
     this.#ports.push(listening);
     return listening;
@@ -147,7 +151,11 @@ export class SocketHarness {
     return connector;
   }
 
-  listenUNIX(path: string, factory: IProtocolFactory, options?: ListenUNIXOptions): IListeningPort {
+  listenUNIX(
+    path: string,
+    factory: IProtocolFactory,
+    options?: ListenUNIXOptions,
+  ): IListeningPort<UNIXAddress> {
     const listening = this.reactor.listenUNIX(path, factory, options);
     this.#ports.push(listening);
     return listening;

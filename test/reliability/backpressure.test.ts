@@ -1,9 +1,8 @@
-// Backpressure under every policy wrapper, over loopback TCP and a UNIX
-// socket: a streaming
-// producer writes as fast as it is let to a peer that never reads, and the
-// bytes queued in the writer's transport stay bounded (the high-water mark
-// plus a chunk), with the producer paused and staying paused across several
-// round trips. Without the pause-reason gate in ThrottlingProtocol, a
+// Backpressure under every policy wrapper, over loopback TCP, TLS and a
+// UNIX socket: a streaming producer writes as fast as it is let to a peer
+// that never reads, and the bytes queued in the writer's transport stay
+// bounded (the high-water mark plus a chunk), as does the process's RSS,
+// with the producer paused and staying paused across several round trips. Without the pause-reason gate in ThrottlingProtocol, a
 // writeLimit throttle resumed the producer the transport had paused and the
 // queue grew without bound (issue 10, fault 4).
 
@@ -31,6 +30,7 @@ import {
   until,
   waitFor,
 } from '../helpers/sockets.js';
+import { CERT, KEY } from '../helpers/tls.js';
 
 const LOCAL = '127.0.0.1';
 const SUITE = { timeout: 30_000 };
@@ -177,8 +177,15 @@ const POLICIES: Array<[string, Wrap]> = [
   ],
 ];
 
-/** Where the flood listens and how the reader connects: loopback TCP or a UNIX socket. */
-const TRANSPORTS = ['TCP', 'UNIX'] as const;
+/** Where the flood listens and how the reader connects: loopback TCP, TLS or a UNIX socket. */
+const TRANSPORTS = ['TCP', 'TLS', 'UNIX'] as const;
+
+/**
+ * How much the process's RSS may grow while the flood runs: the flood's cap
+ * (64 MiB) is what a failed backpressure queues, and a bounded queue (a few
+ * MiB, plus TLS buffers and heap growth) stays well under half of it.
+ */
+const RSS_BOUND = 32 * 1024 * 1024;
 
 describe('backpressure under each policy wrapper, peer never reading', SUITE, () => {
   for (const kind of TRANSPORTS) {
@@ -188,9 +195,13 @@ describe('backpressure under each policy wrapper, peer never reading', SUITE, ()
         const servers = new CollectingFactory(() => new Flood(h.reactor));
         const factory = wrap(servers, h.reactor);
         const clients = new RecordingClientFactory(() => new StalledReader());
+        const rssBefore = process.memoryUsage.rss();
         if (kind === 'TCP') {
           const listening = h.listenTCP(0, factory, { interface: LOCAL });
-          h.connectTCP(LOCAL, (listening.getHost() as unknown as { port: number }).port, clients);
+          h.connectTCP(LOCAL, listening.getHost().port, clients);
+        } else if (kind === 'TLS') {
+          const listening = h.listenSSL(0, factory, { key: KEY, cert: CERT }, { interface: LOCAL });
+          h.connectSSL('localhost', listening.getHost().port, clients, { ca: CERT });
         } else {
           const dir = mkdtempSync(join(tmpdir(), 'torsion-backpressure-'));
           t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -216,12 +227,16 @@ describe('backpressure under each policy wrapper, peer never reading', SUITE, ()
           assert.ok(flood.queued() <= BOUND, `${flood.queued()} bytes queued`);
         }
         const queued = flood.queued();
-        t.diagnostic(`queued at most ${flood.maxQueued} bytes, wrote ${flood.written} in all`);
+        t.diagnostic(
+          `queued at most ${flood.maxQueued} bytes, wrote ${flood.written} in all, RSS +${((process.memoryUsage.rss() - rssBefore) / 2 ** 20).toFixed(1)} MiB`,
+        );
         assert.ok(
           flood.maxQueued <= BOUND && queued <= BOUND,
           `queued at most ${flood.maxQueued} bytes (${queued} now), bound ${BOUND}; wrote ${flood.written}`,
         );
         assert.ok(flood.written < CAP, `the flood ran to its cap (${flood.written} bytes)`);
+        const grown = process.memoryUsage.rss() - rssBefore;
+        assert.ok(grown < RSS_BOUND, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
         assert.equal(flood.paused, true, 'the producer stays paused');
         assert.equal(client.received, 0);
         client.transport.abortConnection();
