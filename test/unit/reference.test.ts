@@ -152,7 +152,7 @@ describe('entry point file comments', () => {
     });
   }
 
-  test('every example compiles, importing the package by name', () => {
+  test('every example, and every TypeScript snippet of the README, compiles, importing the package by name', () => {
     const config = ts.readConfigFile(join(root, 'tsconfig.json'), ts.sys.readFile);
     const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
     // Examples may declare what they do not use; they run nowhere. Without
@@ -166,6 +166,11 @@ describe('entry point file comments', () => {
       const file = join(root, '.run', 'module-examples', `${name.replaceAll('/', '_')}.ts`);
       examples.set(file, codeBlocks(comment).join('\n'));
     }
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const [i, match] of [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].entries()) {
+      examples.set(join(root, '.run', 'readme-examples', `snippet-${i + 1}.ts`), match[1] ?? '');
+    }
+    assert.ok(examples.size > entryPoints.size, 'the README has TypeScript snippets');
     const host = ts.createCompilerHost(options);
     const { fileExists, readFile, getSourceFile } = host;
     host.fileExists = (file) => examples.has(file) || fileExists.call(host, file);
