@@ -488,6 +488,7 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     if (
       this.#canReset &&
       !this.#ended &&
+      socket.writable &&
       socket.writableLength === 0 &&
       !(socket as Partial<TLSSocket>).encrypted
     ) {
