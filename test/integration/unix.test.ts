@@ -4,7 +4,7 @@
 // shutdown. (Twisted: internet/test/test_unix.py, test/test_unix.py.)
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -64,16 +64,20 @@ async function assertEchoes(h: SocketHarness, path: string): Promise<void> {
 }
 
 /**
- * Leaves a stale socket file at `path`: a child process listens on it and is
- * killed with SIGKILL, so nothing unlinks the file.
+ * A child process listening on `path` (with `backlog`, if given), once it
+ * says so; `closed` settles when it has exited. Killed by the caller.
  */
-async function staleSocket(path: string): Promise<void> {
-  const script = `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.stdout.write('listening\\n'));`;
+async function listeningChild(
+  path: string,
+  backlog?: number,
+): Promise<{ child: ChildProcess; closed: Promise<unknown> }> {
+  const where = JSON.stringify(backlog === undefined ? path : { path, backlog });
+  const script = `require('node:net').createServer().listen(${where}, () => process.stdout.write('listening\\n'));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const closed = once(child, 'close');
+  let output = '';
+  child.stdout.setEncoding('utf8');
   try {
-    let output = '';
-    child.stdout.setEncoding('utf8');
     await waitFor(
       new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk: string) => {
@@ -84,10 +88,21 @@ async function staleSocket(path: string): Promise<void> {
       }),
       'the child to listen',
     );
-  } finally {
+  } catch (error) {
     child.kill('SIGKILL');
-    await waitFor(closed, 'the child to exit');
+    throw error;
   }
+  return { child, closed };
+}
+
+/**
+ * Leaves a stale socket file at `path`: a child process listens on it and is
+ * killed with SIGKILL, so nothing unlinks the file.
+ */
+async function staleSocket(path: string): Promise<void> {
+  const { child, closed } = await listeningChild(path);
+  child.kill('SIGKILL');
+  await waitFor(closed, 'the child to exit');
 }
 
 /**
@@ -96,27 +111,13 @@ async function staleSocket(path: string): Promise<void> {
  * further connection is refused at once with EAGAIN. Killed after the test.
  */
 async function fullListener(t: TestContext, path: string): Promise<void> {
-  const script = `require('node:net').createServer().listen({ path: ${JSON.stringify(path)}, backlog: 1 }, () => process.stdout.write('listening\\n'));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const closed = once(child, 'close');
+  const { child, closed } = await listeningChild(path, 1);
   const fillers: Socket[] = [];
   t.after(async () => {
     for (const socket of fillers) socket.destroy();
     child.kill('SIGKILL');
     await waitFor(closed, 'the child to exit');
   });
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  await waitFor(
-    new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: string) => {
-        output += chunk;
-        if (output.includes('listening')) resolve();
-      });
-      child.on('exit', (code) => reject(new Error(`the child exited early (${code})`)));
-    }),
-    'the child to listen',
-  );
   assert.ok(child.pid !== undefined);
   process.kill(child.pid, 'SIGSTOP');
   for (let i = 0; i < 16; i++) {
