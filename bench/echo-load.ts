@@ -2,12 +2,15 @@
 // that Torsion's server (bench/echo.ts) and raw Node's (bench/echo-node.ts)
 // meet the same client.
 //
-//   node dist/bench/echo-load.js echo PORT CONNS SIZE [SECONDS] [WARMUP_SECONDS]
+//   node dist/bench/echo-load.js echo PORT CONNS SIZE [SECONDS] [WARMUP_SECONDS] [SERVER_PID]
 //     CONNS connections to 127.0.0.1:PORT, each keeping one SIZE-byte message
 //     in flight (send, wait for the whole echo, send again), measured for
 //     SECONDS (default 3) after WARMUP_SECONDS (default 1). Prints one JSON
 //     line: messages_per_s, mb_per_s (payload echoed back per second, one
-//     direction, 10^6 bytes), p50_us and p99_us (round trip), errors.
+//     direction, 10^6 bytes), p50_us and p99_us (round trip), errors, and
+//     with SERVER_PID server_cpu_us_per_msg: the server's CPU time
+//     (/proc/PID/stat) per message, steadier than throughput on a shared
+//     machine.
 //   node dist/bench/echo-load.js idle PORT CONNS SERVER_PID
 //     Opens CONNS idle connections and reads the server's resident memory
 //     (/proc/PID/status) before, once it holds them all, and after one 1-byte
@@ -28,7 +31,21 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
 }
 
-async function echo(port: number, conns: number, size: number, seconds: number, warmup: number) {
+/** A process's user + system CPU time in seconds (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function echo(
+  port: number,
+  conns: number,
+  size: number,
+  seconds: number,
+  warmup: number,
+  pid: number | undefined,
+) {
   const message = Buffer.alloc(size, 0x78);
   const sockets: Socket[] = [];
   let latencies = new Float64Array(1 << 16);
@@ -69,12 +86,14 @@ async function echo(port: number, conns: number, size: number, seconds: number, 
   }
 
   await sleep(warmup * 1000);
+  const cpu0 = pid === undefined ? 0 : cpuSeconds(pid);
   measuring = true;
   const t0 = now();
   await sleep(seconds * 1000);
   measuring = false;
   stopped = true;
   const elapsed = Number(now() - t0) / 1e9;
+  const cpu = pid === undefined ? Number.NaN : cpuSeconds(pid) - cpu0;
   for (const socket of sockets) socket.destroy();
 
   const sorted = latencies.subarray(0, messages).sort();
@@ -88,6 +107,7 @@ async function echo(port: number, conns: number, size: number, seconds: number, 
     mb_per_s: +((messages * size) / elapsed / 1e6).toFixed(2),
     p50_us: Math.round(percentile(sorted, 0.5)),
     p99_us: Math.round(percentile(sorted, 0.99)),
+    ...(pid === undefined ? {} : { server_cpu_us_per_msg: +((cpu * 1e6) / messages).toFixed(2) }),
     errors,
   };
 }
@@ -174,8 +194,8 @@ const [mode, ...rest] = process.argv.slice(2);
 const args = rest.map(Number);
 const [port = Number.NaN, conns = 1] = args;
 if (mode === 'echo') {
-  const [, , size = 64, seconds = 3, warmup = 1] = args;
-  console.log(JSON.stringify(await echo(port, conns, size, seconds, warmup)));
+  const [, , size = 64, seconds = 3, warmup = 1, pid] = args;
+  console.log(JSON.stringify(await echo(port, conns, size, seconds, warmup, pid)));
 } else if (mode === 'idle') {
   console.log(JSON.stringify(await idle(port, conns, args[2] ?? Number.NaN)));
 } else {

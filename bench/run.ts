@@ -117,7 +117,7 @@ const echoBenchmarks: Benchmark[] = [1, 50].flatMap((conns) =>
     const client = (label: string, server: string): Program => ({
       label,
       script: 'echo-load.js',
-      args: ['echo', '{port}', String(conns), String(size), '3', '1'],
+      args: ['echo', '{port}', String(conns), String(size), '3', '1', '{pid}'],
       server: [server, '0'],
     });
     return {
@@ -128,7 +128,7 @@ const echoBenchmarks: Benchmark[] = [1, 50].flatMap((conns) =>
       target: '>= 0.9x raw node:net',
       ours: client('Torsion echo', 'echo.js'),
       reference: client('node:net echo', 'echo-node.js'),
-      details: ['mb_per_s', 'p50_us', 'p99_us'],
+      details: ['server_cpu_us_per_msg', 'mb_per_s', 'p50_us', 'p99_us'],
     };
   }),
 );
@@ -312,8 +312,13 @@ async function main(): Promise<void> {
     const ours = field(oursRuns, bench.metric);
     const reference = field(referenceRuns, bench.metric);
     for (const name of bench.details ?? []) {
-      const refText = referenceRuns.length > 0 ? summary(field(referenceRuns, name)) : '–';
-      details.push(`| ${bench.name} | ${name} | ${summary(field(oursRuns, name))} | ${refText} |`);
+      const oursField = field(oursRuns, name);
+      const refField = field(referenceRuns, name);
+      const refText = refField.length > 0 ? summary(refField) : '–';
+      const quotient = refField.length > 0 ? (median(oursField) / median(refField)).toFixed(2) : '';
+      details.push(
+        `| ${bench.name} | ${name} | ${summary(oursField)} | ${refText} | ${quotient} |`,
+      );
     }
     let ratio = '';
     if (reference.length > 0) {
@@ -329,8 +334,8 @@ async function main(): Promise<void> {
     );
   }
   if (details.length > 0) {
-    console.log('\n| benchmark | field | ours | raw Node |');
-    console.log('| --- | --- | --- | --- |');
+    console.log('\n| benchmark | field | ours | raw Node | ours ÷ raw Node |');
+    console.log('| --- | --- | --- | --- | --- |');
     for (const line of details) console.log(line);
   }
 }
