@@ -4,8 +4,8 @@
 // shapes for before/after comparisons of the hot path: succeed() with one
 // callback, gatherResults of 1,000 Deferreds, an inlineCallbacks loop.
 // Usage: node dist/bench/deferred.js [N] [deferred|promise|deep|succeed|gather|inline] [warm-up iterations, default 100000]
-// Prints one JSON line, in the shape of ../shared/bench/micro/*.js, plus cpu_s:
-// the CPU time of the timed run, steadier than wall time on a loaded machine.
+// Prints one JSON line, with cpu_s: the CPU time of the timed run, steadier
+// than wall time on a loaded machine.
 
 import { Deferred, gatherResults, inlineCallbacks, succeed } from 'torsion/defer';
 
@@ -28,7 +28,7 @@ export function runDeferreds(n: number): number {
   return acc;
 }
 
-/** The Promise shape of ../shared/bench/micro/promise_chain.js. */
+/** The same shape with native Promises: a `then` chain, awaited. */
 export async function runPromises(n: number): Promise<number> {
   let sum = 0;
   for (let i = 0; i < n; i++) {

@@ -1,16 +1,23 @@
 // `npm run bench`: runs each benchmark and its raw-Node reference in fresh
 // processes, alternating, several times, and prints medians and ratios.
 // Usage: node dist/bench/run.js [name-filter] [--reps N]
-// Benchmarks never run in `npm test`.
+// Benchmarks never run in `npm test`. The network ones start a server, then
+// the load client against it; every child is stopped by its PID, even when a
+// run fails or this process is interrupted.
 
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** One measured program: prints one JSON line with the field `metric`. */
+/**
+ * One measured program: prints one JSON line with the field `metric`. With a
+ * `server` (script and arguments), that server is started first and `{port}`
+ * and `{pid}` in `args` name its port and process.
+ */
 interface Program {
   label: string;
   script: string;
   args: string[];
+  server?: string[];
 }
 
 /** A benchmark: ours against the raw Node equivalent. */
@@ -23,6 +30,8 @@ interface Benchmark {
   target: string;
   ours: Program;
   reference?: Program;
+  /** Further JSON fields shown, as medians, below the table. */
+  details?: string[];
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -101,6 +110,47 @@ const stringBenchmarks: Benchmark[] = [
   },
 ];
 
+// TCP echo: the same raw node:net client (bench/echo-load.ts) against
+// Torsion's server and raw Node's, one message in flight per connection.
+const echoBenchmarks: Benchmark[] = [1, 50].flatMap((conns) =>
+  [64, 16384].map((size): Benchmark => {
+    const client = (label: string, server: string): Program => ({
+      label,
+      script: 'echo-load.js',
+      args: ['echo', '{port}', String(conns), String(size), '3', '1', '{pid}'],
+      server: [server, '0'],
+    });
+    return {
+      name: `echo-${conns}x${size}`,
+      metric: 'messages_per_s',
+      higherIsBetter: true,
+      unit: 'msg/s',
+      target: '>= 0.9x raw node:net',
+      ours: client('Torsion echo', 'echo.js'),
+      reference: client('node:net echo', 'echo-node.js'),
+      details: ['server_cpu_us_per_msg', 'mb_per_s', 'p50_us', 'p99_us'],
+    };
+  }),
+);
+
+const idleConnections = 10_000;
+const idleClient = (label: string, server: string): Program => ({
+  label,
+  script: 'echo-load.js',
+  args: ['idle', '{port}', String(idleConnections), '{pid}'],
+  server: [server, '0'],
+});
+const idleBenchmark: Benchmark = {
+  name: `echo-idle-${idleConnections}`,
+  metric: 'bytes_per_conn_idle',
+  higherIsBetter: false,
+  unit: 'B/conn',
+  target: 'memory <= 1.2x raw node:net (ratio >= 0.83)',
+  ours: idleClient('Torsion echo', 'echo.js'),
+  reference: idleClient('node:net echo', 'echo-node.js'),
+  details: ['bytes_per_conn_after_ping', 'connect_s'],
+};
+
 const benchmarks: Benchmark[] = [
   {
     name: 'deferred-chain',
@@ -130,17 +180,91 @@ const benchmarks: Benchmark[] = [
   },
   ...lineBenchmarks,
   ...stringBenchmarks,
+  ...echoBenchmarks,
+  idleBenchmark,
 ];
 
-function runOnce(program: Program): Record<string, number> {
-  const result = spawnSync(process.execPath, [`${here}${program.script}`, ...program.args], {
-    encoding: 'utf8',
+/** Children still running, stopped on the way out whatever happens. */
+const children = new Set<ChildProcess>();
+
+function start(script: string, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [`${here}${script}`, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (result.status !== 0) {
-    throw new Error(`${program.script} ${program.args.join(' ')} failed:\n${result.stderr}`);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Resolves with the child's stdout and stderr once it exits with status 0. */
+function finished(child: ChildProcess, what: string, timeoutMs: number): Promise<string> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (status, signal) => {
+      clearTimeout(timer);
+      if (status === 0) resolve(stdout);
+      else reject(new Error(`${what} failed (${signal ?? `status ${status}`}):\n${stderr}`));
+    });
+  });
+}
+
+/** The port a server prints as `... listening on HOST:PORT`. */
+function listeningPort(server: ChildProcess, what: string): Promise<number> {
+  let stdout = '';
+  let stderr = '';
+  server.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no port within 10 s`)), 10_000);
+    server.stdout?.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text;
+      const match = /listening on .*:(\d+)/.exec(stdout);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    server.once('exit', (status) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (status ${status}) before listening:\n${stderr}`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited 5 s later. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function runOnce(program: Program): Promise<Record<string, number>> {
+  const what = `${program.script} ${program.args.join(' ')}`;
+  let server: ChildProcess | undefined;
+  try {
+    let args = program.args;
+    if (program.server !== undefined) {
+      const [script = '', ...serverArgs] = program.server;
+      server = start(script, serverArgs);
+      const port = await listeningPort(server, `${script} ${serverArgs.join(' ')}`);
+      args = args.map((arg) =>
+        arg.replace('{port}', String(port)).replace('{pid}', String(server?.pid)),
+      );
+    }
+    const stdout = await finished(start(program.script, args), what, 120_000);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, number>;
+    if ((result.errors ?? 0) > 0) throw new Error(`${what}: ${result.errors} errors`);
+    return result;
+  } finally {
+    if (server !== undefined) await stop(server);
   }
-  const line = result.stdout.trim().split('\n').at(-1) ?? '';
-  return JSON.parse(line) as Record<string, number>;
 }
 
 function median(values: number[]): number {
@@ -161,7 +285,7 @@ function summary(values: number[]): string {
   return `${format(median(values))} [${format(sorted[0] as number)}–${format(sorted.at(-1) as number)}]`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const repsAt = args.indexOf('--reps');
   const reps = repsAt === -1 ? 5 : Number(args[repsAt + 1]);
@@ -171,18 +295,30 @@ function main(): void {
   console.log('ratio = how many times faster than raw Node (above 1 is faster)\n');
   console.log('| benchmark | ours | raw Node | ratio | target |');
   console.log('| --- | --- | --- | --- | --- |');
+  const details: string[] = [];
   for (const bench of selected) {
-    const ours: number[] = [];
-    const reference: number[] = [];
+    const oursRuns: Record<string, number>[] = [];
+    const referenceRuns: Record<string, number>[] = [];
     for (let rep = 0; rep < reps; rep++) {
       // Alternate the order so that drift affects both sides alike.
       const order = rep % 2 === 0 ? [true, false] : [false, true];
       for (const isOurs of order) {
-        if (isOurs) ours.push(runOnce(bench.ours)[bench.metric] as number);
-        else if (bench.reference !== undefined) {
-          reference.push(runOnce(bench.reference)[bench.metric] as number);
-        }
+        if (isOurs) oursRuns.push(await runOnce(bench.ours));
+        else if (bench.reference !== undefined) referenceRuns.push(await runOnce(bench.reference));
       }
+    }
+    const field = (runs: Record<string, number>[], name: string): number[] =>
+      runs.map((run) => run[name] as number);
+    const ours = field(oursRuns, bench.metric);
+    const reference = field(referenceRuns, bench.metric);
+    for (const name of bench.details ?? []) {
+      const oursField = field(oursRuns, name);
+      const refField = field(referenceRuns, name);
+      const refText = refField.length > 0 ? summary(refField) : '–';
+      const quotient = refField.length > 0 ? (median(oursField) / median(refField)).toFixed(2) : '';
+      details.push(
+        `| ${bench.name} | ${name} | ${summary(oursField)} | ${refText} | ${quotient} |`,
+      );
     }
     let ratio = '';
     if (reference.length > 0) {
@@ -197,6 +333,24 @@ function main(): void {
       `| ${bench.name} | ${bench.ours.label}: ${summary(ours)} ${bench.unit} | ${refText} | ${ratio} | ${bench.target} |`,
     );
   }
+  if (details.length > 0) {
+    console.log('\n| benchmark | field | ours | raw Node | ours ÷ raw Node |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const line of details) console.log(line);
+  }
 }
 
-main();
+// Stop every child by its PID however this process ends.
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+}

@@ -1,6 +1,6 @@
 // Benchmark: schedule N timed calls with delays uniform in 0..999 ms (the
-// same xorshift32 sequence as ../shared/bench/micro/timers_node.js), cancel
-// every other one, and wait for the rest to fire.
+// same xorshift32 sequence for both implementations), cancel every other
+// one, and wait for the rest to fire.
 // Usage: node dist/bench/timers.js [N] [torsion|node]
 // Prints one JSON line: total_s, schedule_s, cancel_s, run_s, and cpu_s (the
 // process's CPU time, steadier than wall time on a loaded machine).

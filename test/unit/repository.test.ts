@@ -313,6 +313,7 @@ describe('Markdown links', () => {
     'CONTRIBUTING.md',
     'CHANGELOG.md',
     ...filesUnder('docs').filter((path) => path.endsWith('.md')),
+    ...filesUnder('bench').filter((path) => path.endsWith('.md')),
   ].filter((path) => existsSync(join(root, path)));
 
   /**
