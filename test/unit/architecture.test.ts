@@ -19,6 +19,7 @@ type Layer =
   | 'endpoints'
   | 'protocols'
   | 'testing'
+  | 'web'
   | 'default reactor'
   | 'package root';
 
@@ -46,6 +47,7 @@ function layerOf(path: string): Layer {
   if (path.startsWith('src/logger/')) return 'logger';
   if (path.startsWith('src/protocols/')) return 'protocols';
   if (path.startsWith('src/testing/')) return 'testing';
+  if (path.startsWith('src/web/')) return 'web';
   throw new Error(`${path} belongs to no layer: add it to docs/architecture.md and this test`);
 }
 
@@ -58,6 +60,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   endpoints: ['core', 'logger', 'protocol', 'node reactor'],
   protocols: ['core', 'logger', 'protocol', 'task'],
   testing: ['core', 'logger', 'protocol', 'task', 'protocols'],
+  web: ['core', 'logger', 'protocol', 'task', 'protocols'],
   'default reactor': ['core', 'node reactor'],
   'package root': [
     'core',
@@ -68,6 +71,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'endpoints',
     'protocols',
     'testing',
+    'web',
     'default reactor',
   ],
 };
