@@ -52,6 +52,8 @@ export const STRICTER: ReadonlySet<string> = new Set([
   'empty chunk extension name',
   'empty chunk extension value',
   'invalid byte in reason phrase',
+  // A tab around a Content-Length value: node:http on Node 20 accepts it.
+  'invalid Content-Length',
   // Our parser says the stream ended mid-message where the only bytes after
   // the last message were CR or LF (llhttp skips them): see oursRequests.
   'stray CR or LF at the end',
@@ -59,7 +61,12 @@ export const STRICTER: ReadonlySet<string> = new Set([
 
 /** Whether our error `reason` is one of the deliberate differences. */
 export function deliberate(reason: string): boolean {
-  return STRICTER.has(reason) || reason.startsWith('HTTP version not supported');
+  return (
+    STRICTER.has(reason) ||
+    reason.startsWith('HTTP version not supported') ||
+    // 501 for any coding but chunked; llhttp lets chunked last excuse the others.
+    reason.startsWith('unknown transfer coding')
+  );
 }
 
 /** llhttp knows a fixed list of methods; any other token is one for RFC 9110 and for us. */
