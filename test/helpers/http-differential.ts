@@ -52,6 +52,8 @@ export const STRICTER: ReadonlySet<string> = new Set([
   'empty chunk extension name',
   'empty chunk extension value',
   'invalid byte in reason phrase',
+  // Response status codes are 100 to 599 (RFC 9110 §15); llhttp reads any three digits.
+  'status code below 100',
   // A tab around a Content-Length value: node:http on Node 20 accepts it.
   'invalid Content-Length',
   // Our parser says the stream ended mid-message where the only bytes after
@@ -89,10 +91,20 @@ export function oursRequests(data: Buffer): OursOutcome {
   const out: OursOutcome = { messages: [], error: false, reason: '' };
   let current = '';
   let length = 0;
+  let last = false;
   const parser: HttpParser = new HttpParser('request', {
     onRequestHead: (h) => {
       current = `${h.method} ${h.target}`;
       length = 0;
+      // node:http's server ends the connection after a request that does not
+      // keep it alive, and counts what follows as an error: so do we here.
+      const connection = h.headers
+        .filter(([n]) => n.toLowerCase() === 'connection')
+        .map(([, v]) => v.toLowerCase());
+      last =
+        h.version === 'HTTP/1.0'
+          ? !connection.some((v) => /(^|,) *keep-alive *(,|$)/.test(v))
+          : connection.some((v) => /(^|,) *close *(,|$)/.test(v));
       if (!NODE_METHODS.has(h.method)) {
         out.error = true;
         out.reason = 'a method llhttp does not know';
@@ -103,7 +115,9 @@ export function oursRequests(data: Buffer): OursOutcome {
       length += b.length;
     },
     onMessageComplete: () => {
-      if (!out.error) out.messages.push(`${current} ${length}`);
+      if (out.error) return;
+      out.messages.push(`${current} ${length}`);
+      if (last) parser.pause();
     },
     onError: (e) => {
       out.error = true;
@@ -111,6 +125,13 @@ export function oursRequests(data: Buffer): OursOutcome {
     },
   });
   parser.feed(data);
+  if (last && !out.error) {
+    if (!parser.idle) {
+      out.error = true;
+      out.reason = 'bytes after the last request of the connection';
+    }
+    return out;
+  }
   if (!out.error) parser.finish();
   if (out.reason === 'connection closed before the message ended') {
     // Retry without each trailing CR or LF in turn.
