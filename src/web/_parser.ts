@@ -469,11 +469,16 @@ export class HttpParser {
     let ve = end;
     let tab = false;
     for (; vs < ve && (data[vs] === 0x20 || data[vs] === 0x09); vs++) tab ||= data[vs] === 0x09;
+    let trailingTab = false;
     for (; ve > vs && (data[ve - 1] === 0x20 || data[ve - 1] === 0x09); ve--)
-      tab ||= data[ve - 1] === 0x09;
-    // llhttp refuses a tab around a Content-Length: so do we, lest one of two parsers in a row disagree.
-    if (tab && name.length === 14 && name.toLowerCase() === 'content-length') {
+      trailingTab ||= data[ve - 1] === 0x09;
+    // llhttp refuses a tab around a Content-Length, and after a Transfer-Encoding
+    // (it reads "chunked\t" as another coding): so do we, lest one of two parsers in a row disagree.
+    if ((tab || trailingTab) && name.length === 14 && name.toLowerCase() === 'content-length') {
       return this.fail(400, 'invalid Content-Length');
+    }
+    if (trailingTab && name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      return this.fail(400, 'tab after a Transfer-Encoding');
     }
     const value = latin1(data, vs, ve);
     if (NOT_VALUE.test(value)) return this.fail(400, 'invalid character in header value');
@@ -490,7 +495,9 @@ export class HttpParser {
         te ??= [];
         for (const part of value.split(',')) {
           const coding = part.trim().toLowerCase();
-          if (coding !== '') te.push(coding);
+          // An empty element is no coding (RFC 9110 §5.6.1), except after
+          // chunked, where llhttp counts it as one: "chunked," is refused.
+          if (coding !== '' || te.at(-1) === 'chunked') te.push(coding);
         }
       } else if (name.length === 14 && name.toLowerCase() === 'content-length') {
         // One value only: RFC 9110 §8.6 lets identical repeats be merged, but

@@ -512,6 +512,18 @@ export const invalidRequests: Case[] = [
         'chunked is not the final transfer coding',
       ],
       [
+        'an empty element after chunked (llhttp refuses it; found by npm run fuzz)',
+        'POST / HTTP/1.1\r\nTransfer-Encoding: chunked,\r\n\r\n1\r\na\r\n0\r\n\r\n',
+        400,
+        'chunked is not the final transfer coding',
+      ],
+      [
+        'a tab after Transfer-Encoding: chunked (llhttp refuses it; found by npm run fuzz)',
+        'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\t\r\n\r\n1\r\na\r\n0\r\n\r\n',
+        400,
+        'tab after a Transfer-Encoding',
+      ],
+      [
         'chunked applied twice',
         'POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n',
         400,
