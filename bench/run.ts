@@ -180,6 +180,24 @@ const benchmarks: Benchmark[] = [
   },
   ...lineBenchmarks,
   ...stringBenchmarks,
+  ...[
+    ['http-parser-js', 'the http-parser-js package', '>= 1x http-parser-js'],
+    ['llhttp', "llhttp (node:http's parser)", 'none: for scale'],
+  ].map(
+    ([other, label, target]): Benchmark => ({
+      name: `http-parser-vs-${other}`,
+      metric: 'requests_per_s',
+      higherIsBetter: true,
+      unit: 'requests/s',
+      target: target as string,
+      ours: { label: 'HttpParser', script: 'http-parser.js', args: ['torsion', '1000000'] },
+      reference: {
+        label: label as string,
+        script: 'http-parser.js',
+        args: [other as string, '1000000'],
+      },
+    }),
+  ),
   ...echoBenchmarks,
   idleBenchmark,
 ];
