@@ -282,6 +282,18 @@ export const invalidRequests: Case[] = [
         'request-target is neither origin-form nor absolute-form',
       ],
       [
+        'absolute-form with a quote in the authority (llhttp refuses it; found by npm run fuzz)',
+        'GET http://a"b.com/ HTTP/1.1\r\n\r\n',
+        400,
+        'request-target is neither origin-form nor absolute-form',
+      ],
+      [
+        'absolute-form with a fragment after the authority (llhttp refuses it)',
+        'GET http://a.com#x HTTP/1.1\r\n\r\n',
+        400,
+        'request-target is neither origin-form nor absolute-form',
+      ],
+      [
         'asterisk-form for GET',
         'GET * HTTP/1.1\r\n\r\n',
         400,
