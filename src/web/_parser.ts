@@ -109,10 +109,11 @@ for (let i = 0; i < 6; i++) {
 
 const KNOWN_CODINGS = new Set(['chunked', 'gzip', 'x-gzip', 'deflate', 'compress', 'x-compress']);
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+):[0-9]+$/;
-// absolute-form as proxies receive it (and llhttp accepts it): scheme "://",
+// absolute-form as proxies receive it (and llhttp accepts it): a scheme of
+// letters (llhttp's rule; RFC 3986 also allows digits, "+", "-", "."), "://",
 // then an authority of RFC 3986's characters (llhttp refuses others there), up
 // to the path, the query or the end.
-const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[A-Za-z0-9._~!$&'()*+,;=:@%[\]-]*(?:[/?]|$)/;
+const ABSOLUTE = /^[A-Za-z]+:\/\/[A-Za-z0-9._~!$&'()*+,;=:@%[\]-]*(?:[/?]|$)/;
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/s;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
 const TOKEN_STRING = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

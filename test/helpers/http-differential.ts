@@ -52,6 +52,11 @@ export const STRICTER: ReadonlySet<string> = new Set([
   'empty chunk extension name',
   'empty chunk extension value',
   'invalid byte in reason phrase',
+  // Any tab after a Transfer-Encoding value; llhttp only refuses "chunked\t".
+  'tab after a Transfer-Encoding',
+  // RFC 9110 §15.2: a 1xx is interim in any version; llhttp ends an HTTP/1.0
+  // connection after it (see oursResponse).
+  'a 1xx response in HTTP/1.0',
   // Response status codes are 100 to 599 (RFC 9110 §15); llhttp reads any three digits.
   'status code below 100',
   // A tab around a Content-Length value: node:http on Node 20 accepts it.
@@ -126,7 +131,15 @@ export function oursRequests(data: Buffer): OursOutcome {
   });
   parser.feed(data);
   if (last && !out.error) {
-    if (!parser.idle) {
+    // CR and LF after the last request are no error for node:http either.
+    let end = data.length;
+    let clean = parser.idle;
+    while (!clean && end > 0 && (data[end - 1] === 0x0d || data[end - 1] === 0x0a)) {
+      end--;
+      const again = oursRequests(data.subarray(0, end));
+      clean = !again.error && JSON.stringify(again.messages) === JSON.stringify(out.messages);
+    }
+    if (!clean) {
       out.error = true;
       out.reason = 'bytes after the last request of the connection';
     }
@@ -161,6 +174,11 @@ export function oursResponse(data: Buffer, method: string): OursOutcome {
     onResponseHead: (h) => {
       status = h.status;
       length = 0;
+      if (h.status < 200 && h.version === 'HTTP/1.0' && !out.error) {
+        out.error = true;
+        out.reason = 'a 1xx response in HTTP/1.0';
+        parser.pause();
+      }
     },
     onBody: (b) => {
       length += b.length;

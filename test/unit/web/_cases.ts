@@ -288,6 +288,12 @@ export const invalidRequests: Case[] = [
         'request-target is neither origin-form nor absolute-form',
       ],
       [
+        'absolute-form with a digit in the scheme (llhttp refuses it; found by npm run fuzz)',
+        'GET ht0tp://example.com/ HTTP/1.1\r\n\r\n',
+        400,
+        'request-target is neither origin-form nor absolute-form',
+      ],
+      [
         'absolute-form with a fragment after the authority (llhttp refuses it)',
         'GET http://a.com#x HTTP/1.1\r\n\r\n',
         400,
