@@ -52,6 +52,11 @@ export const STRICTER: ReadonlySet<string> = new Set([
   'empty chunk extension name',
   'empty chunk extension value',
   'invalid byte in reason phrase',
+  // Chunk extensions that are not RFC 9112's token[=token/quoted-string].
+  'invalid character after chunk size',
+  // In a response llhttp reads the body to the connection's close (RFC 9112
+  // §6.3); we refuse the message.
+  'chunked is not the final transfer coding',
   // Any tab after a Transfer-Encoding value; llhttp only refuses "chunked\t".
   'tab after a Transfer-Encoding',
   // RFC 9110 §15.2: a 1xx is interim in any version; llhttp ends an HTTP/1.0
