@@ -7,7 +7,6 @@
 // Prints one JSON line: requests_per_s.
 
 import { createRequire } from 'node:module';
-import { HTTPParser as JsParser } from 'http-parser-js';
 import { HttpParser } from '../src/web/_parser.js';
 
 /** A GET as Chrome sends it for a page of a site it has visited: 500 bytes. */
@@ -50,8 +49,10 @@ function run(kind: string, n: number): void {
     });
     for (let i = 0; i < n; i++) parser.feed(REQUEST);
   } else if (kind === 'http-parser-js') {
+    // Loaded when run, so that the build does not need the dev dependency installed.
+    const JsParser = (require('http-parser-js') as { HTTPParser: JsParserConstructor }).HTTPParser;
     const parser = new JsParser(JsParser.REQUEST);
-    parser[JsParser.kOnHeadersComplete] = (info) => {
+    parser[JsParser.kOnHeadersComplete] = (info: unknown) => {
       last = info;
     };
     parser[JsParser.kOnMessageComplete] = () => {
@@ -61,7 +62,7 @@ function run(kind: string, n: number): void {
   } else if (kind === 'llhttp') {
     // node:http's own binding; its constructor and callback slots are what
     // _http_server.js uses (undocumented, so looked up loosely).
-    const common = createRequire(import.meta.url)('_http_common') as {
+    const common = require('node:_http_common') as {
       HTTPParser: LlhttpConstructor;
     };
     const Llhttp = common.HTTPParser;
@@ -78,6 +79,21 @@ function run(kind: string, n: number): void {
   } else {
     throw new Error(`unknown parser ${kind}`);
   }
+}
+
+const require = createRequire(import.meta.url);
+
+/** The parts of http-parser-js's parser used here. */
+interface JsParserConstructor {
+  new (
+    kind: 'REQUEST',
+  ): {
+    execute(data: Buffer): number | Error;
+    [slot: number]: (info: unknown) => unknown;
+  };
+  readonly REQUEST: 'REQUEST';
+  readonly kOnHeadersComplete: number;
+  readonly kOnMessageComplete: number;
 }
 
 /** The parts of node's internal HTTPParser binding used here. */
