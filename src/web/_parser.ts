@@ -475,8 +475,9 @@ export class HttpParser {
     let trailingTab = false;
     for (; ve > vs && (data[ve - 1] === 0x20 || data[ve - 1] === 0x09); ve--)
       trailingTab ||= data[ve - 1] === 0x09;
-    // llhttp refuses a tab around a Content-Length, and after a Transfer-Encoding
-    // (it reads "chunked\t" as another coding): so do we, lest one of two parsers in a row disagree.
+    // A tab around a Content-Length is refused (llhttp's strict build does; the
+    // lenient one in Node 20 accepts it), and one after a Transfer-Encoding
+    // (llhttp reads "chunked\t" as another coding): lest two parsers in a row disagree.
     if ((tab || trailingTab) && name.length === 14 && name.toLowerCase() === 'content-length') {
       return this.fail(400, 'invalid Content-Length');
     }
