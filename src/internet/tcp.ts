@@ -78,8 +78,6 @@ export class TCPPort implements IListeningPort<IPAddress> {
   readonly #tls: TlsOptions | undefined;
   readonly #listening: ListeningServer;
   #address: IPAddress | undefined;
-  /** Listening on every interface: a connection's local address is not the port's. */
-  #wildcard = true;
 
   constructor(
     host: SocketHost,
@@ -142,12 +140,12 @@ export class TCPPort implements IListeningPort<IPAddress> {
       throw new CannotListenError(this.#interface, this.#port, code, { cause: error });
     }
     if (bound) {
-      this.#bound(server, host);
+      this.#address = boundAddress(server, host, this.#port);
     } else {
       // The fallback without Node's synchronous bind (see listenNow): the
       // address is known, or the failure logged and the port stopped, later.
       server.once('listening', () => {
-        this.#bound(server, host);
+        this.#address = boundAddress(server, host, this.#port);
       });
       server.once('error', () => {
         // Logged by the listening server's own 'error' listener.
@@ -194,12 +192,6 @@ export class TCPPort implements IListeningPort<IPAddress> {
     return `<${this.#tls === undefined ? 'TCPPort' : 'SSLPort'} ${this.#address === undefined ? `${this.#interface}:${this.#port}` : String(this.#address)}>`;
   }
 
-  #bound(server: Server, host: string): void {
-    const address = boundAddress(server, host, this.#port);
-    this.#address = address;
-    this.#wildcard = address.host === '0.0.0.0' || address.host === '::';
-  }
-
   #accept(socket: Socket): void {
     const peer = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort);
     const protocol = this.#listening.protocolFor(socket, peer);
@@ -214,7 +206,9 @@ export class TCPPort implements IListeningPort<IPAddress> {
       socket.localPort === undefined && listening !== undefined
         ? listening
         : socketAddress(socket.localFamily, socket.localAddress, socket.localPort);
-    const host = this.#wildcard ? lookUp() : lookUp;
+    const wildcard =
+      listening === undefined || listening.host === '0.0.0.0' || listening.host === '::';
+    const host = wildcard ? lookUp() : lookUp;
     if (this.#tls === undefined)
       new StreamTransport(socket, protocol, host, peer, this.#host).start();
     else new TLSStreamTransport(socket as TLSSocket, protocol, host, peer, this.#host).start();
