@@ -43,3 +43,4 @@ export * from './protocols/basic/index.js';
 export * from './protocols/loopback.js';
 export * from './protocols/policies/index.js';
 export * from './testing/index.js';
+export * from './web/index.js';

@@ -53,7 +53,7 @@ function trimOWS(s: string): string {
 }
 
 /**
- * The attributes of a cookie set with {@link serializeSetCookie}; each one
+ * The attributes of a cookie set with `Request.addCookie`; each one
  * left out is not sent.
  */
 export interface CookieOptions {

@@ -37,8 +37,14 @@ export interface ResponseHead {
 
 /** A malformed or over-limit message: `status` is what a server answers. */
 export class HttpParseError extends Error {
+  /** The error's class name. */
   override name = 'HttpParseError';
+  /**
+   * @param status - The status a server answers with.
+   * @param reason - What is wrong, in a few words.
+   */
   constructor(
+    /** The status a server answers with: 400, 413, 414, 431, 501 or 505. */
     readonly status: 400 | 413 | 414 | 431 | 501 | 505,
     reason: string,
   ) {

@@ -32,3 +32,9 @@ export function isTokenString(s: string): boolean {
 export function isValueByte(b: number): boolean {
   return b === 0x09 || (b >= 0x20 && b !== 0x7f && b <= 0xff);
 }
+
+/** Whether a comma-separated header value (such as `Connection`'s) holds `token`, case-insensitively. */
+export function hasToken(value: string, token: string): boolean {
+  for (const part of value.split(',')) if (part.trim().toLowerCase() === token) return true;
+  return false;
+}

@@ -261,12 +261,17 @@ describe('the API reference (TypeDoc model)', () => {
     );
   });
 
-  test('no symbol-keyed pseudo-member but [iterator] (what yield* uses)', () => {
+  test('no symbol-keyed pseudo-member but [iterator] and [asyncIterator] (what yield* and for await use)', () => {
     const found: string[] = [];
     const visit = (reflection: Reflection, path: string): void => {
       for (const child of reflection.children ?? []) {
         const where = `${path}.${child.name}`;
-        if (/^\[.*\]$/.test(child.name) && child.name !== '[iterator]') found.push(where);
+        if (
+          /^\[.*\]$/.test(child.name) &&
+          !['[iterator]', '[asyncIterator]'].includes(child.name)
+        ) {
+          found.push(where);
+        }
         visit(child, where);
       }
     };

@@ -1,0 +1,22 @@
+// Internal: escaping text into HTML, and the small pages the server writes
+// itself (errors, redirects).
+// Tests: test/unit/web/channel.test.ts
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** `text` with `& < > " '` escaped, safe in element content and quoted attributes. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+}
+
+/** An HTML page for an error: the code and title as heading, the detail as a paragraph. */
+export function errorPageHtml(code: number, brief: string, detail: string): string {
+  const title = `${code} ${escapeHtml(brief)}`;
+  return `<!DOCTYPE html>\n<html>\n<head><title>${title}</title></head>\n<body>\n<h1>${title}</h1>\n<p>${escapeHtml(detail)}</p>\n</body>\n</html>\n`;
+}

@@ -1,0 +1,536 @@
+// HTTPChannel: the server side of one HTTP/1.1 connection. It parses
+// requests, answers them strictly in order, keeps the connection alive or
+// closes it, and guards it with timeouts (Twisted: twisted.web.http.HTTPChannel).
+// Tests: test/unit/web/channel.test.ts
+
+import type { IPAddress } from '../internet/address.js';
+import { ConnectionDone } from '../internet/error.js';
+import { Failure } from '../internet/failure.js';
+import type {
+  IDelayedCall,
+  IHalfCloseableProtocol,
+  ITCPTransport,
+} from '../internet/interfaces.js';
+import { Protocol } from '../internet/protocol.js';
+import { Logger } from '../logger/logger.js';
+import { errorPageHtml } from './_html.js';
+import {
+  type HttpParseError,
+  HttpParser,
+  type RawHeaderList,
+  type RequestHead,
+} from './_parser.js';
+import { reasonPhrase } from './_status.js';
+import { hasToken } from './_tokens.js';
+import { Request } from './request.js';
+import { type BodySource, RequestBody } from './request-body.js';
+import type { IResource } from './resource.js';
+import type { Site } from './site.js';
+
+const log = new Logger('torsion.web.server');
+
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+type PauseReason = 'body' | 'pipeline' | 'upgrade';
+
+interface ServerError {
+  readonly code: number;
+  readonly brief: string;
+  readonly detail: string;
+}
+
+/**
+ * The server side of one HTTP/1.1 connection: a protocol that a {@link Site}
+ * builds for each connection it accepts.
+ *
+ * @remarks
+ * Requests are parsed as they arrive and answered strictly in the order
+ * received. Bodiless requests pipelined behind the one being answered are
+ * parsed ahead up to the site's `maxPipelinedRequests`; reading pauses there,
+ * and at the head of a pipelined request with a body, until its turn comes.
+ *
+ * A malformed request, or one over a limit, is answered with the status the
+ * RFCs assign (400, 413, 414, 431, 501, 505) after the responses before it,
+ * and the connection closes; the reason is logged at debug. The connection
+ * stays open for another request under HTTP/1.1 (unless a `Connection: close`
+ * says otherwise) and under HTTP/1.0 with `Connection: keep-alive`. A client
+ * that half-closes gets the answers to what it sent, then the connection
+ * closes.
+ *
+ * Timeouts (the site's): `timeout` closes a connection idle between requests
+ * or stalled while sending a body; `headersTimeout` answers 408 and closes a
+ * connection whose request head takes longer than that to arrive, however
+ * slowly it trickles.
+ *
+ * @see Twisted: twisted.web.http.HTTPChannel
+ * @since 0.1.0
+ */
+export class HTTPChannel
+  extends Protocol<ITCPTransport<IPAddress>, Site>
+  implements IHalfCloseableProtocol
+{
+  /** The site this connection serves. */
+  readonly site: Site;
+  readonly #parser: HttpParser;
+  /** Requests not yet answered in full, in order; the first is being answered. */
+  readonly #queue: Request[] = [];
+  /** The request whose head and body the parser is reading. */
+  #parsing: Request | undefined;
+  /** The first request, waiting for its whole body before it renders. */
+  #awaiting: { request: Request; resource: IResource } | undefined;
+  readonly #continued = new WeakSet<Request>();
+  readonly #broken = new WeakMap<Request, ServerError>();
+  readonly #pauses = new Set<PauseReason>();
+  #idleTimer: IDelayedCall | undefined;
+  #headerTimer: IDelayedCall | undefined;
+  #abortTimer: IDelayedCall | undefined;
+  /** No more requests are read: after a non-persistent request, an error or a timeout. */
+  #closing = false;
+  #readClosed = false;
+  /** `loseConnection` was called: the transport is no longer paused or resumed. */
+  #closed = false;
+  #lost = false;
+  /** An error answered once the requests before it are. */
+  #pendingError: ServerError | undefined;
+  #upgradeRest: Buffer | undefined;
+
+  /** A channel for `site`; `Site.buildProtocol` makes one per connection. */
+  constructor(site: Site) {
+    super();
+    this.site = site;
+    this.factory = site;
+    this.#parser = new HttpParser(
+      'request',
+      {
+        onRequestHead: (head) => this.#headReceived(head),
+        onBody: (chunk) => this.#parsing?.content._receive(chunk),
+        onMessageComplete: (trailers) => this.#messageComplete(trailers),
+        onUpgrade: (rest) => this.#upgraded(rest),
+        onError: (error) => this.#parseError(error),
+      },
+      {
+        maxStartLineLength: site.maxRequestLineLength,
+        maxHeaderCount: site.maxHeaderCount,
+        maxHeaderBytes: site.maxHeaderBytes,
+        ...(site.maxRequestBodySize === null ? {} : { maxBodySize: site.maxRequestBodySize }),
+      },
+    );
+  }
+
+  /** @internal Whether this connection takes no more requests (responses say `Connection: close`). */
+  get _closing(): boolean {
+    return this.#closing;
+  }
+
+  /** How many requests are waiting for or getting their response. */
+  get pendingRequests(): number {
+    return this.#queue.length;
+  }
+
+  /** Turns Nagle's algorithm off (responses are written whole) and starts the idle timeout. */
+  override connectionMade(): void {
+    try {
+      this.transport.setTcpNoDelay(true);
+    } catch {
+      // Not every transport has TCP underneath (UNIX sockets).
+    }
+    this.#updateTimers();
+  }
+
+  /** Parses what arrived. */
+  override dataReceived(data: Uint8Array): void {
+    if (this.#closing && this.#parsing === undefined) return; // a closing connection reads and drops
+    if (this.#parser.upgraded) {
+      const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      this.#upgradeRest =
+        this.#upgradeRest === undefined ? bytes : Buffer.concat([this.#upgradeRest, bytes]);
+      return;
+    }
+    this.#idleTimer?.reset(this.site.timeout ?? 0);
+    if (this.#headerTimer === undefined && this.#parsing === undefined && this.#pauses.size === 0) {
+      this.#startHeaderTimer();
+    }
+    this.#parser.feed(
+      Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    );
+    this.#updateTimers();
+  }
+
+  /** The client finished sending: answer what it sent, then close. */
+  readConnectionLost(): void {
+    this.#readClosed = true;
+    this.#parser.finish();
+    if (this.#queue.length === 0) this.#close();
+    this.#updateTimers();
+  }
+
+  /** Nothing to do: the channel only half-closes after its last response, by closing. */
+  writeConnectionLost(): void {}
+
+  /** Tells every unanswered request that the client went away. */
+  override connectionLost(reason: Failure = new Failure(new ConnectionDone())): void {
+    this.#lost = true;
+    this.#closing = true;
+    this.#cancelTimers();
+    this.#abortTimer?.cancel();
+    this.#abortTimer = undefined;
+    const queue = this.#queue.splice(0);
+    if (this.#parsing !== undefined && !queue.includes(this.#parsing)) queue.push(this.#parsing);
+    this.#parsing = undefined;
+    this.#awaiting = undefined;
+    for (const request of queue) request._connectionLost(reason);
+  }
+
+  /** @internal A request finished its response: go on with the next, or close. */
+  _requestDone(request: Request): void {
+    if (this.#queue[0] !== request) return;
+    this.#queue.shift();
+    if (this.#lost) return;
+    if (!request.persistent) {
+      this.#closing = true;
+      if (this.#parsing === request) {
+        // The body is still arriving and nobody will read it: read and drop it until the close.
+        this.#parsing = undefined;
+      }
+      for (const dropped of this.#queue.splice(0)) {
+        dropped._connectionLost(
+          new Failure(new ConnectionDone('the connection closed before this request was answered')),
+        );
+      }
+      this.#close();
+      return;
+    }
+    if (this.#queue.length > 0) {
+      this.#startFront();
+    } else if (this.#pendingError !== undefined) {
+      this.#writeError(this.#pendingError);
+    } else if (this.#readClosed) {
+      this.#close();
+    }
+    if (this.#queue.length <= this.site.maxPipelinedRequests && !this.#pipelineHeld()) {
+      this.#resume('pipeline');
+    }
+    this.#updateTimers();
+  }
+
+  #headReceived(head: RequestHead): void {
+    this.#headerTimer?.cancel();
+    this.#headerTimer = undefined;
+    const hosts = head.headers.filter(
+      ([name]) => name.length === 4 && name.toLowerCase() === 'host',
+    );
+    let problem: ServerError | undefined;
+    if (head.version === 'HTTP/1.1' && hosts.length === 0) {
+      problem = {
+        code: 400,
+        brief: 'Bad Request',
+        detail: 'An HTTP/1.1 request must have a Host header.',
+      };
+    } else if (hosts.length > 1) {
+      problem = {
+        code: 400,
+        brief: 'Bad Request',
+        detail: 'The request has more than one Host header.',
+      };
+    }
+    const expect = headerValues(head.headers, 'expect');
+    let expectsContinue = false;
+    if (expect.length > 0 && head.version === 'HTTP/1.1') {
+      if (expect.length === 1 && (expect[0] as string).trim().toLowerCase() === '100-continue') {
+        expectsContinue = true;
+      } else {
+        problem ??= {
+          code: 417,
+          brief: 'Expectation Failed',
+          detail: `The expectation ${JSON.stringify(expect.join(', '))} cannot be met.`,
+        };
+      }
+    }
+    const connection = headerValues(head.headers, 'connection');
+    const persistent =
+      problem === undefined &&
+      head.method !== 'CONNECT' &&
+      (head.version === 'HTTP/1.1'
+        ? !connection.some((v) => hasToken(v, 'close'))
+        : connection.some((v) => hasToken(v, 'keep-alive')));
+    const request = this.#newRequest(head, persistent);
+    if (expectsContinue) this.#continued.add(request); // marks it as waiting for 100 Continue
+    if (problem !== undefined) {
+      log.debug('Bad request from {peer}: {reason}', {
+        peer: this.#peer(),
+        reason: problem.detail,
+      });
+      this.#broken.set(request, problem);
+    }
+    this.#queue.push(request);
+    if (head.framing !== 'none') this.#parsing = request;
+    if (!persistent) {
+      this.#closing = true;
+      if (head.framing === 'none') this.#parser.pause();
+    }
+    if (this.#queue.length === 1) {
+      this.#startFront();
+    } else if (this.#pipelineHeld() || this.#queue.length > this.site.maxPipelinedRequests) {
+      this.#pause('pipeline');
+    }
+  }
+
+  #newRequest(head: RequestHead, persistent: boolean): Request {
+    let request: Request | undefined;
+    const source: BodySource = {
+      pauseReading: () => this.#pause('body'),
+      resumeReading: () => this.#resume('body'),
+      bodyWanted: () => {
+        if (request !== undefined) this.#sendContinue(request);
+      },
+      bodyDiscarded: () => request?._setNotPersistent(),
+    };
+    const length = head.framing === 'length' ? head.contentLength : undefined;
+    const content = new RequestBody(source, head.framing === 'none' ? 0 : length, {
+      spoolThreshold: this.site.bodySpoolThreshold,
+      spoolDirectory: this.site.spoolDirectory,
+      highWaterMark: 64 * 1024,
+    });
+    if (head.framing === 'none') content._end();
+    request = new Request(this, head, content, persistent, this.site.clock.seconds());
+    return request;
+  }
+
+  #messageComplete(_trailers: RawHeaderList): void {
+    const request = this.#parsing;
+    if (request !== undefined) {
+      this.#parsing = undefined;
+      request.content._end();
+      if (!request.persistent) this.#parser.pause();
+      const awaiting = this.#awaiting;
+      if (awaiting !== undefined && awaiting.request === request) {
+        this.#awaiting = undefined;
+        request.render(awaiting.resource);
+      }
+    }
+    if (this.#closing) this.#parser.pause();
+  }
+
+  #upgraded(rest: Buffer): void {
+    // A CONNECT request: what follows is not HTTP. Keep it (and hold reading)
+    // for whoever takes the connection over; the request renders as usual.
+    this.#upgradeRest = rest;
+    this.#closing = true;
+    this.#pause('upgrade');
+  }
+
+  #parseError(error: HttpParseError): void {
+    log.debug('Bad request from {peer}: {reason} ({status})', {
+      peer: this.#peer(),
+      reason: error.message,
+      status: error.status,
+    });
+    this.#closing = true;
+    const problem: ServerError = {
+      code: error.status,
+      brief: reasonPhrase(error.status),
+      detail: `The request could not be read: ${error.message}.`,
+    };
+    const request = this.#parsing;
+    this.#parsing = undefined;
+    if (request === undefined) {
+      if (this.#queue.length === 0) this.#writeError(problem);
+      else this.#pendingError = problem;
+      return;
+    }
+    // The body of a request failed: it cannot render, or its reader learns why.
+    request._setNotPersistent();
+    request.content._fail(new Failure(error));
+    const awaiting = this.#awaiting;
+    if (awaiting !== undefined && awaiting.request === request) {
+      this.#awaiting = undefined;
+      request._respondWithError(problem.code, problem.brief, problem.detail);
+    } else if (this.#queue[0] !== request) {
+      this.#broken.set(request, problem);
+    }
+  }
+
+  /** The first request's turn: traverse the site, then render now or once its body is in. */
+  #startFront(): void {
+    const request = this.#queue[0] as Request;
+    const problem = this.#broken.get(request);
+    if (problem !== undefined) {
+      request._respondWithError(problem.code, problem.brief, problem.detail);
+      return;
+    }
+    if (this.#parsing === request) this.#resume('pipeline');
+    let resource: IResource;
+    try {
+      resource = this.site._prepare(request);
+    } catch (error) {
+      request.processingFailed(new Failure(error));
+      return;
+    }
+    if (resource.streamsRequestBody === true) {
+      request.content._setStreaming();
+      request.render(resource);
+    } else if (request.content.done) {
+      request.render(resource);
+    } else {
+      this.#awaiting = { request, resource };
+      this.#sendContinue(request);
+    }
+  }
+
+  #sendContinue(request: Request): void {
+    if (!this.#continued.has(request)) return;
+    this.#continued.delete(request);
+    if (request.startedWriting || request.content.done || this.#queue[0] !== request || this.#lost)
+      return;
+    this.transport.write(CONTINUE);
+  }
+
+  /** Whether reading waits at the head of a pipelined request with a body. */
+  #pipelineHeld(): boolean {
+    const parsing = this.#parsing;
+    return parsing !== undefined && this.#queue[0] !== parsing;
+  }
+
+  #pause(reason: PauseReason): void {
+    if (this.#pauses.has(reason)) return;
+    this.#pauses.add(reason);
+    if (this.#pauses.size === 1) {
+      this.#parser.pause();
+      if (!this.#lost && !this.#closed) this.transport.pauseProducing();
+    }
+    this.#updateTimers();
+  }
+
+  #resume(reason: PauseReason): void {
+    if (!this.#pauses.delete(reason) || this.#pauses.size > 0) return;
+    if (!this.#lost && !this.#closed) this.transport.resumeProducing();
+    if (!this.#closing || this.#parsing !== undefined) this.#parser.resume();
+    this.#updateTimers();
+  }
+
+  /** Writes one of the server's own error responses, then closes. */
+  #writeError(problem: ServerError): void {
+    this.#pendingError = undefined;
+    if (this.#lost) return;
+    const body = Buffer.from(errorPageHtml(problem.code, problem.brief, problem.detail));
+    let head = `HTTP/1.1 ${problem.code} ${reasonPhrase(problem.code)}\r\n`;
+    if (this.site.serverName !== null) head += `Server: ${this.site.serverName}\r\n`;
+    head += `Date: ${this.site._dateHeader()}\r\nConnection: close\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n`;
+    this.transport.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+    this.#close();
+  }
+
+  #close(): void {
+    this.#closing = true;
+    this.#cancelTimers();
+    if (this.#lost || this.#closed) return;
+    if (this.#pauses.size > 0) this.transport.resumeProducing(); // read and drop until the peer closes
+    this.#closed = true;
+    this.transport.loseConnection();
+  }
+
+  #startHeaderTimer(): void {
+    const limit = this.site.headersTimeout;
+    if (limit === null) return;
+    this.#headerTimer = this.site.clock.callLater(limit, () => {
+      this.#headerTimer = undefined;
+      this.#timedOut('headers');
+    });
+  }
+
+  /** Starts or stops the timers for what the connection is doing now. */
+  #updateTimers(): void {
+    if (this.#closing || this.#lost) {
+      this.#cancelTimers();
+      return;
+    }
+    const waitingForHead =
+      this.#parsing === undefined && !this.#parser.idle && this.#pauses.size === 0;
+    if (!waitingForHead && this.#headerTimer !== undefined) {
+      this.#headerTimer.cancel();
+      this.#headerTimer = undefined;
+    } else if (waitingForHead && this.#headerTimer === undefined) {
+      this.#startHeaderTimer();
+    }
+    const idle =
+      (this.#queue.length === 0 && this.#parser.idle) ||
+      (this.#parsing !== undefined && !this.#pauses.has('body') && !this.#pauses.has('pipeline'));
+    const timeout = this.site.timeout;
+    if (idle && timeout !== null) {
+      if (this.#idleTimer === undefined) {
+        this.#idleTimer = this.site.clock.callLater(timeout, () => {
+          this.#idleTimer = undefined;
+          this.#timedOut('idle');
+        });
+      }
+    } else if (this.#idleTimer !== undefined) {
+      this.#idleTimer.cancel();
+      this.#idleTimer = undefined;
+    }
+  }
+
+  #cancelTimers(): void {
+    this.#idleTimer?.cancel();
+    this.#idleTimer = undefined;
+    this.#headerTimer?.cancel();
+    this.#headerTimer = undefined;
+  }
+
+  #timedOut(which: 'idle' | 'headers'): void {
+    log.debug('Closing the connection from {peer}: {which} timeout', { peer: this.#peer(), which });
+    const abortAfter = this.site.abortTimeout;
+    if (abortAfter !== null && this.#abortTimer === undefined) {
+      this.#abortTimer = this.site.clock.callLater(abortAfter, () => {
+        this.#abortTimer = undefined;
+        if (!this.#lost) this.transport.abortConnection();
+      });
+    }
+    const request = this.#parsing;
+    if (
+      which === 'headers' ||
+      (request !== undefined && !request.startedWriting && this.#awaiting?.request === request)
+    ) {
+      const problem = {
+        code: 408,
+        brief: 'Request Timeout',
+        detail:
+          which === 'headers'
+            ? 'The request head did not arrive in time.'
+            : 'The request body did not arrive in time.',
+      };
+      this.#closing = true;
+      this.#parsing = undefined;
+      if (request !== undefined) {
+        request.content._fail(new Failure(new Error(problem.detail)));
+        this.#awaiting = undefined;
+        request._respondWithError(problem.code, problem.brief, problem.detail);
+      } else if (this.#queue.length === 0) {
+        this.#writeError(problem);
+      } else {
+        this.#pendingError = problem;
+      }
+      this.#parser.pause();
+      return;
+    }
+    if (request !== undefined)
+      request.content._fail(new Failure(new Error('the request body did not arrive in time')));
+    this.#close();
+  }
+
+  #peer(): string {
+    try {
+      const peer = this.transport.getPeer() as Partial<IPAddress>;
+      return peer.host === undefined ? String(peer) : `${peer.host}:${peer.port}`;
+    } catch {
+      return 'unknown';
+    }
+  }
+}
+
+/** The values of every field named `name` (lower case), in order. */
+function headerValues(headers: RawHeaderList, name: string): string[] {
+  const values: string[] = [];
+  for (const [n, v] of headers)
+    if (n.length === name.length && n.toLowerCase() === name) values.push(v);
+  return values;
+}
