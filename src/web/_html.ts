@@ -20,3 +20,9 @@ export function errorPageHtml(code: number, brief: string, detail: string): stri
   const title = `${code} ${escapeHtml(brief)}`;
   return `<!DOCTYPE html>\n<html>\n<head><title>${title}</title></head>\n<body>\n<h1>${title}</h1>\n<p>${escapeHtml(detail)}</p>\n</body>\n</html>\n`;
 }
+
+/** A page that links to where a redirect goes. */
+export function redirectPageHtml(url: string): string {
+  const href = escapeHtml(url);
+  return `<!DOCTYPE html>\n<html>\n<head><meta http-equiv="refresh" content="0;URL=${href}"><title>Moved</title></head>\n<body>\n<p>This page has moved to <a href="${href}">${href}</a>.</p>\n</body>\n</html>\n`;
+}

@@ -36,6 +36,7 @@ export {
   type IResource,
   NOT_DONE_YET,
   NoResource,
+  Redirect,
   type RenderBody,
   type RenderResult,
   Resource,

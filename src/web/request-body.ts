@@ -12,6 +12,7 @@ import { ConnectionDone, ConnectionLost } from '../internet/error.js';
 import { Failure } from '../internet/failure.js';
 import type { IPushProducer } from '../internet/interfaces.js';
 import { Logger } from '../logger/logger.js';
+import { parseQueryString } from './_form.js';
 
 const log = new Logger('torsion.web.server');
 
@@ -153,6 +154,16 @@ export class RequestBody implements AsyncIterable<Buffer> {
       throw new Error('the request body is being delivered to a reader');
     if (this.#released) throw new Error('the request has ended and its body was released');
     return this.#whole();
+  }
+
+  /**
+   * The whole body read as an HTML form (`application/x-www-form-urlencoded`):
+   * each field name with its values, in order, percent-decoded as UTF-8.
+   *
+   * @throws Error as {@link RequestBody.read} does.
+   */
+  readForm(): Map<string, string[]> {
+    return parseQueryString(this.read().toString('utf8'));
   }
 
   /** A Deferred of the whole body, once it has arrived; it fails if the body does. */

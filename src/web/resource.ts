@@ -6,7 +6,7 @@
 // The error pages live here too, as in Twisted: the default getChild answers
 // with one.
 
-import { errorPageHtml } from './_html.js';
+import { errorPageHtml, redirectPageHtml } from './_html.js';
 import type { Request } from './request.js';
 
 /**
@@ -293,5 +293,34 @@ export class NoResource extends ErrorPage {
 export class ForbiddenResource extends ErrorPage {
   constructor(message = 'Sorry, resource is forbidden.') {
     super(403, 'Forbidden Resource', message);
+  }
+}
+
+/**
+ * A resource that redirects every request to one URL: 302 Found (or the code
+ * given) with `Location`, and a short page linking to it.
+ *
+ * @see Twisted: twisted.web.util.Redirect
+ * @since 0.1.0
+ */
+export class Redirect extends Resource {
+  override isLeaf = true;
+
+  /**
+   * @param url - Where to send the client (sent as is in `Location`).
+   * @param code - The redirect status. Default 302.
+   */
+  constructor(
+    readonly url: string,
+    readonly code: 301 | 302 | 303 | 307 | 308 = 302,
+  ) {
+    super();
+  }
+
+  /** Redirects, whatever the method. */
+  override render(request: Request): string {
+    request.redirect(this.url, this.code);
+    request.setHeader('Content-Type', 'text/html; charset=utf-8');
+    return redirectPageHtml(this.url);
   }
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { captureLogs } from '../../../src/logger/capture.js';
 import type { Request } from '../../../src/web/request.js';
-import { NOT_DONE_YET, Resource } from '../../../src/web/resource.js';
+import { NOT_DONE_YET, Redirect, Resource } from '../../../src/web/resource.js';
 import { connect } from './_server.js';
 
 class Hello extends Resource {
@@ -225,5 +225,40 @@ describe('HTTPChannel', () => {
     for (const byte of Buffer.from(input, 'latin1')) split.send(Buffer.of(byte));
     assert.equal(split.output(), whole.output());
     assert.equal(whole.replies().length, 3);
+  });
+
+  test('readForm() reads an urlencoded body: UTF-8, + as space, repeated names in order', () => {
+    class Form extends Resource {
+      override isLeaf = true;
+      render_POST(request: Request): string {
+        return JSON.stringify([...request.content.readForm()]);
+      }
+    }
+    const c = connect(new Form());
+    const body = Buffer.from('name=J%C3%B6rg+M&tag=a&tag=b&caf\u00e9=1', 'utf8');
+    c.send(`POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n`);
+    c.send(body);
+    assert.equal(
+      Buffer.from(c.replies()[0]?.body ?? '', 'latin1').toString('utf8'),
+      JSON.stringify([
+        ['name', ['Jörg M']],
+        ['tag', ['a', 'b']],
+        ['café', ['1']],
+      ]),
+    );
+  });
+
+  test('Redirect answers 302 (or its code) with Location and an escaped link', () => {
+    const root = new Resource();
+    root.putChild('old', new Redirect('/new?a=1&b="2"'));
+    root.putChild('gone', new Redirect('https://example.org/', 301));
+    const c = connect(root);
+    c.send(GET('/old') + GET('/gone'));
+    const [old, gone] = c.replies();
+    assert.equal(old?.status, 302);
+    assert.equal(old?.header('location'), '/new?a=1&b="2"');
+    assert.ok(old?.body.includes('href="/new?a=1&amp;b=&quot;2&quot;"'));
+    assert.equal(gone?.status, 301);
+    assert.equal(gone?.header('location'), 'https://example.org/');
   });
 });
