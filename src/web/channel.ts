@@ -122,6 +122,11 @@ export class HTTPChannel
     return this.#closing;
   }
 
+  /** @internal Whether `request` still waits for a `100 Continue` it has not been sent. */
+  _awaitsContinue(request: Request): boolean {
+    return this.#continued.has(request) && !request.content.done;
+  }
+
   /** How many requests are waiting for or getting their response. */
   get pendingRequests(): number {
     return this.#queue.length;
@@ -233,6 +238,14 @@ export class HTTPChannel
         detail: 'The request has more than one Host header.',
       };
     }
+    const limit = this.site.maxRequestBodySize;
+    if (limit !== null && head.framing === 'length' && (head.contentLength as number) > limit) {
+      problem = {
+        code: 413,
+        brief: 'Content Too Large',
+        detail: `The request body (${head.contentLength} bytes) is larger than this site accepts (${limit} bytes).`,
+      };
+    }
     const expect = headerValues(head.headers, 'expect');
     let expectsContinue = false;
     if (expect.length > 0 && head.version === 'HTTP/1.1') {
@@ -320,6 +333,7 @@ export class HTTPChannel
   }
 
   #parseError(error: HttpParseError): void {
+    if (this.#closed || this.#lost) return; // the connection is already ending after an answer
     log.debug('Bad request from {peer}: {reason} ({status})', {
       peer: this.#peer(),
       reason: error.message,
@@ -347,6 +361,10 @@ export class HTTPChannel
       request._respondWithError(problem.code, problem.brief, problem.detail);
     } else if (this.#queue[0] !== request) {
       this.#broken.set(request, problem);
+    } else if (!request.startedWriting && !request.finished) {
+      // A streaming resource that has not answered: the client gets the
+      // error, and what the resource writes afterwards is dropped.
+      request._respondWithError(problem.code, problem.brief, problem.detail, true);
     }
   }
 

@@ -3,6 +3,7 @@
 // Tests: test/unit/web/channel.test.ts
 
 import { Deferred, fail, succeed } from '../internet/defer.js';
+import { ConnectionLost } from '../internet/error.js';
 import { Failure } from '../internet/failure.js';
 import type {
   IAddress,
@@ -104,6 +105,8 @@ export class Request {
   #etag: string | undefined;
   #lastModified: number | undefined;
   #producer: IPushProducer | IPullProducer | undefined;
+  /** The server answered in the resource's place; the resource's writes are dropped. */
+  #answeredByServer = false;
 
   /**
    * @internal Made by the channel when a request's head arrives.
@@ -312,6 +315,7 @@ export class Request {
    *   `Content-Length` the response declared.
    */
   write(data: Uint8Array | string): void {
+    if (this.#answeredByServer) return;
     if (this.finished) {
       throw new Error(`write() after finish() on ${this.#describe()}`);
     }
@@ -334,6 +338,7 @@ export class Request {
    * call is logged as a warning and does nothing.
    */
   finish(): void {
+    if (this.#answeredByServer) return;
     if (this.finished) {
       log.warn('finish() called twice on {request}', { request: this.#describe() });
       return;
@@ -346,6 +351,8 @@ export class Request {
     if (!this.startedWriting) {
       this.#send(this.#head(0), EMPTY);
     }
+    // The rest of an unread body would be taken for the next request: close instead.
+    if (!this.content.done) this.#persistent = false;
     if (this.#framing === 'chunked') {
       this.transport.write(LAST_CHUNK);
     } else if (this.#framing === 'length' && this.#remaining > 0) {
@@ -463,7 +470,11 @@ export class Request {
         log.failure('A response producer threw from stopProducing', new Failure(error));
       }
     }
-    this.content._fail(reason);
+    if (!this.content.done) {
+      this.content._fail(
+        new Failure(new ConnectionLost('the connection closed before the request body ended')),
+      );
+    }
     this.content._release();
     const waiters = this.#finishWaiters;
     this.#finishWaiters = [];
@@ -475,10 +486,16 @@ export class Request {
     this.#persistent = false;
   }
 
-  /** @internal Answers with an error page of the server's own (a malformed request, a timeout). */
-  _respondWithError(code: number, brief: string, detail: string): void {
+  /**
+   * @internal Answers with an error page of the server's own (a malformed
+   * request, a timeout). `overResource`: a resource is rendering this
+   * request; its later writes and `finish` are dropped, as after the client
+   * went away.
+   */
+  _respondWithError(code: number, brief: string, detail: string, overResource = false): void {
     this.#persistent = false;
     this.#errorPage(code, brief, detail, false);
+    if (overResource) this.#answeredByServer = true;
   }
 
   #errorPage(code: number, brief: string, detail: string, preformatted: boolean): void {
@@ -593,6 +610,8 @@ export class Request {
     }
     const connection = headers.getRawHeaders('Connection');
     if (connection?.some((v) => hasToken(v, 'close'))) this.#persistent = false;
+    // A client waiting for 100 Continue that did not come may or may not send its body.
+    if (this.channel._awaitsContinue(this)) this.#persistent = false;
     if (!this.#persistent || this.channel._closing) {
       this.#persistent = false;
       headers.setRawHeaders('Connection', ['close']);
