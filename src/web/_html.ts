@@ -1,6 +1,6 @@
 // Internal: escaping text into HTML, and the small pages the server writes
 // itself (errors, redirects).
-// Tests: test/unit/web/channel.test.ts
+// Tests: test/unit/web/resource.test.ts, test/unit/web/channel.test.ts
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',

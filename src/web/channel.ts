@@ -1,7 +1,8 @@
 // HTTPChannel: the server side of one HTTP/1.1 connection. It parses
 // requests, answers them strictly in order, keeps the connection alive or
 // closes it, and guards it with timeouts (Twisted: twisted.web.http.HTTPChannel).
-// Tests: test/unit/web/channel.test.ts
+// Tests: test/unit/web/channel.test.ts, test/unit/web/channel-bodies.test.ts,
+// test/unit/web/channel-timeouts.test.ts
 
 import type { IPAddress } from '../internet/address.js';
 import { ConnectionDone } from '../internet/error.js';

@@ -1,6 +1,6 @@
 // Request: one HTTP request as a resource sees it, and the response it writes
 // (Twisted: twisted.web.http.Request and twisted.web.server.Request).
-// Tests: test/unit/web/channel.test.ts
+// Tests: test/unit/web/request.test.ts, test/unit/web/channel.test.ts
 
 import { Deferred, fail, succeed } from '../internet/defer.js';
 import { ConnectionLost } from '../internet/error.js';
@@ -16,6 +16,7 @@ import { evaluatePreconditions } from './_conditional.js';
 import { type CookieOptions, parseCookieHeader, serializeSetCookie } from './_cookies.js';
 import { decodePathSegment, parseQueryString } from './_form.js';
 import { errorPageHtml, escapeHtml } from './_html.js';
+import { formatHttpDate } from './_http-date.js';
 import type { RequestHead } from './_parser.js';
 import { reasonPhrase } from './_status.js';
 import { hasToken } from './_tokens.js';
@@ -234,7 +235,7 @@ export class Request {
     const seconds = Math.floor(when instanceof Date ? when.getTime() / 1000 : when);
     if (this.#lastModified === undefined || seconds > this.#lastModified)
       this.#lastModified = seconds;
-    this.setHeader('Last-Modified', new Date(this.#lastModified * 1000).toUTCString());
+    this.setHeader('Last-Modified', formatHttpDate(this.#lastModified));
     return this.#checkConditions();
   }
 

@@ -1,7 +1,7 @@
 // Resource: a node of the tree a Site serves, found segment by segment from
 // the request's path, and rendered by the method's render_* function
 // (Twisted: twisted.web.resource).
-// Tests: test/unit/web/channel.test.ts
+// Tests: test/unit/web/resource.test.ts, test/unit/web/channel.test.ts
 //
 // The error pages live here too, as in Twisted: the default getChild answers
 // with one.

@@ -1,6 +1,7 @@
 // Site: the factory of a web server's connections, holding its resource tree,
 // its limits and timeouts, and its access log (Twisted: twisted.web.server.Site).
-// Tests: test/unit/web/channel.test.ts
+// Tests: test/unit/web/channel.test.ts, test/unit/web/channel-timeouts.test.ts,
+// test/unit/web/request.test.ts, test/integration/web/site.test.ts
 
 import type { IAddress, IReactorTime } from '../internet/interfaces.js';
 import { Factory } from '../internet/protocol.js';
