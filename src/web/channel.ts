@@ -82,7 +82,14 @@ export class HTTPChannel
   readonly #continued = new WeakSet<Request>();
   readonly #broken = new WeakMap<Request, ServerError>();
   readonly #pauses = new Set<PauseReason>();
+  /**
+   * Runs while the connection is open; when it fires it closes the
+   * connection if it has been idle for the timeout, else waits again. Time
+   * is recorded, not rescheduled, on each read (no timer work per request).
+   */
   #idleTimer: IDelayedCall | undefined;
+  /** The clock's time of the last read or answered request. */
+  #lastActivity = 0;
   #headerTimer: IDelayedCall | undefined;
   #abortTimer: IDelayedCall | undefined;
   /** No more requests are read: after a non-persistent request, an error or a timeout. */
@@ -152,10 +159,7 @@ export class HTTPChannel
         this.#upgradeRest === undefined ? bytes : Buffer.concat([this.#upgradeRest, bytes]);
       return;
     }
-    this.#idleTimer?.reset(this.site.timeout ?? 0);
-    if (this.#headerTimer === undefined && this.#parsing === undefined && this.#pauses.size === 0) {
-      this.#startHeaderTimer();
-    }
+    this.#lastActivity = this.site.clock.seconds();
     this.#parser.feed(
       Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     );
@@ -191,6 +195,7 @@ export class HTTPChannel
   _requestDone(request: Request): void {
     if (this.#queue[0] !== request) return;
     this.#queue.shift();
+    this.#lastActivity = this.site.clock.seconds();
     if (this.#lost) return;
     if (!request.persistent) {
       this.#closing = true;
@@ -222,17 +227,26 @@ export class HTTPChannel
   #headReceived(head: RequestHead): void {
     this.#headerTimer?.cancel();
     this.#headerTimer = undefined;
-    const hosts = head.headers.filter(
-      ([name]) => name.length === 4 && name.toLowerCase() === 'host',
-    );
+    // One pass over the fields for the three the channel reads.
+    let hosts = 0;
+    const expect: string[] = [];
+    const connection: string[] = [];
+    for (const [name, value] of head.headers) {
+      const n = name.length;
+      if (n !== 4 && n !== 6 && n !== 10) continue;
+      const lower = name.toLowerCase();
+      if (lower === 'host') hosts++;
+      else if (lower === 'expect') expect.push(value);
+      else if (lower === 'connection') connection.push(value);
+    }
     let problem: ServerError | undefined;
-    if (head.version === 'HTTP/1.1' && hosts.length === 0) {
+    if (head.version === 'HTTP/1.1' && hosts === 0) {
       problem = {
         code: 400,
         brief: 'Bad Request',
         detail: 'An HTTP/1.1 request must have a Host header.',
       };
-    } else if (hosts.length > 1) {
+    } else if (hosts > 1) {
       problem = {
         code: 400,
         brief: 'Bad Request',
@@ -247,7 +261,6 @@ export class HTTPChannel
         detail: `The request body (${head.contentLength} bytes) is larger than this site accepts (${limit} bytes).`,
       };
     }
-    const expect = headerValues(head.headers, 'expect');
     let expectsContinue = false;
     if (expect.length > 0 && head.version === 'HTTP/1.1') {
       if (expect.length === 1 && (expect[0] as string).trim().toLowerCase() === '100-continue') {
@@ -260,7 +273,6 @@ export class HTTPChannel
         };
       }
     }
-    const connection = headerValues(head.headers, 'connection');
     const persistent =
       problem === undefined &&
       head.method !== 'CONNECT' &&
@@ -457,7 +469,7 @@ export class HTTPChannel
     });
   }
 
-  /** Starts or stops the timers for what the connection is doing now. */
+  /** Starts or stops the head timer for what the connection is doing now; arms the idle timer. */
   #updateTimers(): void {
     if (this.#closing || this.#lost) {
       this.#cancelTimers();
@@ -471,21 +483,40 @@ export class HTTPChannel
     } else if (waitingForHead && this.#headerTimer === undefined) {
       this.#startHeaderTimer();
     }
-    const idle =
-      (this.#queue.length === 0 && this.#parser.idle) ||
-      (this.#parsing !== undefined && !this.#pauses.has('body') && !this.#pauses.has('pipeline'));
     const timeout = this.site.timeout;
-    if (idle && timeout !== null) {
-      if (this.#idleTimer === undefined) {
-        this.#idleTimer = this.site.clock.callLater(timeout, () => {
-          this.#idleTimer = undefined;
-          this.#timedOut('idle');
-        });
-      }
-    } else if (this.#idleTimer !== undefined) {
-      this.#idleTimer.cancel();
-      this.#idleTimer = undefined;
+    if (timeout !== null && this.#idleTimer === undefined) {
+      if (this.#lastActivity === 0) this.#lastActivity = this.site.clock.seconds();
+      this.#idleTimer = this.site.clock.callLater(timeout, () => this.#idleCheck());
     }
+  }
+
+  /**
+   * Idle means waiting for a request, or for the rest of a body that nobody
+   * holds back; a response in the making or a paused reader is not idle.
+   */
+  #isIdle(): boolean {
+    return (
+      (this.#queue.length === 0 && this.#parser.idle) ||
+      (this.#parsing !== undefined && !this.#pauses.has('body') && !this.#pauses.has('pipeline'))
+    );
+  }
+
+  #idleCheck(): void {
+    this.#idleTimer = undefined;
+    const timeout = this.site.timeout;
+    if (timeout === null || this.#closing || this.#lost) return;
+    const now = this.site.clock.seconds();
+    if (!this.#isIdle()) {
+      this.#lastActivity = now;
+      this.#idleTimer = this.site.clock.callLater(timeout, () => this.#idleCheck());
+      return;
+    }
+    const remaining = this.#lastActivity + timeout - now;
+    if (remaining > 1e-6) {
+      this.#idleTimer = this.site.clock.callLater(remaining, () => this.#idleCheck());
+      return;
+    }
+    this.#timedOut('idle');
   }
 
   #cancelTimers(): void {
@@ -544,12 +575,4 @@ export class HTTPChannel
       return 'unknown';
     }
   }
-}
-
-/** The values of every field named `name` (lower case), in order. */
-function headerValues(headers: RawHeaderList, name: string): string[] {
-  const values: string[] = [];
-  for (const [n, v] of headers)
-    if (n.length === name.length && n.toLowerCase() === name) values.push(v);
-  return values;
 }

@@ -42,6 +42,27 @@ export class Headers implements Iterable<[name: string, values: string[]]> {
     }
   }
 
+  /**
+   * @internal Headers from a parsed head, whose names and values the parser
+   * has checked already (`[name, value]` pairs in order).
+   */
+  static _fromParsed(list: readonly (readonly [string, string])[]): Headers {
+    const headers = new Headers();
+    const entries = headers.entries;
+    for (const [name, value] of list) {
+      const key = name.toLowerCase();
+      const entry = entries.get(key);
+      if (entry === undefined) entries.set(key, { name, values: [value] });
+      else entry.values.push(value);
+    }
+    return headers;
+  }
+
+  /** @internal Each name with its values, not copied: for serialising a head. */
+  _entries(): IterableIterator<{ readonly name: string; readonly values: readonly string[] }> {
+    return this.entries.values();
+  }
+
   /** The values of `name` in order (a copy), or `undefined` when there is none. */
   getRawHeaders(name: string): string[] | undefined {
     const entry = this.entries.get(name.toLowerCase());

@@ -129,8 +129,7 @@ export class Request {
     this.method = head.method;
     this.uri = head.target;
     this.clientproto = head.version;
-    this.requestHeaders = new Headers();
-    for (const [name, value] of head.headers) this.requestHeaders.addRawHeader(name, value);
+    this.requestHeaders = Headers._fromParsed(head.headers);
     this.content = content;
     this.#persistent = persistent;
     this.started = started;
@@ -620,7 +619,7 @@ export class Request {
       headers.setRawHeaders('Connection', ['keep-alive']);
     }
     let text = `HTTP/1.1 ${code} ${this.codeMessage ?? reasonPhrase(code)}\r\n`;
-    for (const [name, values] of headers) {
+    for (const { name, values } of headers._entries()) {
       for (const value of values) text += `${name}: ${value}\r\n`;
     }
     text += '\r\n';
