@@ -139,6 +139,11 @@ export class Site extends Factory<HTTPChannel> {
    */
   constructor(resource: IResource, options: SiteOptions = {}) {
     super();
+    if (typeof (resource as Partial<IResource> | undefined)?.getChildWithDefault !== 'function') {
+      throw new TypeError(
+        `Site: the root must be a resource (an IResource), not ${String(resource)}`,
+      );
+    }
     this.resource = resource;
     this.clock = options.clock ?? realTimeClock();
     this.timeout = seconds('timeout', options.timeout, 60);

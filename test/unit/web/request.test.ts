@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Deferred } from '../../../src/internet/defer.js';
+import type { IPushProducer } from '../../../src/internet/interfaces.js';
 import { captureLogs } from '../../../src/logger/capture.js';
 import { CACHED, type Request } from '../../../src/web/request.js';
 import { NOT_DONE_YET, type RenderResult, Resource } from '../../../src/web/resource.js';
@@ -346,5 +347,65 @@ describe('Request', () => {
     } finally {
       logs.stop();
     }
+  });
+
+  test('a push producer writes the body, paused while the transport is full, stopped if the client goes', () => {
+    const events: string[] = [];
+    let request: Request | undefined;
+    const c = connect(
+      leaf((r) => {
+        request = r;
+        r.registerProducer(
+          {
+            pauseProducing: () => events.push('pause'),
+            resumeProducing: () => events.push('resume'),
+            stopProducing: () => events.push('stop'),
+          },
+          true,
+        );
+        r.write('part');
+        return NOT_DONE_YET;
+      }),
+    );
+    c.send(get('/'));
+    assert.equal(c.transport.producer !== undefined, true);
+    const registered = c.transport.producer as IPushProducer;
+    registered.pauseProducing();
+    registered.resumeProducing();
+    request?.unregisterProducer();
+    assert.equal(c.transport.producer, undefined);
+    request?.registerProducer(
+      {
+        pauseProducing: () => events.push('pause2'),
+        resumeProducing: () => events.push('resume2'),
+        stopProducing: () => events.push('stop2'),
+      },
+      true,
+    );
+    assert.throws(
+      () =>
+        request?.registerProducer(
+          { pauseProducing() {}, resumeProducing() {}, stopProducing() {} },
+          true,
+        ),
+      /already has a producer/,
+    );
+    c.transport.loseConnection();
+    assert.deepEqual(events, ['pause', 'resume', 'stop2']);
+  });
+
+  test('Site refuses options out of range, naming them', () => {
+    const root = new Resource();
+    assert.throws(() => connect(root, { timeout: 0 }), /timeout must be a positive number/);
+    assert.throws(() => connect(root, { headersTimeout: -1 }), /headersTimeout/);
+    assert.throws(
+      () => connect(root, { maxHeaderCount: 0 }),
+      /maxHeaderCount must be an integer of at least 1/,
+    );
+    assert.throws(() => connect(root, { maxRequestBodySize: 1.5 }), /maxRequestBodySize/);
+    assert.throws(
+      () => connect(root, { maxPipelinedRequests: Number.NaN }),
+      /maxPipelinedRequests/,
+    );
   });
 });
