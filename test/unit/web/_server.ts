@@ -1,7 +1,8 @@
 // Test support for the HTTP server: a Site's channel on a StringTransport, fed
-// bytes whole, byte by byte or at given splits, and its output parsed back
-// into responses with Torsion's own parser (response direction).
+// bytes whole, byte by byte or at seeded random splits, and its output parsed
+// back into responses with Torsion's own parser (response direction).
 
+import { before, describe } from 'node:test';
 import { IPv4Address } from '../../../src/internet/address.js';
 import { Clock } from '../../../src/internet/task/clock.js';
 import { StringTransportWithDisconnection } from '../../../src/testing/string-transport.js';
@@ -25,12 +26,50 @@ export interface Connection {
   readonly clock: Clock;
   readonly channel: HTTPChannel;
   readonly transport: StringTransportWithDisconnection<IPv4Address>;
-  /** Feeds bytes (latin1 for a string) to the channel. */
+  /** Feeds bytes (latin1 for a string) to the channel, split as the enclosing `describeSplits` says. */
   send(data: string | Buffer): void;
   /** The responses written so far, parsed; `methods` are the requests' methods in order (GET by default). */
   replies(methods?: readonly string[]): Reply[];
   /** All bytes written so far, latin1. */
   output(): string;
+}
+
+/** How `send` delivers bytes: in one read, one byte per read, or at seeded random splits. */
+export type Split = 'whole' | 'bytes' | 'random';
+
+let split: Split = 'whole';
+let seed = 0x5eed;
+
+/**
+ * Declares the suite `body` three times, once per way of splitting what the
+ * tests send, so that every request test also runs byte by byte and at
+ * random splits (seeded: a failure replays).
+ */
+export function describeSplits(name: string, body: () => void): void {
+  const labels: Record<Split, string> = {
+    whole: 'one read',
+    bytes: 'byte by byte',
+    random: 'random splits',
+  };
+  for (const mode of ['whole', 'bytes', 'random'] as const) {
+    describe(`${name} (${labels[mode]})`, () => {
+      before(() => {
+        split = mode;
+        seed = 0x5eed;
+      });
+      body();
+    });
+  }
+}
+
+/** A seeded generator of integers in [1, max] (mulberry32). */
+function nextSize(max: number): number {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  return 1 + Math.floor(r * max);
 }
 
 /** A connection to a new Site over `resource`, with a Clock (start 1e9 s) unless `options.clock` is given. */
@@ -52,7 +91,16 @@ export function connect(resource: IResource, options: SiteOptions = {}): Connect
     channel,
     transport,
     send(data) {
-      channel.dataReceived(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+      if (split === 'whole' || bytes.length <= 1) {
+        channel.dataReceived(bytes);
+        return;
+      }
+      for (let i = 0; i < bytes.length; ) {
+        const n = split === 'bytes' ? 1 : nextSize(Math.min(bytes.length - i, 64));
+        channel.dataReceived(bytes.subarray(i, i + n));
+        i += n;
+      }
     },
     replies(methods = []) {
       return parseReplies(transport.value(), methods);

@@ -2,10 +2,10 @@
 // that trickles (408), a stalled body, and the abort after a timed-out close.
 
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Request } from '../../../src/web/request.js';
 import { NOT_DONE_YET, Resource } from '../../../src/web/resource.js';
-import { connect } from './_server.js';
+import { connect, describeSplits } from './_server.js';
 
 class Hello extends Resource {
   override isLeaf = true;
@@ -19,7 +19,7 @@ class Hello extends Resource {
 
 const GET = 'GET / HTTP/1.1\r\nHost: h\r\n\r\n';
 
-describe('HTTPChannel timeouts', () => {
+describeSplits('HTTPChannel timeouts', () => {
   test('an idle connection closes after `timeout`; a request resets the wait', () => {
     const c = connect(new Hello(), { timeout: 10 });
     c.clock.advance(9);

@@ -2,11 +2,11 @@
 // request bodies, errors with the status the RFCs assign, 100-continue.
 
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { captureLogs } from '../../../src/logger/capture.js';
 import type { Request } from '../../../src/web/request.js';
 import { NOT_DONE_YET, Redirect, Resource } from '../../../src/web/resource.js';
-import { connect } from './_server.js';
+import { connect, describeSplits } from './_server.js';
 
 class Hello extends Resource {
   override isLeaf = true;
@@ -21,7 +21,7 @@ class Hello extends Resource {
 const GET = (path = '/', extra = ''): string =>
   `GET ${path} HTTP/1.1\r\nHost: example.com\r\n${extra}\r\n`;
 
-describe('HTTPChannel', () => {
+describeSplits('HTTPChannel', () => {
   test('answers a GET with status, Date, Server, Content-Type and Content-Length, and keeps the connection', () => {
     const c = connect(new Hello());
     c.send(GET('/a/b'));

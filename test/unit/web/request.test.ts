@@ -3,13 +3,13 @@
 // framing decisions; failures in render functions.
 
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { Deferred } from '../../../src/internet/defer.js';
 import type { IPushProducer } from '../../../src/internet/interfaces.js';
 import { captureLogs } from '../../../src/logger/capture.js';
 import { CACHED, type Request } from '../../../src/web/request.js';
 import { NOT_DONE_YET, type RenderResult, Resource } from '../../../src/web/resource.js';
-import { connect } from './_server.js';
+import { connect, describeSplits } from './_server.js';
 
 /** A leaf whose GET runs `f`. */
 function leaf(f: (request: Request) => RenderResult): Resource {
@@ -25,7 +25,7 @@ function get(target: string, extra = '', version = 'HTTP/1.1'): string {
   return `GET ${target} ${version}\r\nHost: example.com:8080\r\n${extra}\r\n`;
 }
 
-describe('Request', () => {
+describeSplits('Request', () => {
   test('the target: path, args (UTF-8, + as space, repeated), postpath percent-decoded', () => {
     let seen: Request | undefined;
     const c = connect(

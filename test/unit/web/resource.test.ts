@@ -2,7 +2,7 @@
 // child, render dispatch and allowed methods, the error pages.
 
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Request } from '../../../src/web/request.js';
 import {
   ErrorPage,
@@ -12,7 +12,7 @@ import {
   Resource,
   UnsupportedMethod,
 } from '../../../src/web/resource.js';
-import { connect } from './_server.js';
+import { connect, describeSplits } from './_server.js';
 
 class Named extends Resource {
   constructor(readonly name: string) {
@@ -33,7 +33,7 @@ class Dynamic extends Resource {
 
 const GET = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`;
 
-describe('Resource', () => {
+describeSplits('Resource', () => {
   test('traversal: static children first, then getChild; a leaf takes the rest of the path', () => {
     const root = new Named('root');
     const a = new Named('a');
