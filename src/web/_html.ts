@@ -10,7 +10,17 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** `text` with `& < > " '` escaped, safe in element content and quoted attributes. */
+/**
+ * `text` with `& < > " '` escaped as character references: safe to put in
+ * HTML element content and in quoted attribute values.
+ *
+ * @example
+ * ```ts
+ * escapeHtml('<b>Tom & "Jerry"</b>'); // '&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;'
+ * ```
+ *
+ * @since 0.1.0
+ */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
 }

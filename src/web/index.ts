@@ -24,6 +24,7 @@
 // Tests: test/unit/web/channel.test.ts
 
 export type { CookieOptions } from './_cookies.js';
+export { escapeHtml } from './_html.js';
 export { HttpParseError } from './_parser.js';
 export { HTTPChannel } from './channel.js';
 export { Headers } from './headers.js';

@@ -556,17 +556,21 @@ export class Request {
       return;
     }
     if (isThenable(result)) {
-      result.then(
-        (body) => {
-          if (typeof body === 'string' || body instanceof Uint8Array) this.#answer(body, resource);
-          else
-            this.processingFailed(
-              new Failure(new TypeError(badResult(resource, body, 'resolved with'))),
-            );
-        },
-        (error: unknown) =>
-          this.processingFailed(error instanceof Failure ? error : new Failure(error)),
-      );
+      const answered = (body: unknown): null => {
+        if (typeof body === 'string' || body instanceof Uint8Array) this.#answer(body, resource);
+        else
+          this.processingFailed(
+            new Failure(new TypeError(badResult(resource, body, 'resolved with'))),
+          );
+        return null;
+      };
+      const failed = (failure: Failure): null => {
+        this.processingFailed(failure);
+        return null;
+      };
+      // A Deferred answers as soon as it fires (at once if it has), as Twisted's would; a Promise on its turn.
+      const deferred = result instanceof Deferred ? result : Deferred.fromPromise(result);
+      deferred.addCallbacks(answered, failed);
       return;
     }
     this.processingFailed(new Failure(new TypeError(badResult(resource, result, 'returned'))));

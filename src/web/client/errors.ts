@@ -1,0 +1,172 @@
+// The errors of the HTTP client: how a request or its response failed, and
+// how a response body ended (Twisted: twisted.web._newclient's exceptions).
+// Tests: test/unit/web/client-protocol.test.ts
+
+import { TorsionError } from '../../internet/error.js';
+import type { Failure } from '../../internet/failure.js';
+
+/** Joins the messages of failures for an error's message. */
+function describe(reasons: readonly Failure[]): string {
+  return reasons.map((reason) => reason.getErrorMessage()).join('; ');
+}
+
+/**
+ * The response body arrived in full: the reason a body protocol's
+ * `connectionLost` gets when nothing went wrong.
+ *
+ * @see Twisted: twisted.web.client.ResponseDone
+ * @since 0.1.0
+ */
+export class ResponseDone extends TorsionError {
+  override name = 'ResponseDone';
+  override readonly code: string = 'ERR_RESPONSE_DONE';
+  constructor(message = 'the response body was received in full') {
+    super(message);
+  }
+}
+
+/**
+ * The body ended with the connection, and the response said nothing of its
+ * length: it may be complete, or cut short (RFC 9112 §6.3, rule 8).
+ *
+ * @see Twisted: twisted.web.http.PotentialDataLoss
+ * @since 0.1.0
+ */
+export class PotentialDataLoss extends TorsionError {
+  override name = 'PotentialDataLoss';
+  override readonly code: string = 'ERR_POTENTIAL_DATA_LOSS';
+  constructor(message = 'the response ended with the connection and declared no length') {
+    super(message);
+  }
+}
+
+/**
+ * The response, or its body, could not be received in full; `reasons` says
+ * why (a lost connection, a malformed response, a cancellation).
+ *
+ * @see Twisted: twisted.web.client.ResponseFailed
+ * @since 0.1.0
+ */
+export class ResponseFailed extends TorsionError {
+  override name = 'ResponseFailed';
+  override readonly code: string = 'ERR_RESPONSE_FAILED';
+  /** The failures that stopped the response. */
+  readonly reasons: readonly Failure[];
+  constructor(reasons: readonly Failure[], message = `the response failed: ${describe(reasons)}`) {
+    super(message);
+    this.reasons = reasons;
+  }
+}
+
+/**
+ * The request was sent (maybe in part) but no response head came back.
+ *
+ * @see Twisted: twisted.web.client.ResponseNeverReceived
+ * @since 0.1.0
+ */
+export class ResponseNeverReceived extends ResponseFailed {
+  override name = 'ResponseNeverReceived';
+  override readonly code: string = 'ERR_RESPONSE_NEVER_RECEIVED';
+  constructor(reasons: readonly Failure[]) {
+    super(reasons, `no response was received: ${describe(reasons)}`);
+  }
+}
+
+/**
+ * The request could not be written: its body producer failed, or wrote a
+ * length other than the one it declared.
+ *
+ * @see Twisted: twisted.web.client.RequestGenerationFailed
+ * @since 0.1.0
+ */
+export class RequestGenerationFailed extends TorsionError {
+  override name = 'RequestGenerationFailed';
+  override readonly code: string = 'ERR_REQUEST_GENERATION_FAILED';
+  /** The failures that stopped the request. */
+  readonly reasons: readonly Failure[];
+  constructor(reasons: readonly Failure[]) {
+    super(`the request could not be generated: ${describe(reasons)}`);
+    this.reasons = reasons;
+  }
+}
+
+/**
+ * The connection was lost while the request was being sent.
+ *
+ * @see Twisted: twisted.web.client.RequestTransmissionFailed
+ * @since 0.1.0
+ */
+export class RequestTransmissionFailed extends TorsionError {
+  override name = 'RequestTransmissionFailed';
+  override readonly code: string = 'ERR_REQUEST_TRANSMISSION_FAILED';
+  /** The failures that stopped the request. */
+  readonly reasons: readonly Failure[];
+  constructor(reasons: readonly Failure[]) {
+    super(`the request could not be sent: ${describe(reasons)}`);
+    this.reasons = reasons;
+  }
+}
+
+/**
+ * The connection takes no request now: another is in progress, or it is
+ * closed or closing. Nothing was sent.
+ *
+ * @see Twisted: twisted.web.client.RequestNotSent
+ * @since 0.1.0
+ */
+export class RequestNotSent extends TorsionError {
+  override name = 'RequestNotSent';
+  override readonly code: string = 'ERR_REQUEST_NOT_SENT';
+  constructor(message = 'the connection takes no request now; nothing was sent') {
+    super(message);
+  }
+}
+
+/**
+ * A body producer wrote more, or fewer, bytes than the length it declared.
+ *
+ * @see Twisted: twisted.web._newclient.WrongBodyLength
+ * @since 0.1.0
+ */
+export class WrongBodyLength extends TorsionError {
+  override name = 'WrongBodyLength';
+  override readonly code: string = 'ERR_WRONG_BODY_LENGTH';
+}
+
+/**
+ * The application aborted the connection (`abort()`) while a response was
+ * arriving.
+ *
+ * @see Twisted: twisted.web._newclient.ConnectionAborted
+ * @since 0.1.0
+ */
+export class ConnectionAborted extends TorsionError {
+  override name = 'ConnectionAborted';
+  override readonly code: string = 'ERR_CONNECTION_ABORTED';
+  constructor(message = 'the connection was aborted') {
+    super(message);
+  }
+}
+
+/**
+ * `readBody` read a body that ended with the connection without a declared
+ * length: `response` holds what arrived, which may be all of it.
+ *
+ * @see Twisted: twisted.web.client.PartialDownloadError
+ * @since 0.1.0
+ */
+export class PartialDownloadError extends TorsionError {
+  override name = 'PartialDownloadError';
+  override readonly code: string = 'ERR_PARTIAL_DOWNLOAD';
+  /** The response's status code. */
+  readonly status: number;
+  /** The bytes that arrived. */
+  readonly response: Uint8Array;
+  constructor(status: number, response: Uint8Array) {
+    super(
+      `the body of a ${status} response ended with the connection (${response.length} bytes); it may be incomplete`,
+    );
+    this.status = status;
+    this.response = response;
+  }
+}
