@@ -71,15 +71,24 @@ export function open(site: IProtocolFactory, raw: string, size = Infinity): Exch
   };
 }
 
-/** Sends `raw` on a new connection, closes it, and returns the responses. */
-export function exchange(
+/**
+ * Lets promise callbacks run: a render function's Promise or Deferred is
+ * answered through `then`, a microtask after it settles.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Sends `raw` on a new connection, lets the answers settle, closes it, and returns the responses. */
+export async function exchange(
   site: IProtocolFactory,
   raw: string,
   size = Infinity,
   methods?: readonly string[],
-): Reply[] {
+): Promise<Reply[]> {
   const connection = open(site, raw, size);
   try {
+    await settle();
     return connection.replies(methods);
   } finally {
     connection.close();
@@ -87,13 +96,13 @@ export function exchange(
 }
 
 /** The one response to `raw`. */
-export function fetchOne(
+export async function fetchOne(
   site: IProtocolFactory,
   raw: string,
   size = Infinity,
   method = 'GET',
-): Reply {
-  const replies = exchange(site, raw, size, [method]);
+): Promise<Reply> {
+  const replies = await exchange(site, raw, size, [method]);
   assert.equal(replies.length, 1, `expected one response, got ${replies.length}`);
   return replies[0] as Reply;
 }

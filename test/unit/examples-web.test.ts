@@ -30,10 +30,14 @@ import {
 const SIZES = [Infinity, ...CHUNK_SIZES];
 
 /** The one response to `raw`, which must be the same whatever the chunk size. */
-function fetchAtEverySize(site: IProtocolFactory, raw: string, method = 'GET'): Reply {
-  const first = fetchOne(site, raw, Infinity, method);
+async function fetchAtEverySize(
+  site: IProtocolFactory,
+  raw: string,
+  method = 'GET',
+): Promise<Reply> {
+  const first = await fetchOne(site, raw, Infinity, method);
   for (const size of CHUNK_SIZES) {
-    const reply = fetchOne(site, raw, size, method);
+    const reply = await fetchOne(site, raw, size, method);
     assert.deepEqual(
       [reply.status, reply.headers, reply.body],
       [first.status, first.headers, first.body],
@@ -44,7 +48,7 @@ function fetchAtEverySize(site: IProtocolFactory, raw: string, method = 'GET'): 
 }
 
 describe('web-hello', () => {
-  test('listens with a Site on port 8080 of every interface by default', (t) => {
+  test('listens with a Site on port 8080 of every interface by default', async (t) => {
     const reactor = reactorFor(t);
     const port = helloMain(reactor);
     const [portNumber, factory, backlog, iface] = reactor.tcpServers[0] ?? [];
@@ -56,7 +60,7 @@ describe('web-hello', () => {
     assert.equal(port, reactor.ports[0]);
   });
 
-  test('listens on the port and interface given', (t) => {
+  test('listens on the port and interface given', async (t) => {
     const reactor = reactorFor(t);
     helloMain(reactor, { port: 0, interface: '127.0.0.1' });
     const [portNumber, , , iface] = reactor.tcpServers[0] ?? [];
@@ -64,10 +68,10 @@ describe('web-hello', () => {
     assert.equal(iface, '127.0.0.1');
   });
 
-  test('/ says hello, in HTML, with a link to /greet', (t) => {
+  test('/ says hello, in HTML, with a link to /greet', async (t) => {
     const reactor = reactorFor(t);
     helloMain(reactor);
-    const reply = fetchAtEverySize(tcpFactory(reactor), get('/'));
+    const reply = await fetchAtEverySize(tcpFactory(reactor), get('/'));
     assert.equal(reply.status, 200);
     assert.equal(reply.header('Content-Type'), 'text/html; charset=utf-8');
     assert.equal(reply.header('Content-Length'), String(Buffer.byteLength(reply.body, 'latin1')));
@@ -75,46 +79,49 @@ describe('web-hello', () => {
     assert.match(reply.body, /<a href="\/greet\?name=Ada">/);
   });
 
-  test('HEAD / has the headers of GET / and no body', (t) => {
+  test('HEAD / has the headers of GET / and no body', async (t) => {
     const reactor = reactorFor(t);
     helloMain(reactor);
     const site = tcpFactory(reactor);
-    const got = fetchOne(site, get('/'));
-    const head = fetchAtEverySize(site, get('/').replace('GET', 'HEAD'), 'HEAD');
+    const got = await fetchOne(site, get('/'));
+    const head = await fetchAtEverySize(site, get('/').replace('GET', 'HEAD'), 'HEAD');
     assert.equal(head.status, 200);
     assert.equal(head.body, '');
     assert.equal(head.header('Content-Length'), got.header('Content-Length'));
   });
 
-  test('/greet greets the name in the query, percent-decoded as UTF-8', (t) => {
+  test('/greet greets the name in the query, percent-decoded as UTF-8', async (t) => {
     const reactor = reactorFor(t);
     helloMain(reactor);
-    const reply = fetchAtEverySize(tcpFactory(reactor), get('/greet?name=%C3%89mile+Zola'));
+    const reply = await fetchAtEverySize(tcpFactory(reactor), get('/greet?name=%C3%89mile+Zola'));
     assert.equal(reply.status, 200);
     assert.equal(reply.header('Content-Type'), 'text/html; charset=utf-8');
     assert.match(Buffer.from(reply.body, 'latin1').toString('utf8'), /<p>Hello, Émile Zola!<\/p>/);
   });
 
-  test('/greet greets every name given, in order, and the world when none is', (t) => {
+  test('/greet greets every name given, in order, and the world when none is', async (t) => {
     const reactor = reactorFor(t);
     helloMain(reactor);
     const site = tcpFactory(reactor);
-    const many = fetchOne(site, get('/greet?name=Ada&other=x&name=Grace'));
+    const many = await fetchOne(site, get('/greet?name=Ada&other=x&name=Grace'));
     assert.deepEqual(many.body.match(/<p>.*<\/p>/g), [
       '<p>Hello, Ada!</p>',
       '<p>Hello, Grace!</p>',
     ]);
-    const none = fetchOne(site, get('/greet'));
+    const none = await fetchOne(site, get('/greet'));
     assert.deepEqual(none.body.match(/<p>.*<\/p>/g), ['<p>Hello, world!</p>']);
-    const empty = fetchOne(site, get('/greet?name='));
+    const empty = await fetchOne(site, get('/greet?name='));
     assert.deepEqual(empty.body.match(/<p>.*<\/p>/g), ['<p>Hello, !</p>']);
   });
 
-  test('/greet escapes the name: markup in the query stays text', (t) => {
+  test('/greet escapes the name: markup in the query stays text', async (t) => {
     const reactor = reactorFor(t);
     helloMain(reactor);
     const name = `<script>alert("x")</script>&'`;
-    const reply = fetchOne(tcpFactory(reactor), get(`/greet?name=${encodeURIComponent(name)}`));
+    const reply = await fetchOne(
+      tcpFactory(reactor),
+      get(`/greet?name=${encodeURIComponent(name)}`),
+    );
     assert.equal(reply.status, 200);
     assert.ok(!reply.body.includes('<script'), reply.body);
     assert.match(
@@ -123,22 +130,22 @@ describe('web-hello', () => {
     );
   });
 
-  test('a path the site does not have is 404; a method it does not render is 405 with Allow', (t) => {
+  test('a path the site does not have is 404; a method it does not render is 405 with Allow', async (t) => {
     const reactor = reactorFor(t);
     helloMain(reactor);
     const site = tcpFactory(reactor);
-    assert.equal(fetchOne(site, get('/nothing')).status, 404);
-    assert.equal(fetchOne(site, get('/greet/')).status, 404);
-    const post = fetchOne(site, postForm('/greet', 'name=Ada'), Infinity, 'POST');
+    assert.equal((await fetchOne(site, get('/nothing'))).status, 404);
+    assert.equal((await fetchOne(site, get('/greet/'))).status, 404);
+    const post = await fetchOne(site, postForm('/greet', 'name=Ada'), Infinity, 'POST');
     assert.equal(post.status, 405);
     assert.equal(post.header('Allow'), 'GET, HEAD');
   });
 
-  test('answers pipelined requests on one connection in order', (t) => {
+  test('answers pipelined requests on one connection in order', async (t) => {
     const reactor = reactorFor(t);
     helloMain(reactor);
     for (const size of SIZES) {
-      const replies = exchange(
+      const replies = await exchange(
         tcpFactory(reactor),
         get('/greet?name=one') + get('/nothing') + get('/greet?name=two'),
         size,
@@ -154,7 +161,7 @@ describe('web-hello', () => {
     }
   });
 
-  test('escapeHtml leaves no markup character, and unescapes back to the text', () => {
+  test('escapeHtml leaves no markup character, and unescapes back to the text', async () => {
     const unescapeHtml = (html: string): string =>
       html.replace(/&(amp|lt|gt|quot|#39);/g, (_m, name: string) =>
         name === 'amp'
@@ -190,7 +197,7 @@ function itemsOf(reply: Reply): string[] {
 }
 
 describe('web-form', () => {
-  test('listens with a Site on port 8080 of every interface by default, or where told', (t) => {
+  test('listens with a Site on port 8080 of every interface by default, or where told', async (t) => {
     const reactor = reactorFor(t);
     formMain(reactor);
     formMain(reactor, { port: 0, interface: '127.0.0.1' });
@@ -203,10 +210,10 @@ describe('web-form', () => {
     assert.equal(factory.maxRequestBodySize, 64 * 1024);
   });
 
-  test('GET / shows an empty guest book and a form that posts to /', (t) => {
+  test('GET / shows an empty guest book and a form that posts to /', async (t) => {
     const reactor = reactorFor(t);
     formMain(reactor);
-    const reply = fetchAtEverySize(tcpFactory(reactor), get('/'));
+    const reply = await fetchAtEverySize(tcpFactory(reactor), get('/'));
     assert.equal(reply.status, 200);
     assert.equal(reply.header('Content-Type'), 'text/html; charset=utf-8');
     assert.deepEqual(itemsOf(reply), []);
@@ -217,11 +224,11 @@ describe('web-form', () => {
   });
 
   for (const size of SIZES) {
-    test(`a POST is kept, answered 303 See Other to /, and the name set in a cookie (${size}-byte chunks)`, (t) => {
+    test(`a POST is kept, answered 303 See Other to /, and the name set in a cookie (${size}-byte chunks)`, async (t) => {
       const reactor = reactorFor(t);
       formMain(reactor);
       const site = tcpFactory(reactor);
-      const post = fetchOne(
+      const post = await fetchOne(
         site,
         postForm('/', 'name=Ada+Lovelace&message=Hello%2C+world'),
         size,
@@ -235,34 +242,39 @@ describe('web-form', () => {
         post.header('Set-Cookie'),
         'name=Ada%20Lovelace; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax',
       );
-      const page = fetchOne(site, get('/'), size);
+      const page = await fetchOne(site, get('/'), size);
       assert.deepEqual(itemsOf(page), ['<li><b>Ada Lovelace</b>: Hello, world</li>']);
     });
   }
 
-  test('the page welcomes back the name in the cookie and fills it in the form', (t) => {
+  test('the page welcomes back the name in the cookie and fills it in the form', async (t) => {
     const reactor = reactorFor(t);
     formMain(reactor);
     const site = tcpFactory(reactor);
-    const post = fetchOne(site, postForm('/', 'name=%C3%89mile&message=Bonjour'), Infinity, 'POST');
+    const post = await fetchOne(
+      site,
+      postForm('/', 'name=%C3%89mile&message=Bonjour'),
+      Infinity,
+      'POST',
+    );
     const cookie = cookieOf(post);
     assert.equal(cookie, 'name=%C3%89mile');
-    const page = fetchOne(site, get('/', `Cookie: ${cookie}`));
+    const page = await fetchOne(site, get('/', `Cookie: ${cookie}`));
     const body = Buffer.from(page.body, 'latin1').toString('utf8');
     assert.match(body, /<p>Welcome back, Émile\.<\/p>/);
     assert.match(body, /<input name="name" value="Émile">/);
   });
 
-  test('what visitors write is escaped: no markup of theirs reaches the page', (t) => {
+  test('what visitors write is escaped: no markup of theirs reaches the page', async (t) => {
     const reactor = reactorFor(t);
     formMain(reactor);
     const site = tcpFactory(reactor);
     const name = `"><script>alert(1)</script>`;
     const message = `<img src=x onerror="alert('x')"> & more`;
     const form = `name=${encodeURIComponent(name)}&message=${encodeURIComponent(message)}`;
-    const post = fetchOne(site, postForm('/', form), Infinity, 'POST');
+    const post = await fetchOne(site, postForm('/', form), Infinity, 'POST');
     assert.equal(post.status, 303);
-    const page = fetchOne(site, get('/', `Cookie: ${cookieOf(post)}`));
+    const page = await fetchOne(site, get('/', `Cookie: ${cookieOf(post)}`));
     assert.ok(!page.body.includes('<script'), page.body);
     assert.ok(!page.body.includes('<img'), page.body);
     assert.deepEqual(itemsOf(page), [
@@ -276,16 +288,16 @@ describe('web-form', () => {
     assert.match(page.body, /<p>Welcome back, &quot;&gt;&lt;script&gt;/);
   });
 
-  test('a cookie that is not percent-encoded UTF-8 is ignored', (t) => {
+  test('a cookie that is not percent-encoded UTF-8 is ignored', async (t) => {
     const reactor = reactorFor(t);
     formMain(reactor);
-    const page = fetchOne(tcpFactory(reactor), get('/', 'Cookie: name=%E0%A4'));
+    const page = await fetchOne(tcpFactory(reactor), get('/', 'Cookie: name=%E0%A4'));
     assert.equal(page.status, 200);
     assert.ok(!page.body.includes('Welcome back'));
     assert.match(page.body, /<input name="name" value="">/);
   });
 
-  test('a POST without a name or a message is refused with 400, and nothing is kept', (t) => {
+  test('a POST without a name or a message is refused with 400, and nothing is kept', async (t) => {
     const reactor = reactorFor(t);
     formMain(reactor);
     const site = tcpFactory(reactor);
@@ -296,21 +308,21 @@ describe('web-form', () => {
       'name=+++&message=Hi',
       'name=Ada&message=%20',
     ]) {
-      const reply = fetchOne(site, postForm('/', body), Infinity, 'POST');
+      const reply = await fetchOne(site, postForm('/', body), Infinity, 'POST');
       assert.equal(reply.status, 400, body);
       assert.equal(reply.header('Set-Cookie'), undefined);
       assert.match(reply.body, /Please give a name and a message/);
     }
-    assert.deepEqual(itemsOf(fetchOne(site, get('/'))), []);
+    assert.deepEqual(itemsOf(await fetchOne(site, get('/'))), []);
   });
 
-  test('names are trimmed and cut to MAX_NAME characters, never inside a character', (t) => {
+  test('names are trimmed and cut to MAX_NAME characters, never inside a character', async (t) => {
     const book = new GuestBook();
     const root = new Resource();
     root.putChild('', book);
     const site = new Site(root, { clock: reactorFor(t) });
     const long = '😀'.repeat(MAX_NAME + 5);
-    const reply = fetchOne(
+    const reply = await fetchOne(
       site,
       postForm('/', `name=${encodeURIComponent(`  ${long}`)}&message=hi`),
       Infinity,
@@ -321,24 +333,24 @@ describe('web-form', () => {
     assert.equal(cookieOf(reply), `name=${encodeURIComponent('😀'.repeat(MAX_NAME))}`);
   });
 
-  test(`the book keeps the last ${MAX_ENTRIES} messages`, (t) => {
+  test(`the book keeps the last ${MAX_ENTRIES} messages`, async (t) => {
     const reactor = reactorFor(t);
     formMain(reactor);
     const site = tcpFactory(reactor);
     for (let i = 1; i <= MAX_ENTRIES + 3; i++) {
-      fetchOne(site, postForm('/', `name=n&message=${i}`), Infinity, 'POST');
+      await fetchOne(site, postForm('/', `name=n&message=${i}`), Infinity, 'POST');
     }
-    const items = itemsOf(fetchOne(site, get('/')));
+    const items = itemsOf(await fetchOne(site, get('/')));
     assert.equal(items.length, MAX_ENTRIES);
     assert.equal(items[0], '<li><b>n</b>: 4</li>');
     assert.equal(items.at(-1), `<li><b>n</b>: ${MAX_ENTRIES + 3}</li>`);
   });
 
-  test('other methods get 405 with Allow; a body over 64 KiB gets 413', (t) => {
+  test('other methods get 405 with Allow; a body over 64 KiB gets 413', async (t) => {
     const reactor = reactorFor(t);
     formMain(reactor);
     const site = tcpFactory(reactor);
-    const put = fetchOne(
+    const put = await fetchOne(
       site,
       postForm('/', 'name=a&message=b').replace('POST', 'PUT'),
       Infinity,
@@ -346,20 +358,20 @@ describe('web-form', () => {
     );
     assert.equal(put.status, 405);
     assert.equal(put.header('Allow'), 'GET, HEAD, POST');
-    const big = fetchOne(
+    const big = await fetchOne(
       site,
       postForm('/', `name=a&message=${'x'.repeat(64 * 1024)}`),
       Infinity,
       'POST',
     );
     assert.equal(big.status, 413);
-    assert.deepEqual(itemsOf(fetchOne(site, get('/'))), []);
+    assert.deepEqual(itemsOf(await fetchOne(site, get('/'))), []);
   });
 
-  test('makeSite gives the same site as main listens with', (t) => {
+  test('makeSite gives the same site as main listens with', async (t) => {
     const reactor = reactorFor(t);
     const site = makeFormSite(reactor);
-    const reply = fetchOne(site, get('/'));
+    const reply = await fetchOne(site, get('/'));
     assert.equal(reply.status, 200);
     assert.match(reply.body, /<h1>Guest book<\/h1>/);
   });
