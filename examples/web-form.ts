@@ -9,18 +9,8 @@
 //         curl -i -d name=Ada -d message=Hello http://127.0.0.1:8080/
 
 import type { IListeningPort, IReactorTCP, IReactorTime } from 'torsion/reactor';
-import { type Request, Resource, Site } from 'torsion/web';
+import { escapeHtml, type Request, Resource, Site } from 'torsion/web';
 import { portArgument, startOrExit } from './_cli.js';
-
-/** `text` with the characters that mean something in HTML escaped. */
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 /** One message of the guest book. */
 export interface Entry {

@@ -5,18 +5,8 @@
 // Try it: curl http://127.0.0.1:8080/ and curl 'http://127.0.0.1:8080/greet?name=Ada'
 
 import type { IListeningPort, IReactorTCP, IReactorTime } from 'torsion/reactor';
-import { type Request, Resource, Site } from 'torsion/web';
+import { escapeHtml, type Request, Resource, Site } from 'torsion/web';
 import { portArgument, startOrExit } from './_cli.js';
-
-/** `text` with the characters that mean something in HTML escaped. */
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 /** The front page: the same few lines for every GET (and HEAD). */
 export class HelloPage extends Resource {

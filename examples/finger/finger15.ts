@@ -12,7 +12,7 @@ import { type ServerReactor, serverFromString } from 'torsion/endpoints';
 import { ServerFactory } from 'torsion/protocol';
 import { LineReceiver } from 'torsion/protocols/basic';
 import type { IDelayedCall, IListeningPort, IReactorCore, IReactorTime } from 'torsion/reactor';
-import { type IResource, type Request, Resource, Site } from 'torsion/web';
+import { escapeHtml, type IResource, type Request, Resource, Site } from 'torsion/web';
 
 /** A factory of FingerProtocols that can answer for the users. */
 export type FingerFactory = ServerFactory<FingerProtocol> & {
@@ -33,16 +33,6 @@ export class FingerProtocol extends LineReceiver<FingerFactory> {
     };
     d.addCallback(writeResponse);
   }
-}
-
-/** `text` with the characters that mean something in HTML escaped. */
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 /** An HTML page with `title` as its title and heading, and `body` below. */

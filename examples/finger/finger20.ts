@@ -13,7 +13,14 @@ import { type ServerReactor, serverFromString } from 'torsion/endpoints';
 import { ServerFactory } from 'torsion/protocol';
 import { LineReceiver } from 'torsion/protocols/basic';
 import type { IDelayedCall, IListeningPort, IReactorCore, IReactorTime } from 'torsion/reactor';
-import { type IResource, NOT_DONE_YET, type Request, Resource, Site } from 'torsion/web';
+import {
+  escapeHtml,
+  type IResource,
+  NOT_DONE_YET,
+  type Request,
+  Resource,
+  Site,
+} from 'torsion/web';
 
 /** What the front ends need of a finger service. */
 export interface IFingerService {
@@ -46,16 +53,6 @@ export class FingerFactoryFromService extends ServerFactory<FingerProtocol> {
   getUser(user: string): Deferred<string> {
     return this.service.getUser(user);
   }
-}
-
-/** `text` with the characters that mean something in HTML escaped. */
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 /** The root of the web site: the list of users, with a UserStatus below it for each. */

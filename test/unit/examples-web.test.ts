@@ -16,7 +16,8 @@ import {
   MAX_NAME,
   makeSite as makeFormSite,
 } from '../../examples/web-form.js';
-import { escapeHtml, main as helloMain } from '../../examples/web-hello.js';
+import { main as helloMain } from '../../examples/web-hello.js';
+import { escapeHtml } from '../../src/web/_html.js';
 import {
   exchange,
   fetchOne,
