@@ -224,8 +224,11 @@ export class File extends Resource {
 
   /**
    * A `File` for `path` with the same options and root; `getChild` makes
-   * children with it. Override it in a subclass whose constructor takes
-   * other arguments.
+   * children with it. The child is made by this object's own constructor,
+   * called with `(path, options)` as Twisted does, so a subclass's children
+   * are of the subclass; one whose constructor takes other arguments
+   * overrides this method (a child made with `new` is confined to its own
+   * path, the stricter choice).
    *
    * @see Twisted: twisted.web.static.File.createSimilarFile
    */

@@ -5,7 +5,7 @@
 // StaticProducerTests, NoRange/SingleRange/MultipleRangeStaticProducerTests.
 
 import assert from 'node:assert/strict';
-import { appendFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { IPushProducer } from '../../../src/internet/interfaces.js';
@@ -182,6 +182,36 @@ describe('File streaming a body', () => {
     assert.equal(r?.header('content-length'), String(big.length));
     assert.equal(r?.body.length, big.length);
     assert.equal(c.transport.disconnecting, true);
+  });
+});
+
+describe('File and files past 4 GiB', () => {
+  test('a sparse 4 GiB file: Content-Length, a range past 2^32 and a first turn that reads only 1 MiB', () => {
+    const size = 4 * 1024 ** 3 + 10;
+    const path = tree.file('sparse.bin', '');
+    truncateSync(path, size);
+    const fd = openSync(path, 'r+');
+    try {
+      writeSync(fd, Buffer.from('0123456789'), 0, 10, size - 10);
+    } finally {
+      closeSync(fd);
+    }
+    const file = new File(tree.dir);
+    const head = fetch(file, '/sparse.bin', {}, 'HEAD');
+    assert.equal(head.header('content-length'), String(size));
+    const tail = fetch(file, '/sparse.bin', { Range: `bytes=${size - 12}-` });
+    assert.equal(tail.status, 206);
+    assert.equal(tail.body, '\0\x000123456789');
+    assert.equal(tail.header('content-range'), `bytes ${size - 12}-${size - 1}/${size}`);
+    // A whole GET writes one turn, then waits for the clock; the client leaves.
+    const before = openFds();
+    const c = open(file);
+    const sizes = recordWrites(c);
+    c.send(requestBytes('/sparse.bin'));
+    assert.ok(total(sizes) <= CHUNKS_PER_TURN * CHUNK_SIZE + 1024);
+    c.transport.loseConnection();
+    assert.equal(openFds(), before);
+    assert.equal(c.clock.getDelayedCalls().length, 0);
   });
 });
 

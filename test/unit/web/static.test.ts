@@ -334,6 +334,30 @@ describe('File and conditional requests', () => {
   });
 });
 
+describe('File fed a request in pieces', () => {
+  test('the responses are the same whether the requests arrive whole or a byte at a time', () => {
+    tree.file('pieces.txt', 'the quick brown fox');
+    const requests = [
+      requestBytes('/pieces.txt'),
+      requestBytes('/pieces.txt', { Range: 'bytes=4-8' }),
+      requestBytes('/pieces.txt', { 'If-Modified-Since': MTIME_HTTP }),
+      requestBytes('/pieces.txt', {}, 'HEAD'),
+      requestBytes('/'),
+      requestBytes('/%2e%2e/x'),
+    ].join('');
+    const whole = open(new File(tree.dir));
+    whole.send(requests);
+    pump(whole);
+    const bytewise = open(new File(tree.dir));
+    for (const byte of Buffer.from(requests, 'latin1')) {
+      bytewise.send(Buffer.of(byte));
+      pump(bytewise);
+    }
+    assert.equal(bytewise.output(), whole.output());
+    assert.equal(whole.replies(['GET', 'GET', 'GET', 'HEAD']).length, 6);
+  });
+});
+
 describe('File serving a directory', () => {
   before(() => {
     tree.file('site/index.html', '<h1>home</h1>');
