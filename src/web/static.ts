@@ -292,8 +292,9 @@ export class File extends Resource {
   }
 
   /**
-   * Opens this resource's path for reading and returns the descriptor.
-   * Override it to read from elsewhere (a test, a decrypting layer).
+   * Opens this resource's path for reading and returns the descriptor,
+   * which the response reads with `fs.readSync` and then closes. Override
+   * it to open differently (tests use it to simulate errors).
    *
    * @remarks
    * Opened with `O_NONBLOCK`, so that a FIFO does not block the reactor
