@@ -7,9 +7,7 @@
 
 import { statSync } from 'node:fs';
 import type { IIPAddress, IListeningPort, IReactorTCP, IReactorTime } from 'torsion/reactor';
-import { Site } from 'torsion/web';
-// `File` joins the torsion/web exports with this example; until then it comes from its module.
-import { File } from '../src/web/static.js';
+import { File, Site } from 'torsion/web';
 import { portArgument, startOrExit, UsageError } from './_cli.js';
 
 /** Options of {@link main}. */

@@ -44,3 +44,4 @@ export {
   UnsupportedMethod,
 } from './resource.js';
 export { Site, type SiteOptions } from './site.js';
+export { File, type FileOptions } from './static.js';

@@ -548,7 +548,9 @@ export class Request {
         return;
       }
       const body = typeof result === 'string' ? Buffer.from(result) : result;
-      if (!this.startedWriting) {
+      // A 304 must not declare a length other than the full representation's (RFC 9110 §8.6).
+      const bodiless = this.code < 200 || this.code === 204 || this.code === 304;
+      if (!this.startedWriting && !bodiless) {
         this.responseHeaders.setRawHeaders('Content-Length', [String(body.length)]);
       }
       this.write(body);
