@@ -3,7 +3,10 @@
 // uploads of 100 MiB with `--data-binary @file` to a resource that streams
 // the body and to one that takes it whole (spooled to a temporary file),
 // through `Expect: 100-continue` without curl's fallback delay, and a
-// chunked upload. Byte ranges need the File resource and are tested with it.
+// chunked upload; a slow streaming reader holds the upload back, a resource
+// that refuses at once gets no body; a body of unknown length is chunked, or
+// ends with the close for HTTP/1.0. Byte ranges need the File resource and
+// are tested with it.
 // curl must be installed (.ci/run installs it): without it these tests fail.
 
 import assert from 'node:assert/strict';
@@ -14,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { IPAddress } from 'torsion/protocol';
-import { type Request, Resource } from 'torsion/web';
+import type { IReactorTime } from 'torsion/reactor';
+import { NOT_DONE_YET, type Request, Resource } from 'torsion/web';
 import { harness, type SocketHarness } from '../../helpers/sockets.js';
 import { CountingSite, header, parseResponses } from '../../helpers/web-clients.js';
 
@@ -107,11 +111,71 @@ class WholeDigest extends Resource {
   }
 }
 
+/**
+ * Reads the body as it arrives, slowly (a pause after each MiB), and keeps
+ * the most bytes the server held that it had not read yet.
+ */
+class SlowReader extends Resource {
+  override isLeaf = true;
+  override streamsRequestBody = true;
+  maxAhead = 0;
+
+  async render_POST(request: Request): Promise<string> {
+    const hash = createHash('sha256');
+    let n = 0;
+    let nextPause = MiB;
+    for await (const chunk of request.content) {
+      hash.update(chunk);
+      n += chunk.length;
+      this.maxAhead = Math.max(this.maxAhead, request.content.received - n);
+      if (n >= nextPause) {
+        nextPause += MiB;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    return digestLine(n, hash.digest('hex'), request.content.length);
+  }
+}
+
+/** Refuses an upload at once, without reading its body. */
+class Refuser extends Resource {
+  override isLeaf = true;
+  override streamsRequestBody = true;
+  render_POST(request: Request): string {
+    request.setResponseCode(403);
+    return 'refused\n';
+  }
+}
+
+/** Writes its body over several turns without a length: chunked for 1.1, up to the close for 1.0. */
+class Unsized extends Resource {
+  override isLeaf = true;
+
+  constructor(private readonly clock: IReactorTime) {
+    super();
+  }
+
+  render_GET(request: Request): typeof NOT_DONE_YET {
+    let i = 0;
+    const step = (): void => {
+      if (i < 5) {
+        request.write(`line ${i++}\n`);
+        this.clock.callLater(0, step);
+      } else {
+        request.finish();
+      }
+    };
+    step();
+    return NOT_DONE_YET;
+  }
+}
+
 interface Served {
   readonly site: CountingSite;
   readonly base: string;
   readonly streamed: StreamedDigest;
   readonly whole: WholeDigest;
+  readonly slow: SlowReader;
 }
 
 function serve(h: SocketHarness): Served {
@@ -121,9 +185,13 @@ function serve(h: SocketHarness): Served {
   root.putChild('hello', new Hello());
   root.putChild('streamed', streamed);
   root.putChild('whole', whole);
+  const slow = new SlowReader();
+  root.putChild('slow', slow);
+  root.putChild('refuse', new Refuser());
+  root.putChild('unsized', new Unsized(h.reactor));
   const site = new CountingSite(root, { clock: h.reactor });
   const port = (h.listenTCP(0, site, { interface: '127.0.0.1' }).getHost() as IPAddress).port;
-  return { site, base: `http://127.0.0.1:${port}`, streamed, whole };
+  return { site, base: `http://127.0.0.1:${port}`, streamed, whole, slow };
 }
 
 /** A file of `size` random bytes, and its SHA-256. */
@@ -278,6 +346,55 @@ describe('a Site on loopback, with curl', SUITE, () => {
     const allow = (header(response, 'allow') ?? '').split(/\s*,\s*/);
     assert.ok(allow.includes('GET'), `Allow: ${allow.join(', ')}`);
     assert.ok(!allow.includes('DELETE'));
+  });
+
+  test('a body of unknown length: chunked over HTTP/1.1, up to the close over HTTP/1.0', async (t) => {
+    const { base, site } = serve(harness(t));
+    const expected = 'line 0\nline 1\nline 2\nline 3\nline 4\n';
+    const v11 = await curl(['--raw', '-D', '-', `${base}/unsized`]);
+    const [chunked] = parseResponses(v11.stdout);
+    assert.ok(chunked !== undefined);
+    assert.equal(header(chunked, 'transfer-encoding'), 'chunked');
+    assert.equal(chunked.body.toString(), expected);
+    const v10 = await curl(['--http1.0', '-D', '-', `${base}/unsized`]);
+    const [closed] = parseResponses(v10.stdout);
+    assert.ok(closed !== undefined);
+    assert.equal(header(closed, 'transfer-encoding'), undefined);
+    assert.equal(header(closed, 'content-length'), undefined);
+    assert.equal(header(closed, 'connection'), 'close');
+    assert.equal(closed.body.toString(), expected);
+    assert.equal(site.channels.length, 2);
+  });
+
+  test('100 MiB to a slow streaming reader: the server holds little of it ahead of the reader', async (t) => {
+    const served = serve(harness(t));
+    const { stdout } = await curl(['--data-binary', `@${big.path}`, `${served.base}/slow`], 90);
+    assert.equal(stdout.toString(), digestLine(big.size, big.sha, big.size));
+    // Reading pauses once 64 KiB wait; what one read of the socket brings comes on top.
+    t.diagnostic(`at most ${served.slow.maxAhead} bytes received ahead of the reader`);
+    assert.ok(served.slow.maxAhead <= MiB, `${served.slow.maxAhead} bytes ahead of the reader`);
+  });
+
+  test('a resource refusing an upload before reading it: no 100 Continue, curl stops sending at once', async (t) => {
+    const { base } = serve(harness(t));
+    const started = performance.now();
+    const { stdout, stderr } = await curl(
+      [
+        '-v',
+        '--expect100-timeout',
+        '30',
+        '-w',
+        '%{http_code}\n',
+        '--data-binary',
+        `@${big.path}`,
+        `${base}/refuse`,
+      ],
+      60,
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    assert.equal(stdout.toString(), 'refused\n403\n');
+    assert.doesNotMatch(stderr, /^< HTTP\/1\.1 100 Continue/m);
+    assert.ok(elapsed < 25, `took ${elapsed.toFixed(1)} s`);
   });
 
   for (const kind of ['streamed', 'whole'] as const) {
