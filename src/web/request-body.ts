@@ -242,7 +242,7 @@ export class RequestBody implements AsyncIterable<Buffer> {
         wake?.();
       },
       connectionLost(reason) {
-        end = reason.check(ConnectionDone) === undefined ? reason : null;
+        end = reason.check(ConnectionDone) === null ? reason : null;
         wake?.();
       },
     });

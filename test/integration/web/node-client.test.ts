@@ -10,9 +10,13 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { IPAddress } from 'torsion/protocol';
+import type { Failure } from 'torsion/defer';
+import { ConnectionDone, type IPAddress } from 'torsion/protocol';
 import type { IAddress, IPushProducer, IReactorTime } from 'torsion/reactor';
 import { HTTPChannel, NOT_DONE_YET, type Request, Resource, type Site } from 'torsion/web';
 import { harness, Signal, type SocketHarness, until, waitFor } from '../../helpers/sockets.js';
@@ -183,6 +187,102 @@ class FirehoseResource extends Resource {
   }
 }
 
+/** Answers a GET with its path, on a later turn of the reactor. */
+class Later extends Resource {
+  override isLeaf = true;
+
+  constructor(private readonly clock: IReactorTime) {
+    super();
+  }
+
+  render_GET(request: Request): typeof NOT_DONE_YET {
+    this.clock.callLater(0, () => {
+      request.write(`later ${request.path}`);
+      request.finish();
+    });
+    return NOT_DONE_YET;
+  }
+}
+
+/** Echoes a POST's whole body after its path, a little later. */
+class LateEcho extends Resource {
+  override isLeaf = true;
+
+  constructor(private readonly clock: IReactorTime) {
+    super();
+  }
+
+  render_GET(request: Request): string {
+    return `${request.path}:get`;
+  }
+
+  render_POST(request: Request): typeof NOT_DONE_YET {
+    const body = request.content.read().toString('latin1');
+    this.clock.callLater(0.005, () => {
+      request.write(`${request.path}:${body}`);
+      request.finish();
+    });
+    return NOT_DONE_YET;
+  }
+}
+
+/**
+ * Streams the body to a reader that stops reading after `stallAfter` bytes
+ * until told to go on; answers the byte count once the body ends.
+ */
+class StallingReader extends Resource {
+  override isLeaf = true;
+  override streamsRequestBody = true;
+  received = 0;
+  producer: IPushProducer | undefined;
+  readonly stalled = new Signal<Request>();
+  failure: Failure | undefined;
+
+  constructor(private readonly stallAfter: number) {
+    super();
+  }
+
+  render_POST(request: Request): typeof NOT_DONE_YET {
+    request.content.deliverBody({
+      makeConnection: (producer) => {
+        this.producer = producer;
+      },
+      dataReceived: (data) => {
+        this.received += data.byteLength;
+        if (this.received >= this.stallAfter && !this.stalled.fired) {
+          this.producer?.pauseProducing();
+          this.stalled.fire(request);
+        }
+      },
+      connectionLost: (reason) => {
+        if (reason.check(ConnectionDone) === null) {
+          this.failure = reason;
+          return;
+        }
+        request.write(`${this.received}`);
+        request.finish();
+      },
+    });
+    return NOT_DONE_YET;
+  }
+}
+
+/** Counts a body with `for await`, and says whether the loop ended or threw. */
+class LoopCounter extends Resource {
+  override isLeaf = true;
+  override streamsRequestBody = true;
+
+  async render_POST(request: Request): Promise<string> {
+    let n = 0;
+    try {
+      for await (const chunk of request.content) n += chunk.length;
+    } catch (error) {
+      return `failed after ${n}: ${(error as Error).message}`;
+    }
+    return `complete ${n}`;
+  }
+}
+
 /** A channel that tells when the client half-closed. */
 class HalfCloseWatcher extends HTTPChannel {
   readonly halfClosed = new Signal<void>();
@@ -231,6 +331,64 @@ function get(
   });
 }
 
+/**
+ * The most a loopback connection's kernel buffers may hold: the largest
+ * receive buffer plus the largest send buffer (Linux's limits, read from
+ * /proc; 16 MiB each where they cannot be read), and 2 MiB for the rest.
+ */
+function socketBufferBound(): number {
+  const largest = (file: string): number => {
+    try {
+      const values = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+      return Math.max(...values);
+    } catch {
+      return 16 * 1024 * 1024;
+    }
+  };
+  return (
+    largest('/proc/sys/net/ipv4/tcp_rmem') +
+    largest('/proc/sys/net/ipv4/tcp_wmem') +
+    2 * 1024 * 1024
+  );
+}
+
+/**
+ * Writes `total` bytes to a raw client in 256 KiB blocks as fast as the
+ * socket takes them; `flushed` counts the bytes handed to the kernel,
+ * `blocked` says whether a write is waiting for the socket to drain.
+ */
+class Uploader {
+  flushed = 0;
+  written = 0;
+  blocked = false;
+  readonly #block = Buffer.alloc(256 * 1024, 0x75);
+
+  constructor(
+    private readonly client: RawClient,
+    private readonly total: number,
+  ) {
+    client.socket.on('drain', () => {
+      this.blocked = false;
+      this.#pump();
+    });
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.written < this.total && !this.blocked && !this.client.socket.destroyed) {
+      const block = this.#block.subarray(
+        0,
+        Math.min(this.#block.length, this.total - this.written),
+      );
+      this.written += block.length;
+      const more = this.client.socket.write(block, () => {
+        this.flushed += block.length;
+      });
+      if (!more) this.blocked = true;
+    }
+  }
+}
+
 describe('a Site on loopback, with node:http and raw sockets', SUITE, () => {
   test('ten requests pipelined in one write: ten responses, in order, one at a time', async (t) => {
     const h = harness(t);
@@ -251,6 +409,119 @@ describe('a Site on loopback, with node:http and raw sockets', SUITE, () => {
     assert.equal(header(responses[9] as (typeof responses)[number], 'connection'), 'close');
     assert.equal(late.maxActive, 1, 'one request rendered at a time');
     assert.equal(site.channels.length, 1);
+  });
+
+  test('a hundred requests pipelined in one write, past the parse-ahead bound: all answered, in order', async (t) => {
+    const h = harness(t);
+    const { site, port } = serve(
+      h,
+      new CountingSite(new Later(h.reactor), { clock: h.reactor, maxPipelinedRequests: 4 }),
+    );
+    let requests = '';
+    for (let i = 0; i < 100; i++) {
+      requests += `GET /p/${i} HTTP/1.1\r\nHost: localhost\r\n${i === 99 ? 'Connection: close\r\n' : ''}\r\n`;
+    }
+    const responses = parseResponses(await rawExchange(port, requests));
+    assert.deepEqual(
+      responses.map((r) => `${r.status} ${r.body.toString()}`),
+      Array.from({ length: 100 }, (_, i) => `200 later /p/${i}`),
+    );
+    assert.equal(site.channels.length, 1);
+  });
+
+  test('pipelined requests with bodies (Content-Length, chunked, empty) in one write: answered in order', async (t) => {
+    const h = harness(t);
+    const { port } = serve(h, new CountingSite(new LateEcho(h.reactor), { clock: h.reactor }));
+    const data = await rawExchange(
+      port,
+      'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello' +
+        'POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nwor\r\n2;x=y\r\nld\r\n0\r\nTrailer: t\r\n\r\n' +
+        'GET /c HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' +
+        'POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlast',
+    );
+    assert.deepEqual(
+      parseResponses(data).map((r) => r.body.toString()),
+      ['/a:hello', '/b:world', '/c:get', '/d:', '/e:last'],
+    );
+  });
+
+  test('a streaming reader that stops reading holds the client back: the server stops reading the socket', async (t) => {
+    const h = harness(t);
+    // The kernel buffers on both ends of a loopback connection are all a
+    // stalled server may let the client fill; the upload is well beyond them.
+    const kernel = socketBufferBound();
+    const TOTAL = kernel + 32 * 1024 * 1024;
+    const STALL_AFTER = 1024 * 1024;
+    const reader = new StallingReader(STALL_AFTER);
+    const { port } = serve(h, new CountingSite(reader, { clock: h.reactor }));
+    const client = new RawClient(port);
+    client.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${TOTAL}\r\n\r\n`);
+    const uploader = new Uploader(client, TOTAL);
+    const request = await waitFor(reader.stalled.promise, 'the reader to stall');
+    // Wait until the client cannot write more, then check nothing moves.
+    await until(() => uploader.blocked, 'the client to be held back', 20);
+    const flushed = uploader.flushed;
+    const received = request.content.received;
+    await h.roundTrip();
+    await h.roundTrip();
+    assert.equal(request.content.received, received, 'the server read nothing more');
+    assert.equal(reader.received, received, 'nothing waits in the body unread');
+    assert.ok(uploader.blocked && uploader.flushed === flushed, 'the client is still held back');
+    t.diagnostic(
+      `the client got ${flushed} of ${TOTAL} bytes out before the server held it back (bound ${kernel})`,
+    );
+    assert.ok(flushed < STALL_AFTER + kernel, `${flushed} bytes went out`);
+    // Reading again lets the rest through.
+    reader.producer?.resumeProducing();
+    await waitFor(client.contains(`\r\n${TOTAL}\r\n0\r\n\r\n`, 30), 'the answer', 31);
+    assert.equal(reader.failure, undefined);
+    client.socket.destroy();
+  });
+
+  test('a malformed chunked body under a for-await reader: the loop throws, it does not end short', async (t) => {
+    const h = harness(t);
+    const { port } = serve(h, new CountingSite(new LoopCounter(), { clock: h.reactor }));
+    const ok = await rawExchange(
+      port,
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    );
+    assert.equal(parseResponses(ok)[0]?.body.toString(), 'complete 5');
+    const client = new RawClient(port);
+    client.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    await h.roundTrip();
+    client.write('ZZ\r\n');
+    await waitFor(client.closed, 'the server to close');
+    const [response] = parseResponses(client.data());
+    assert.match(response?.body.toString() ?? '', /^failed after 5: /);
+  });
+
+  test('a client gone in the middle of an upload: the spooled body is removed, a streaming reader learns it', async (t) => {
+    const h = harness(t);
+    const spoolDirectory = mkdtempSync(join(tmpdir(), 'torsion-spool-'));
+    t.after(() => rmSync(spoolDirectory, { recursive: true, force: true }));
+    const streaming = new StallingReader(Number.MAX_SAFE_INTEGER);
+    const root = new Resource();
+    root.putChild('whole', new LateEcho(h.reactor));
+    root.putChild('streaming', streaming);
+    const { port } = serve(h, new CountingSite(root, { clock: h.reactor, spoolDirectory }));
+    const MiB = 1024 * 1024;
+
+    const whole = new RawClient(port);
+    whole.write(`POST /whole HTTP/1.1\r\nHost: x\r\nContent-Length: ${10 * MiB}\r\n\r\n`);
+    whole.write(Buffer.alloc(3 * MiB, 0x61));
+    const spooled = (): number =>
+      readdirSync(spoolDirectory).reduce((n, f) => n + statSync(join(spoolDirectory, f)).size, 0);
+    await until(() => spooled() >= 2 * MiB, 'the body to be spooled');
+    whole.socket.destroy();
+    await until(() => readdirSync(spoolDirectory).length === 0, 'the spool file to be removed');
+
+    const stream = new RawClient(port);
+    stream.write(`POST /streaming HTTP/1.1\r\nHost: x\r\nContent-Length: ${10 * MiB}\r\n\r\n`);
+    stream.write(Buffer.alloc(MiB, 0x62));
+    await until(() => streaming.received >= MiB / 2, 'the reader to get some of the body');
+    stream.socket.destroy();
+    await until(() => streaming.failure !== undefined, 'the reader to learn the body failed');
   });
 
   test('an Agent with keepAlive sends requests over one connection', async (t) => {
