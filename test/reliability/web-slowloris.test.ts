@@ -2,8 +2,9 @@
 // a request head a byte at a time get 408 and the close once the site's
 // headersTimeout has passed since their first byte, while a normal client is
 // served in the meantime; an idle keep-alive connection closes after the
-// site's timeout (and a busy one does not); 200 keep-alive connections at
-// once, each doing a few requests, are all served.
+// site's timeout (and a busy one does not), and one stalled in the middle
+// of a body gets 408; 200 keep-alive connections at once, each doing a few
+// requests, are all served.
 
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -19,6 +20,9 @@ class Hello extends Resource {
   override isLeaf = true;
   render_GET(request: Request): string {
     return `hello ${request.path}`;
+  }
+  render_POST(request: Request): string {
+    return `${request.content.read().length} bytes`;
   }
 }
 
@@ -150,6 +154,25 @@ describe('a Site under slow and many clients', SUITE, () => {
     assert.equal(responses.length, 11, 'an idle close sends nothing');
     assert.ok(responses.every((r) => r.status === 200 && header(r, 'connection') === undefined));
     assert.equal(site.channels.length, 1);
+  });
+
+  test('a client stalling in the middle of a body gets 408 and the close after the timeout', async (t) => {
+    const h = harness(t);
+    const TIMEOUT = 0.4;
+    const site = new CountingSite(new Hello(), { clock: h.reactor, timeout: TIMEOUT });
+    const port = serve(h, site);
+    const client = new RawClient(port);
+    client.write(
+      'POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n0123456789',
+    );
+    const stalledFrom = performance.now();
+    await waitFor(client.closed, 'the stalled connection to close', 10);
+    const stalled = (performance.now() - stalledFrom) / 1000;
+    assert.ok(stalled >= TIMEOUT - 0.05, `closed after ${stalled.toFixed(3)} s`);
+    const [response, ...rest] = parseResponses(client.data());
+    assert.equal(rest.length, 0);
+    assert.equal(response?.status, 408);
+    assert.equal(header(response as NonNullable<typeof response>, 'connection'), 'close');
   });
 
   test('200 keep-alive connections at once, three requests each: all served', async (t) => {
