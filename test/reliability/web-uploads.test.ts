@@ -38,9 +38,15 @@ class Streamed extends Resource {
   async render_POST(request: Request): Promise<string> {
     const hash = createHash('sha256');
     let n = 0;
-    for await (const chunk of request.content) {
-      hash.update(chunk);
-      n += chunk.length;
+    try {
+      for await (const chunk of request.content) {
+        hash.update(chunk);
+        n += chunk.length;
+      }
+    } catch {
+      // The client gave up: nobody will read the answer (and a rejection
+      // would be logged as the resource's failure).
+      return 'abandoned';
     }
     return `${n} ${hash.digest('hex')}`;
   }

@@ -559,6 +559,60 @@ describe('a Site on loopback, with node:http and raw sockets', SUITE, () => {
     await until(() => streaming.failure !== undefined, 'the reader to learn the body failed');
   });
 
+  test('Expect: 100-continue from node:http: the continue comes, the body follows, for both kinds of resource', async (t) => {
+    const h = harness(t);
+    const root = new Resource();
+    root.putChild('whole', new LateEcho(h.reactor));
+    root.putChild('streamed', new LoopCounter());
+    const { port } = serve(h, new CountingSite(root, { clock: h.reactor }));
+    for (const [path, expected] of [
+      ['/whole', '/whole:expected body'],
+      ['/streamed', 'complete 13'],
+    ] as const) {
+      const answer = await waitFor(
+        new Promise<string>((resolve, reject) => {
+          const req = httpRequest(
+            {
+              host: '127.0.0.1',
+              port,
+              path,
+              method: 'POST',
+              agent: false,
+              headers: { Expect: '100-continue', 'Content-Length': '13' },
+            },
+            (response) => {
+              let text = '';
+              response.setEncoding('latin1');
+              response.on('data', (chunk: string) => {
+                text += chunk;
+              });
+              response.on('end', () => resolve(text));
+            },
+          );
+          req.on('continue', () => req.end('expected body'));
+          req.on('error', reject);
+          req.flushHeaders();
+        }),
+        `the answer from ${path}`,
+      );
+      assert.equal(answer, expected);
+    }
+  });
+
+  test('Expect: 100-continue in an HTTP/1.0 request is ignored', async (t) => {
+    const h = harness(t);
+    const { port } = serve(h, new CountingSite(new LateEcho(h.reactor), { clock: h.reactor }));
+    const data = await rawExchange(
+      port,
+      'POST /old HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nbody',
+    );
+    const responses = parseResponses(data);
+    assert.deepEqual(
+      responses.map((r) => `${r.status} ${r.body.toString()}`),
+      ['200 /old:body'],
+    );
+  });
+
   test('an Agent with keepAlive sends requests over one connection', async (t) => {
     const h = harness(t);
     const { site, port } = serve(h, new CountingSite(new Hello(), { clock: h.reactor }));
