@@ -459,6 +459,23 @@ describe('a Site on loopback, with node:http and raw sockets', SUITE, () => {
     assert.equal(site.channels.length, 1);
   });
 
+  test('requests pipelined after one with Connection: close are not answered; the connection closes after it', async (t) => {
+    const h = harness(t);
+    const { site, port } = serve(h, new CountingSite(new Later(h.reactor), { clock: h.reactor }));
+    const data = await rawExchange(
+      port,
+      'GET /1 HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'GET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' +
+        'GET /3 HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    const responses = parseResponses(data);
+    assert.deepEqual(
+      responses.map((r) => `${r.body.toString()} ${header(r, 'connection') ?? '-'}`),
+      ['later /1 -', 'later /2 close'],
+    );
+    assert.equal(site.channels.length, 1);
+  });
+
   test('pipelined requests with bodies (Content-Length, chunked, empty) in one write: answered in order', async (t) => {
     const h = harness(t);
     const { port } = serve(h, new CountingSite(new LateEcho(h.reactor), { clock: h.reactor }));
