@@ -125,9 +125,13 @@ export class HTTPChannel
     );
   }
 
-  /** @internal Whether this connection takes no more requests (responses say `Connection: close`). */
+  /**
+   * @internal Whether the response being written is the connection's last
+   * (it says `Connection: close`): no more requests are read, and no request
+   * queued behind it or error page is still to be answered.
+   */
   get _closing(): boolean {
-    return this.#closing;
+    return this.#closing && this.#queue.length <= 1 && this.#pendingError === undefined;
   }
 
   /** @internal Whether `request` still waits for a `100 Continue` it has not been sent. */
