@@ -2,7 +2,8 @@
 // requests, answers them strictly in order, keeps the connection alive or
 // closes it, and guards it with timeouts (Twisted: twisted.web.http.HTTPChannel).
 // Tests: test/unit/web/channel.test.ts, test/unit/web/channel-bodies.test.ts,
-// test/unit/web/channel-timeouts.test.ts
+// test/unit/web/channel-timeouts.test.ts, test/integration/web/node-client.test.ts,
+// test/integration/web/curl.test.ts, test/reliability/web-slowloris.test.ts
 
 import type { IPAddress } from '../internet/address.js';
 import { ConnectionDone } from '../internet/error.js';
@@ -25,7 +26,7 @@ import { reasonPhrase } from './_status.js';
 import { hasToken } from './_tokens.js';
 import { Request } from './request.js';
 import { type BodySource, RequestBody } from './request-body.js';
-import type { IResource } from './resource.js';
+import { type IResource, Resource } from './resource.js';
 import type { Site } from './site.js';
 
 const log = new Logger('torsion.web.server');
@@ -232,6 +233,7 @@ export class HTTPChannel
     this.#headerTimer?.cancel();
     this.#headerTimer = undefined;
     // One pass over the fields for the three the channel reads.
+    let unsupportedCoding: string | undefined;
     let hosts = 0;
     const expect: string[] = [];
     const connection: string[] = [];
@@ -242,6 +244,17 @@ export class HTTPChannel
       if (lower === 'host') hosts++;
       else if (lower === 'expect') expect.push(value);
       else if (lower === 'connection') connection.push(value);
+    }
+    if (head.framing === 'chunked') {
+      // The parser accepts the registered codings before `chunked`; nothing here decodes them.
+      const codings = head.headers
+        .filter(([name]) => name.length === 17 && name.toLowerCase() === 'transfer-encoding')
+        .flatMap(([, value]) => value.split(','))
+        .map((c) => c.trim().toLowerCase())
+        .filter((c) => c !== '' && c !== 'chunked');
+      if (codings.length > 0) {
+        unsupportedCoding = codings.join(', ');
+      }
     }
     let problem: ServerError | undefined;
     if (head.version === 'HTTP/1.1' && hosts === 0) {
@@ -255,6 +268,13 @@ export class HTTPChannel
         code: 400,
         brief: 'Bad Request',
         detail: 'The request has more than one Host header.',
+      };
+    }
+    if (unsupportedCoding !== undefined) {
+      problem ??= {
+        code: 501,
+        brief: 'Not Implemented',
+        detail: `The transfer coding ${JSON.stringify(unsupportedCoding)} is not supported; send the body with chunked alone.`,
       };
     }
     const limit = this.site.maxRequestBodySize;
@@ -401,7 +421,7 @@ export class HTTPChannel
       request.processingFailed(new Failure(error));
       return;
     }
-    if (resource.streamsRequestBody === true) {
+    if (resource.streamsRequestBody === true || refusesMethod(resource, request.method)) {
       request.content._setStreaming();
       request.render(resource);
     } else if (request.content.done) {
@@ -579,4 +599,17 @@ export class HTTPChannel
       return 'unknown';
     }
   }
+}
+
+/**
+ * Whether `resource` will answer 405 or 501 for `method` without reading a
+ * body: a plain `Resource` render with no `render_` function for it. Such a
+ * request is answered at once instead of after its whole upload.
+ */
+function refusesMethod(resource: IResource, method: string): boolean {
+  if (!(resource instanceof Resource) || resource.render !== Resource.prototype.render)
+    return false;
+  const own = resource as unknown as Record<string, unknown>;
+  if (typeof own[`render_${method}`] === 'function') return false;
+  return !(method === 'HEAD' && typeof own.render_GET === 'function');
 }

@@ -1,7 +1,9 @@
 // RequestBody: the body of a request as it arrives, read whole or as a stream
 // with backpressure; a large whole body waits in a temporary file
 // (Twisted: Request.content, a BytesIO or a temporary file).
-// Tests: test/unit/web/channel-bodies.test.ts, test/unit/web/channel.test.ts
+// Tests: test/unit/web/channel-bodies.test.ts, test/unit/web/channel.test.ts,
+// test/integration/web/curl.test.ts, test/integration/web/node-client.test.ts,
+// test/reliability/web-uploads.test.ts
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';

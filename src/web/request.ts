@@ -441,6 +441,14 @@ export class Request {
    * instead, cutting it short.
    */
   processingFailed(reason: Failure): void {
+    if (this.#lost !== undefined) {
+      // Most likely the disconnection itself (a body that could not end): not worth an alarm per client.
+      log.debug('Error while handling {request} after the client went away: {reason}', {
+        request: this.#describe(),
+        reason: reason.getErrorMessage(),
+      });
+      return;
+    }
     log.failure('Error while handling {request}', reason, { request: this.#describe() });
     if (this.#lost !== undefined || this.finished) return;
     if (this.startedWriting) {
@@ -536,7 +544,7 @@ export class Request {
     if (result === NOT_DONE_YET) return;
     if (typeof result === 'string' || result instanceof Uint8Array) {
       if (this.finished || this.#lost !== undefined) {
-        if (this.finished && this.#lost === undefined) {
+        if (this.finished && this.#lost === undefined && !this.#answeredByServer) {
           log.error(
             '{resource} returned a body for {request} after finishing it; the body is dropped',
             {

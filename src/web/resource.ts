@@ -245,6 +245,8 @@ export function getChildForRequest(root: IResource, request: Request): IResource
  */
 export class ErrorPage extends Resource {
   override isLeaf = true;
+  /** Renders at once, without waiting for a request body it would not read. */
+  override streamsRequestBody = true;
 
   /**
    * @param code - The status code.

@@ -12,13 +12,21 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { IPAddress } from 'torsion/protocol';
 import type { IReactorTime } from 'torsion/reactor';
-import { NOT_DONE_YET, type Request, Resource } from 'torsion/web';
+import { File, NOT_DONE_YET, type Request, Resource } from 'torsion/web';
 import { harness, type SocketHarness } from '../../helpers/sockets.js';
 import { CountingSite, header, parseResponses } from '../../helpers/web-clients.js';
 
@@ -450,4 +458,41 @@ describe('a Site on loopback, with curl', SUITE, () => {
       if (seen.spoolPath !== undefined) assert.ok(!existsSync(seen.spoolPath));
     });
   }
+
+  test('byte ranges from a File: one range (206), several (multipart/byteranges), unsatisfiable (416)', async (t) => {
+    const h = harness(t);
+    const site = new CountingSite(new File(dir), { clock: h.reactor });
+    const port = (h.listenTCP(0, site, { interface: '127.0.0.1' }).getHost() as IPAddress).port;
+    const url = `http://127.0.0.1:${port}/small`;
+    const file = readFileSync(small.path);
+
+    const one = parseResponses((await curl(['-D', '-', '-r', '100-199', url])).stdout)[0];
+    assert.equal(one?.statusLine, 'HTTP/1.1 206 Partial Content');
+    assert.equal(one && header(one, 'content-range'), `bytes 100-199/${small.size}`);
+    assert.ok(one?.body.equals(file.subarray(100, 200)));
+
+    const several = parseResponses((await curl(['-D', '-', '-r', '0-9,1000-1019', url])).stdout)[0];
+    assert.equal(several?.statusLine, 'HTTP/1.1 206 Partial Content');
+    const type = several === undefined ? '' : (header(several, 'content-type') ?? '');
+    const boundary = /^multipart\/byteranges; boundary=(.+)$/.exec(type)?.[1];
+    assert.ok(boundary !== undefined, type);
+    const body = several?.body ?? Buffer.alloc(0);
+    assert.ok(body.includes(file.subarray(0, 10)));
+    assert.ok(body.includes(file.subarray(1000, 1020)));
+    assert.ok(body.includes(Buffer.from(`Content-Range: bytes 1000-1019/${small.size}`)));
+    assert.equal(
+      body.toString('latin1').split(`--${boundary}`).length,
+      4,
+      'two parts and the closing delimiter',
+    );
+
+    const none = parseResponses(
+      (await curl(['-D', '-', '-r', `${small.size + 10}-`, url])).stdout,
+    )[0];
+    assert.equal(none?.statusLine, 'HTTP/1.1 416 Range Not Satisfiable');
+    assert.equal(none && header(none, 'content-range'), `bytes */${small.size}`);
+
+    const whole = await curl([url]);
+    assert.ok(whole.stdout.equals(file), 'the whole file without a range');
+  });
 });

@@ -154,7 +154,13 @@ describeSplits('request bodies', () => {
   });
 
   test('the spool file goes when the client leaves mid-body', () => {
-    const c = connect(new Resource(), { bodySpoolThreshold: 4, spoolDirectory });
+    class Whole extends Resource {
+      override isLeaf = true;
+      render_POST(): string {
+        return 'never';
+      }
+    }
+    const c = connect(new Whole(), { bodySpoolThreshold: 4, spoolDirectory });
     c.send(`${POST(100)}0123456789`);
     assert.equal(readdirSync(spoolDirectory).length, 1);
     c.transport.loseConnection();
@@ -306,5 +312,70 @@ describeSplits('request bodies', () => {
       c.replies(['GET', 'GET', 'GET', 'POST']).map((r) => r.body),
       ['', '', '', 'body ok'],
     );
+  });
+
+  test('an upload to a missing page or an unsupported method is answered at once, without reading it', () => {
+    const root = new Resource();
+    root.putChild(
+      'get-only',
+      new (class extends Resource {
+        override isLeaf = true;
+        render_GET(): string {
+          return 'x';
+        }
+      })(),
+    );
+    for (const [path, status] of [
+      ['/missing', 404],
+      ['/get-only', 405],
+    ] as const) {
+      const c = connect(root, { spoolDirectory, bodySpoolThreshold: 4 });
+      c.send(
+        `POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n`,
+      );
+      const [reply] = c.replies(['POST']);
+      assert.equal(reply?.status, status, path);
+      assert.equal(reply?.header('connection'), 'close');
+      assert.ok(!c.output().includes('100 Continue'));
+      assert.deepEqual(readdirSync(spoolDirectory), []);
+    }
+  });
+
+  test('a transfer coding other than chunked gets 501', () => {
+    const c = connect(new Streaming());
+    c.send('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n');
+    assert.equal(c.replies(['POST'])[0]?.status, 501);
+    assert.equal(c.transport.disconnecting, true);
+  });
+
+  test('for await over a body that fails throws instead of ending short', async () => {
+    let outcome: string | undefined;
+    class Iterating extends Resource {
+      override isLeaf = true;
+      override streamsRequestBody = true;
+      render_POST(request: Request): typeof NOT_DONE_YET {
+        (async () => {
+          let n = 0;
+          try {
+            for await (const chunk of request.content) n += chunk.length;
+            outcome = `ended after ${n}`;
+          } catch (error) {
+            outcome = `threw after ${n}: ${(error as Error).message}`;
+          }
+        })();
+        return NOT_DONE_YET;
+      }
+    }
+    const logs = captureLogs();
+    try {
+      const c = connect(new Iterating());
+      c.send('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc');
+      c.transport.loseConnection();
+      for (let i = 0; i < 5 && outcome === undefined; i++)
+        await new Promise((r) => setImmediate(r));
+      assert.match(String(outcome), /^threw after [0-3]: .*before the request body ended/);
+    } finally {
+      logs.stop();
+    }
   });
 });

@@ -261,4 +261,37 @@ describeSplits('HTTPChannel', () => {
     assert.equal(gone?.status, 301);
     assert.equal(gone?.header('location'), 'https://example.org/');
   });
+
+  test('a pipelined Connection: close does not close the responses before it', () => {
+    const c = connect(new Hello());
+    c.send(GET('/1') + GET('/2') + GET('/3', 'Connection: close\r\n') + GET('/dropped'));
+    const replies = c.replies();
+    assert.deepEqual(
+      replies.map((r) => [r.body, r.header('connection')]),
+      [
+        ['hello /1', undefined],
+        ['hello /2', undefined],
+        ['hello /3', 'close'],
+      ],
+    );
+    assert.equal(c.transport.disconnecting, true);
+  });
+
+  test('a pipelined malformed request: the answers before it, then 400', () => {
+    const logs = captureLogs();
+    try {
+      const c = connect(new Hello());
+      c.send(`${GET('/1')}${GET('/2')}GET /bad\x01 HTTP/1.1\r\nHost: h\r\n\r\n`);
+      assert.deepEqual(
+        c.replies().map((r) => [r.status, r.header('connection')]),
+        [
+          [200, undefined],
+          [200, undefined],
+          [400, 'close'],
+        ],
+      );
+    } finally {
+      logs.stop();
+    }
+  });
 });
