@@ -379,6 +379,7 @@ export class HttpParser {
           return this.fail(400, 'status line too long');
         }
         this.headBytes = end - start + 2;
+        if (this.headBytes > this.maxHeaderBytes) return this.fail(431, 'header section too large');
         if (data.indexOf(CR, start) < end)
           return this.fail(400, 'bare CR: lines must end with CRLF');
         return this.kind === 'request'

@@ -440,7 +440,9 @@ export class HTTPChannel
 
   /** Starts or stops the timers for what the connection is doing now. */
   #updateTimers(): void {
-    if (this.#closing || this.#lost) {
+    // A closing connection still times out the body of its last request
+    // (an HTTP/1.0 or `Connection: close` upload that stalls).
+    if (this.#lost || this.#closed || (this.#closing && this.#parsing === undefined)) {
       this.#cancelTimers();
       return;
     }
