@@ -4,7 +4,7 @@
 // one on a DummyChannel).
 
 import type { Request } from '../../../src/web/request.js';
-import { type IResource, NOT_DONE_YET, Resource } from '../../../src/web/resource.js';
+import { NOT_DONE_YET, Resource } from '../../../src/web/resource.js';
 import type { SiteOptions } from '../../../src/web/site.js';
 import { type Connection, connect } from './_server.js';
 
@@ -61,17 +61,17 @@ export class Queue extends Resource {
 }
 
 /**
- * The Request a Site builds for `raw` (a whole request head and body, latin1),
- * caught before it is answered, and its connection. `raw` defaults to a GET
- * of `/`.
+ * The Request a Site builds for `raw` (a request, latin1), caught before it
+ * is answered by a {@link Queue} (`options.resource`, or a new one), and its
+ * connection. `raw` defaults to a GET of `/`.
  */
 export function requestFor(
   raw = 'GET / HTTP/1.1\r\nHost: example.com\r\n\r\n',
-  options: SiteOptions & { resource?: IResource } = {},
+  options: SiteOptions & { resource?: Queue } = {},
 ): { request: Request; connection: Connection } {
-  const queue = new Queue();
   const { resource, ...siteOptions } = options;
-  const connection = connect(resource ?? queue, siteOptions);
+  const queue = resource ?? new Queue();
+  const connection = connect(queue, siteOptions);
   connection.send(raw);
   const request = queue.dispatched[0];
   if (request === undefined) throw new Error(`no request was rendered for ${JSON.stringify(raw)}`);
