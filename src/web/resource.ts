@@ -206,12 +206,15 @@ export class Resource implements IResource {
     let f = own[`render_${request.method}`];
     if (typeof f !== 'function' && request.method === 'HEAD') f = own.render_GET;
     if (typeof f !== 'function') {
-      throw new UnsupportedMethod(renderedMethods(this), request.method);
+      throw new UnsupportedMethod(this.allowedMethods(), request.method);
     }
     return (f as RenderFunction).call(this, request);
   }
 
-  /** The methods this resource renders, sorted (HEAD included when GET is). */
+  /**
+   * The methods this resource renders, sorted (HEAD included when GET is):
+   * the `Allow` header of a 405. Override it to announce others.
+   */
   allowedMethods(): string[] {
     return renderedMethods(this);
   }
