@@ -3,10 +3,12 @@
 // QueueResource), and a real Request to call methods on (Twisted's tests build
 // one on a DummyChannel).
 
+import assert from 'node:assert/strict';
 import type { Request } from '../../../src/web/request.js';
 import { NOT_DONE_YET, Resource } from '../../../src/web/resource.js';
 import type { SiteOptions } from '../../../src/web/site.js';
 import { type Connection, connect } from './_server.js';
+import { forEachSplit } from './_splits.js';
 
 /** The body Twisted's DummyHTTPHandler answers: the Content-Length it got, and the body. */
 export function echoBody(request: Request): string {
@@ -60,20 +62,44 @@ export class Queue extends Resource {
   }
 }
 
+/** What a request looked like to the server: compared across splits. */
+function summary(request: Request): string {
+  return JSON.stringify([
+    request.method,
+    request.uri,
+    request.clientproto,
+    [...request.requestHeaders],
+    request.content.received,
+    request.content.done,
+  ]);
+}
+
 /**
  * The Request a Site builds for `raw` (a request, latin1), caught before it
- * is answered by a {@link Queue} (`options.resource`, or a new one), and its
- * connection. `raw` defaults to a GET of `/`.
+ * is answered by a {@link Queue}, and its connection. `raw` defaults to a GET
+ * of `/`. The bytes are also fed byte by byte and at seeded random splits
+ * (see {@link forEachSplit}), each to a new connection, and must give the
+ * same request; the one-read request is returned.
+ *
+ * @param options - The Site's options, and whether the Queue reads bodies
+ *   as they stream (`streamsRequestBody`: it renders before the body is in).
  */
 export function requestFor(
   raw = 'GET / HTTP/1.1\r\nHost: example.com\r\n\r\n',
-  options: SiteOptions & { resource?: Queue } = {},
+  options: SiteOptions & { streamsRequestBody?: boolean } = {},
 ): { request: Request; connection: Connection } {
-  const { resource, ...siteOptions } = options;
-  const queue = resource ?? new Queue();
-  const connection = connect(queue, siteOptions);
-  connection.send(raw);
-  const request = queue.dispatched[0];
-  if (request === undefined) throw new Error(`no request was rendered for ${JSON.stringify(raw)}`);
-  return { request, connection };
+  const { streamsRequestBody = false, ...siteOptions } = options;
+  let first: { request: Request; connection: Connection } | undefined;
+  forEachSplit(raw, (chunks, how) => {
+    const queue = new Queue();
+    queue.streamsRequestBody = streamsRequestBody;
+    const connection = connect(queue, siteOptions);
+    for (const chunk of chunks) connection.send(chunk);
+    const request = queue.dispatched[0];
+    if (request === undefined)
+      throw new Error(`no request was rendered for ${JSON.stringify(raw)} ${how}`);
+    if (first === undefined) first = { request, connection };
+    else assert.equal(summary(request), summary(first.request), `the request differs ${how}`);
+  });
+  return first as { request: Request; connection: Connection };
 }

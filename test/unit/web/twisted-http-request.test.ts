@@ -43,7 +43,7 @@ import { CACHED, type Request } from '../../../src/web/request.js';
 import { NOT_DONE_YET, Resource } from '../../../src/web/resource.js';
 import { connect } from './_server.js';
 import { forEachSplit } from './_splits.js';
-import { Queue, requestFor } from './_twisted.js';
+import { requestFor } from './_twisted.js';
 
 /** A request for `/` with these extra header lines. */
 const withHeaders = (...lines: string[]) =>
@@ -328,7 +328,7 @@ describe('twisted test_http RequestTests: finishing, and the client going away',
   test('test_connectionLostNotification / test_connectionLost: notifyFinish fails with ConnectionLost; the body is released', () => {
     const { request, connection } = requestFor(
       'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhello',
-      { resource: withStreamingQueue() },
+      { streamsRequestBody: true },
     );
     const finished = request.notifyFinish();
     connection.channel.connectionLost(new Failure(new ConnectionLost('Connection done')));
@@ -391,13 +391,6 @@ describe('twisted test_http RequestTests: finishing, and the client going away',
     }
   });
 });
-
-/** A Queue that reads bodies as they stream, so the request renders before its body is in. */
-function withStreamingQueue(): Queue {
-  const queue = new Queue();
-  queue.streamsRequestBody = true;
-  return queue;
-}
 
 describe('twisted test_http RequestTests and ChannelProductionTests: producers', () => {
   test('test_registerProducerTwiceFails', () => {
