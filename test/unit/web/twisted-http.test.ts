@@ -35,6 +35,7 @@ import { describe, test } from 'node:test';
 import { IPv4Address } from '../../../src/internet/address.js';
 import { Clock } from '../../../src/internet/task/clock.js';
 import { captureLogs } from '../../../src/logger/capture.js';
+import { failureResultOf } from '../../../src/testing/deferred-asserts.js';
 import { StringTransport } from '../../../src/testing/string-transport.js';
 import type { Request } from '../../../src/web/request.js';
 import { NOT_DONE_YET, Resource } from '../../../src/web/resource.js';
@@ -758,6 +759,134 @@ describe('twisted test_http: ParsingTests, accepted requests', () => {
       const { echo } = serve(`GET / HTTP/1.0\r\nAuthorization: Basic ${credentials}\r\n\r\n`);
       assert.deepEqual([echo.seen[0]?.getUser(), echo.seen[0]?.getPassword()], [user, password]);
     }
+  });
+});
+
+describe('twisted test_http: IdentityTransferEncodingTests and ChunkedTransferEncodingTests, through the channel', () => {
+  const post = (framing: string, body: string) =>
+    `POST / HTTP/1.1\r\nHost: h\r\n${framing}\r\n\r\n${body}`;
+
+  test('test_exactAmountReceived / test_shortStrings / test_rejectDataAfterFinished: the body ends at its length; what follows is the next request', () => {
+    const c = serveSplits(
+      () => new Echo(),
+      `${post('Content-Length: 10', '0123456789')}GET / HTTP/1.1\r\nHost: h\r\n\r\n`,
+    );
+    assertReplies(c.replies(['POST', 'GET']), [
+      echoed('POST', 'HTTP/1.1', '10', '0123456789'),
+      echoed('GET', 'HTTP/1.1', 'None'),
+    ]);
+  });
+
+  test('test_decoding / test_short / test_long / test_empty / test_extra: chunks decoded whatever the reads; bytes after the last chunk are the next request', () => {
+    const c = serveSplits(
+      () => new Echo(),
+      `${post('Transfer-Encoding: chunked', '3\r\nabc\r\n5\r\n12345\r\na\r\n0123456789\r\n0\r\n\r\n')}` +
+        `${post('Transfer-Encoding: chunked', '0\r\n\r\n')}GET / HTTP/1.1\r\nHost: h\r\n\r\n`,
+    );
+    assertReplies(c.replies(['POST', 'POST', 'GET']), [
+      echoed('POST', 'HTTP/1.1', 'None', 'abc123450123456789'),
+      echoed('POST', 'HTTP/1.1', 'None'),
+      echoed('GET', 'HTTP/1.1', 'None'),
+    ]);
+  });
+
+  test('test_newlines: CR and LF inside a chunk are data', () => {
+    const c = serveSplits(
+      () => new Echo(),
+      post('Transfer-Encoding: chunked', '2\r\n\r\n\r\n0\r\n\r\n'),
+    );
+    assertReplies(c.replies(['POST']), [echoed('POST', 'HTTP/1.1', 'None', '\r\n')]);
+  });
+
+  test('test_trailerHeaders / test_shortTrailerHeader: trailer fields are read and the body is intact', () => {
+    const c = serveSplits(
+      () => new Echo(),
+      post(
+        'Transfer-Encoding: chunked',
+        '3\r\nabc\r\n5\r\n12345\r\n0\r\nServer-Timing: total;dur=123.4\r\nExpires: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n',
+      ),
+    );
+    assertReplies(c.replies(['POST']), [echoed('POST', 'HTTP/1.1', 'None', 'abc12345')]);
+    assert.equal(c.transport.disconnecting, false);
+  });
+
+  test('test_tooLongTrailerHeader / test_unfinishedTrailerHeader: trailers past the limit are refused, before their end arrives', () => {
+    const big = `X-Big: ${'x'.repeat(17000)}`;
+    assertRejected(
+      [
+        'POST / HTTP/1.1',
+        'Host: h',
+        'Transfer-Encoding: chunked',
+        '',
+        '3',
+        'abc',
+        '0',
+        big,
+        '',
+        '',
+      ],
+      431,
+    );
+    forEachSplit(post('Transfer-Encoding: chunked', `3\r\nabc\r\n0\r\n${big}`), (chunks, how) => {
+      const c = feed(new Echo(), chunks);
+      assert.equal(c.replies()[0]?.status, 431, how);
+      assert.equal(c.transport.disconnecting, true, how);
+    });
+  });
+
+  test('test_earlyConnectionLose (identity and chunked): the client going away mid-body fails the body; nothing is rendered or written', () => {
+    for (const partial of [
+      post('Content-Length: 10', '01234'),
+      post('Transfer-Encoding: chunked', '0\r\n\r'),
+    ]) {
+      forEachSplit(partial, (chunks, how) => {
+        const echo = new Echo();
+        const c = feed(echo, chunks);
+        c.channel.connectionLost();
+        assert.equal(echo.seen.length, 0, how);
+        assert.equal(c.output(), '', how);
+      });
+      // A resource that streams the body learns why it stopped.
+      forEachSplit(partial, (chunks, how) => {
+        const queue = new Queue();
+        queue.streamsRequestBody = true;
+        const c = feed(queue, chunks);
+        const request = queue.dispatched[0] as Request;
+        const body = request.content.bytes();
+        c.channel.connectionLost();
+        failureResultOf(body);
+        failureResultOf(request.notifyFinish());
+        assert.equal(c.output(), '', how);
+      });
+    }
+  });
+
+  test('test_finishedConnectionLose: a client that half-closes after a whole request gets its answer, then the close', () => {
+    for (const whole of [
+      post('Content-Length: 3', 'abc'),
+      post('Transfer-Encoding: chunked', '3\r\nabc\r\n0\r\n\r\n'),
+    ]) {
+      forEachSplit(whole, (chunks, how) => {
+        const c = feed(new Echo(), chunks);
+        c.channel.readConnectionLost();
+        assertReplies(
+          c.replies(['POST']),
+          [echoed('POST', 'HTTP/1.1', whole.includes('Content-Length') ? '3' : 'None', 'abc')],
+          how,
+        );
+        assert.equal(c.transport.disconnecting, true, how);
+      });
+    }
+  });
+
+  test('a client that half-closes mid-body: the request is not rendered, and the connection closes', () => {
+    forEachSplit(post('Content-Length: 10', '01234'), (chunks, how) => {
+      const echo = new Echo();
+      const c = feed(echo, chunks);
+      c.channel.readConnectionLost();
+      assert.equal(echo.seen.length, 0, how);
+      assert.equal(c.transport.disconnecting, true, how);
+    });
   });
 });
 
