@@ -915,6 +915,37 @@ describe('twisted test_http: Expect100ContinueServerTests', () => {
     });
   });
 
+  test('a pipelined request with Expect: 100-continue gets its 100 Continue only when its turn comes', () => {
+    forEachSplit(
+      'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n',
+      (chunks, how) => {
+        const queue = new Queue();
+        const c = feed(queue, chunks);
+        assert.equal(c.output(), '', how);
+        queue.respond();
+        assert.ok(c.output().endsWith("'''\nNone\n'''\nHTTP/1.1 100 Continue\r\n\r\n"), how);
+        c.send('abc');
+        queue.respond();
+        assert.deepEqual(
+          c.replies(['GET', 'POST']).map((r) => r.status),
+          [200, 100, 200],
+          how,
+        );
+      },
+    );
+  });
+
+  test('Expect: 100-continue on an empty body gets no 100 Continue, only the response', () => {
+    const c = serveSplits(
+      () => new Echo(),
+      'POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n',
+    );
+    assert.deepEqual(
+      c.replies(['POST']).map((r) => r.status),
+      [200],
+    );
+  });
+
   test('an Expect other than 100-continue gets 417 (Torsion; Twisted ignores it)', () => {
     assertRejected(
       ['POST / HTTP/1.1', 'Host: h', 'Expect: something-else', 'Content-Length: 3', '', 'abc'],
