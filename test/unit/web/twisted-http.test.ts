@@ -26,9 +26,10 @@
 // - test_multipartFormData, test_multipart*: request.args holds the query
 //   only; a body is read with request.content (readForm for urlencoded).
 // - test_basicAuthException: monkeypatches base64.
-// - ChannelProductionTests except the producer tests ported here: our channel
-//   does not register itself as the transport's producer; a request's
-//   producer is registered on the transport directly.
+// - ChannelProductionTests, but for test_HTTPChannelToleratesDataWhenTransportPaused
+//   (here) and the request-producer tests (twisted-http-request.test.ts): our
+//   channel does not register itself as the transport's producer; a
+//   request's producer is registered on the transport directly.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -244,6 +245,53 @@ describe('twisted test_http: PipeliningBodyTests', () => {
     assert.equal(c.transport.producerState, 'producing');
     for (let i = 0; i < 3; i++) queue.respond();
     assert.equal(c.replies().length, 4);
+  });
+});
+
+describe('twisted test_http: ChannelProductionTests.test_HTTPChannelToleratesDataWhenTransportPaused', () => {
+  const get = (i: number) => `GET /${i} HTTP/1.1\r\nHost: h\r\n\r\n`;
+
+  test('data that arrives while reading is paused is kept and answered in order; the transport is never paused twice', () => {
+    forEachSplit(get(5) + get(6), (late, how) => {
+      const queue = new Queue();
+      const c = connect(queue, { maxPipelinedRequests: 2 });
+      const transport = c.transport;
+      const pause = transport.pauseProducing.bind(transport);
+      transport.pauseProducing = () => {
+        assert.notEqual(transport.producerState, 'paused', `paused twice ${how}`);
+        pause();
+      };
+      c.send(get(1) + get(2) + get(3) + get(4));
+      assert.equal(transport.producerState, 'paused');
+      for (const chunk of late) c.send(chunk); // a transport may deliver what it had read already
+      while (queue.dispatched.some((r) => !r.finished)) queue.respond();
+      assert.deepEqual(
+        c.replies().map((r) => r.header('request')),
+        ['/1', '/2', '/3', '/4', '/5', '/6'],
+        how,
+      );
+      assert.equal(transport.producerState, 'producing');
+    });
+  });
+
+  test("a body that arrives while reading is held at its request's head is kept for it", () => {
+    forEachSplit(`abc${get(3)}`, (late, how) => {
+      const queue = new Queue();
+      const c = connect(queue);
+      c.send(`${get(1)}POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n`);
+      assert.equal(c.transport.producerState, 'paused');
+      for (const chunk of late) c.send(chunk);
+      while (queue.dispatched.some((r) => !r.finished)) queue.respond();
+      assert.deepEqual(
+        c.replies(['GET', 'POST', 'GET']).map((r) => [r.header('request'), r.body]),
+        [
+          ['/1', "'''\nNone\n'''\n"],
+          ['/2', "'''\n3\nabc'''\n"],
+          ['/3', "'''\nNone\n'''\n"],
+        ],
+        how,
+      );
+    });
   });
 });
 
