@@ -538,7 +538,9 @@ export class Request {
         return;
       }
       const body = typeof result === 'string' ? Buffer.from(result) : result;
-      if (!this.startedWriting) {
+      // A 304's Content-Length would have to be the 200's (RFC 9110 §8.6),
+      // not the empty body's: none is sent.
+      if (!this.startedWriting && this.code !== 304) {
         this.responseHeaders.setRawHeaders('Content-Length', [String(body.length)]);
       }
       this.write(body);
