@@ -30,15 +30,17 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { IPv6Address, UNIXAddress } from '../../../src/internet/address.js';
+import { IPv4Address, IPv6Address, UNIXAddress } from '../../../src/internet/address.js';
 import { Clock } from '../../../src/internet/task/clock.js';
 import { captureLogs } from '../../../src/logger/capture.js';
 import type { LogEvent } from '../../../src/logger/interfaces.js';
+import { MemoryReactorClock } from '../../../src/testing/memory-reactor.js';
+import { StringTransport } from '../../../src/testing/string-transport.js';
 import { HTTPChannel } from '../../../src/web/channel.js';
 import { CACHED, type Request } from '../../../src/web/request.js';
 import { NOT_DONE_YET, Resource } from '../../../src/web/resource.js';
 import { Site, type SiteOptions } from '../../../src/web/site.js';
-import { type Connection, connect, type Reply } from './_server.js';
+import { type Connection, connect, parseReplies, type Reply } from './_server.js';
 import { forEachSplit, serveSplits } from './_splits.js';
 import { Queue, requestFor } from './_twisted.js';
 
@@ -85,6 +87,33 @@ describe('twisted test_web SiteTest', () => {
     assert.ok(channel instanceof HTTPChannel);
     assert.equal(channel.site, site);
     assert.equal(channel.factory, site);
+  });
+
+  test("served on a MemoryReactor: listenTCP records the site; the channel it builds answers requests with the reactor's time", () => {
+    forEachSplit('GET /x HTTP/1.1\r\nHost: h\r\n\r\n', (chunks, how) => {
+      const reactor = new MemoryReactorClock(1234567890);
+      class Hello extends Resource {
+        override isLeaf = true;
+        render_GET(request: Request): string {
+          return `hello ${request.path}`;
+        }
+      }
+      const site = new Site(new Hello(), { clock: reactor });
+      reactor.listenTCP(8080, site);
+      const [port, factory] = reactor.tcpServers[0] ?? [];
+      assert.equal(port, 8080);
+      assert.equal(factory, site);
+      const peer = new IPv4Address('TCP', '127.0.0.1', 5000);
+      const channel = site.buildProtocol(peer);
+      const transport = new StringTransport<IPv4Address>({ peerAddress: peer, lenient: true });
+      channel.makeConnection(transport);
+      for (const chunk of chunks) channel.dataReceived(chunk);
+      const [reply] = parseReplies(transport.value());
+      assert.equal(reply?.body, 'hello /x', how);
+      assert.equal(reply?.header('date'), 'Fri, 13 Feb 2009 23:31:30 GMT');
+      reactor.advance(60);
+      assert.equal(transport.disconnecting, true, `idle timeout on the reactor's clock ${how}`);
+    });
   });
 
   test('ExplicitHTTPFactoryReactor.test_explicitReactor: the clock given is the one used', () => {
