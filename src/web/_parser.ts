@@ -2,7 +2,8 @@
 // directions: fed Buffers, it reports heads, body chunks, trailers and errors
 // to a handler, strict where llhttp's strict mode is, in time linear in the input.
 // Tests: test/unit/web/parser.test.ts, test/unit/web/parser-properties.test.ts,
-// test/integration/web/parser-differential.test.ts
+// test/integration/web/parser-differential.test.ts,
+// test/unit/web/twisted-http.test.ts
 
 import { isToken, isValueByte, TOKEN } from './_tokens.js';
 
@@ -379,6 +380,7 @@ export class HttpParser {
           return this.fail(400, 'status line too long');
         }
         this.headBytes = end - start + 2;
+        if (this.headBytes > this.maxHeaderBytes) return this.fail(431, 'header section too large');
         if (data.indexOf(CR, start) < end)
           return this.fail(400, 'bare CR: lines must end with CRLF');
         return this.kind === 'request'

@@ -3,7 +3,8 @@
 // closes it, and guards it with timeouts (Twisted: twisted.web.http.HTTPChannel).
 // Tests: test/unit/web/channel.test.ts, test/unit/web/channel-bodies.test.ts,
 // test/unit/web/channel-timeouts.test.ts, test/integration/web/node-client.test.ts,
-// test/integration/web/curl.test.ts, test/reliability/web-slowloris.test.ts
+// test/integration/web/curl.test.ts, test/reliability/web-slowloris.test.ts,
+// test/unit/web/twisted-http.test.ts
 
 import type { IPAddress } from '../internet/address.js';
 import { ConnectionDone } from '../internet/error.js';
@@ -495,7 +496,9 @@ export class HTTPChannel
 
   /** Starts or stops the head timer for what the connection is doing now; arms the idle timer. */
   #updateTimers(): void {
-    if (this.#closing || this.#lost) {
+    // A closing connection still times out the body of its last request
+    // (an HTTP/1.0 or `Connection: close` upload that stalls).
+    if (this.#lost || this.#closed || (this.#closing && this.#parsing === undefined)) {
       this.#cancelTimers();
       return;
     }
@@ -528,7 +531,8 @@ export class HTTPChannel
   #idleCheck(): void {
     this.#idleTimer = undefined;
     const timeout = this.site.timeout;
-    if (timeout === null || this.#closing || this.#lost) return;
+    if (timeout === null || this.#lost || this.#closed) return;
+    if (this.#closing && this.#parsing === undefined) return;
     const now = this.site.clock.seconds();
     if (!this.#isIdle()) {
       this.#lastActivity = now;

@@ -1,6 +1,7 @@
 // Request: one HTTP request as a resource sees it, and the response it writes
 // (Twisted: twisted.web.http.Request and twisted.web.server.Request).
-// Tests: test/unit/web/request.test.ts, test/unit/web/channel.test.ts
+// Tests: test/unit/web/request.test.ts, test/unit/web/channel.test.ts,
+// test/unit/web/twisted-http-request.test.ts, test/unit/web/twisted-web.test.ts
 
 import { Deferred, fail, succeed } from '../internet/defer.js';
 import { ConnectionLost } from '../internet/error.js';
@@ -272,13 +273,13 @@ export class Request {
   }
 
   /**
-   * The host the client asked for: the `Host` header without its port, or
-   * the address the request arrived on.
+   * The host the client asked for: the `Host` header without its port (an
+   * IPv6 literal without its brackets), or the address the request arrived on.
    */
   getRequestHostname(): string {
     const host = this.getHeader('host');
     if (host !== undefined && host !== '') {
-      if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+      if (host.startsWith('[')) return host.slice(1, Math.max(host.indexOf(']'), 1));
       const colon = host.lastIndexOf(':');
       return colon === -1 ? host : host.slice(0, colon);
     }
@@ -347,6 +348,13 @@ export class Request {
     if (this.#lost !== undefined) {
       log.debug('finish() on {request} after the client went away', { request: this.#describe() });
       return;
+    }
+    if (this.#producer !== undefined) {
+      // The next response could not register its own on the transport.
+      log.error('{request} finished with a producer still registered; unregistering it', {
+        request: this.#describe(),
+      });
+      this.unregisterProducer();
     }
     if (!this.startedWriting) {
       this.#send(this.#head(0), EMPTY);
@@ -619,7 +627,8 @@ export class Request {
       this.#framing = 'close';
       this.#persistent = false;
     }
-    if (!bodiless && !headers.hasHeader('Content-Type')) {
+    // An empty body needs no Content-Type (Twisted omits it too).
+    if (!bodiless && length !== 0 && !headers.hasHeader('Content-Type')) {
       headers.setRawHeaders('Content-Type', ['text/html; charset=utf-8']);
     }
     const connection = headers.getRawHeaders('Connection');

@@ -1,7 +1,8 @@
 // Resource: a node of the tree a Site serves, found segment by segment from
 // the request's path, and rendered by the method's render_* function
 // (Twisted: twisted.web.resource).
-// Tests: test/unit/web/resource.test.ts, test/unit/web/channel.test.ts
+// Tests: test/unit/web/resource.test.ts, test/unit/web/channel.test.ts,
+// test/unit/web/twisted-resource.test.ts, test/unit/web/twisted-web.test.ts
 //
 // The error pages live here too, as in Twisted: the default getChild answers
 // with one.
@@ -206,12 +207,15 @@ export class Resource implements IResource {
     let f = own[`render_${request.method}`];
     if (typeof f !== 'function' && request.method === 'HEAD') f = own.render_GET;
     if (typeof f !== 'function') {
-      throw new UnsupportedMethod(renderedMethods(this), request.method);
+      throw new UnsupportedMethod(this.allowedMethods(), request.method);
     }
     return (f as RenderFunction).call(this, request);
   }
 
-  /** The methods this resource renders, sorted (HEAD included when GET is). */
+  /**
+   * The methods this resource renders, sorted (HEAD included when GET is):
+   * the `Allow` header of a 405. Override it to announce others.
+   */
   allowedMethods(): string[] {
     return renderedMethods(this);
   }

@@ -1,7 +1,8 @@
 // Site: the factory of a web server's connections, holding its resource tree,
 // its limits and timeouts, and its access log (Twisted: twisted.web.server.Site).
 // Tests: test/unit/web/channel.test.ts, test/unit/web/channel-timeouts.test.ts,
-// test/unit/web/request.test.ts, test/integration/web/site.test.ts
+// test/unit/web/request.test.ts, test/integration/web/site.test.ts,
+// test/unit/web/twisted-web.test.ts
 
 import type { IAddress, IReactorTime } from '../internet/interfaces.js';
 import { Factory } from '../internet/protocol.js';
@@ -10,7 +11,7 @@ import { Logger } from '../logger/logger.js';
 import { HttpDateCache } from './_http-date.js';
 import { HTTPChannel } from './channel.js';
 import type { Request } from './request.js';
-import { getChildForRequest, type IResource } from './resource.js';
+import { getChildForRequest, type IResource, Resource } from './resource.js';
 
 /** The `Server` header a site sends unless told otherwise. */
 const SERVER_NAME = 'Torsion';
@@ -78,6 +79,16 @@ export interface SiteOptions {
   /** The `Server` header; `null` sends none. Default `Torsion`. */
   readonly serverName?: string | null;
 }
+
+/** The answer to `OPTIONS *`: 200 with an empty body. */
+class ServerOptions extends Resource {
+  override isLeaf = true;
+  render_OPTIONS(): string {
+    return '';
+  }
+}
+
+const SERVER_OPTIONS = new ServerOptions();
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -194,6 +205,9 @@ export class Site extends Factory<HTTPChannel> {
     if (this.serverName !== null)
       request.responseHeaders.setRawHeaders('Server', [this.serverName]);
     request.responseHeaders.setRawHeaders('Date', [this.#dates.current()]);
+    // `OPTIONS *` asks about the server, not a resource (the parser refuses
+    // `*` with any other method): answered here, as Twisted does.
+    if (request.uri === '*') return SERVER_OPTIONS;
     return this.getResourceFor(request);
   }
 
@@ -223,14 +237,14 @@ export class Site extends Factory<HTTPChannel> {
   }
 }
 
-/** A quoted field of the access log: `"-"` when absent; `"`, `\\` and control characters escaped. */
+/** A quoted field of the access log: `"-"` when absent; `"`, `\\`, control and non-ASCII characters escaped. */
 function quote(value: string | undefined): string {
   if (value === undefined) return '"-"';
   let out = '"';
   for (const c of value) {
     const code = c.charCodeAt(0);
     if (c === '"' || c === '\\') out += `\\${c}`;
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code < 0x20 || code >= 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
     else out += c;
   }
   return `${out}"`;
