@@ -200,6 +200,15 @@ const benchmarks: Benchmark[] = [
       },
     }),
   ),
+  {
+    name: 'http-channel',
+    metric: 'requests_per_s',
+    higherIsBetter: true,
+    unit: 'requests/s',
+    target: 'none: the before/after measure of the request path (no socket)',
+    ours: { label: 'HTTPChannel', script: 'http-channel.js', args: ['1000000'] },
+    details: ['ns_per_request', 'cpu_s'],
+  },
   ...echoBenchmarks,
   idleBenchmark,
 ];
