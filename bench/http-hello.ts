@@ -5,6 +5,7 @@
 //
 //   node dist/bench/http-hello.js [FILTER] [--reps N] [--duration S] [--warmup S]
 //                                 [--idle-conns N] [--redo-noisy N] [--max-other PCT] [--jsonl FILE]
+//                                 [--also LABEL=SCRIPT]...
 //
 // Only the cases whose name contains FILTER run (all without one). Each run
 // starts a fresh server process pinned to CPU 0 (taskset), checks that it
@@ -16,6 +17,9 @@
 // (from /proc, steadier than throughput when other work shares the machine),
 // latency, and the CPU that processes outside the benchmark used meanwhile.
 // `npm run bench -- http` runs this after the parser benchmarks (bench/run.ts).
+//
+// `--also LABEL=SCRIPT` adds a hello server to pair with the others (a
+// build with a patch to compare: SCRIPT is its dist/bench/http-hello-torsion.js).
 //
 // Missing tools are reported and their part skipped: wrk (the throughput
 // cases), Twisted (its column; TWISTED_PYTHON names the python3 that has it,
@@ -57,6 +61,8 @@ interface Options {
   redoNoisy: number;
   maxOther: number;
   jsonl: string | undefined;
+  /** More hello servers to pair with the others (`--also LABEL=SCRIPT`), such as a patched build's. */
+  also: ServerSpec[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -69,6 +75,7 @@ function parseOptions(argv: string[]): Options {
     redoNoisy: 0,
     maxOther: 10,
     jsonl: undefined,
+    also: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -84,7 +91,12 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--redo-noisy') options.redoNoisy = Number(value());
     else if (arg === '--max-other') options.maxOther = Number(value());
     else if (arg === '--jsonl') options.jsonl = value();
-    else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
+    else if (arg === '--also') {
+      const [label, script] = value().split('=', 2);
+      if (label === undefined || script === undefined || label === '')
+        throw new Error('--also needs LABEL=SCRIPT');
+      options.also.push({ label, command: process.execPath, args: [script, '0'] });
+    } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else options.filter = arg;
   }
   return options;
@@ -131,9 +143,10 @@ const nodeScript = (label: string, script: string, ...args: string[]): ServerSpe
   args: [join(here, script), '0', ...args],
 });
 
-function helloServers(tools: Tools): Lineup {
+function helloServers(tools: Tools, also: ServerSpec[]): Lineup {
   return [
     nodeScript('Torsion', 'http-hello-torsion.js'),
+    ...also,
     nodeScript('node:http', 'http-hello-node.js'),
     tools.python === undefined
       ? undefined
@@ -666,7 +679,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
     writeFileSync(join(staticDir, '1MiB.bin'), data);
 
-    const hello = helloServers(tools);
+    const hello = helloServers(tools, options.also);
     const cases: Case[] = [
       ...[10, 100].map(
         (conns): Case => ({
