@@ -3,7 +3,9 @@
 // Usage: node dist/bench/run.js [name-filter] [--reps N]
 // Benchmarks never run in `npm test`. The network ones start a server, then
 // the load client against it; every child is stopped by its PID, even when a
-// run fails or this process is interrupted.
+// run fails or this process is interrupted. The HTTP server benchmarks
+// (bench/http-hello.ts: Torsion, node:http and twisted.web under wrk) run
+// last, with the same filter and repetitions.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -198,6 +200,15 @@ const benchmarks: Benchmark[] = [
       },
     }),
   ),
+  {
+    name: 'http-channel',
+    metric: 'requests_per_s',
+    higherIsBetter: true,
+    unit: 'requests/s',
+    target: 'none: the before/after measure of the request path (no socket)',
+    ours: { label: 'HTTPChannel', script: 'http-channel.js', args: ['1000000'] },
+    details: ['ns_per_request', 'cpu_s'],
+  },
   ...echoBenchmarks,
   idleBenchmark,
 ];
@@ -309,6 +320,18 @@ async function main(): Promise<void> {
   const reps = repsAt === -1 ? 5 : Number(args[repsAt + 1]);
   const filter = args.find((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--reps');
   const selected = benchmarks.filter((b) => filter === undefined || b.name.includes(filter));
+  if (selected.length > 0) await runTable(selected, reps);
+  // The HTTP server benchmarks (three servers, wrk) print their own tables and
+  // select their own cases by the same filter (bench/http-hello.ts).
+  const http = [`${here}http-hello.js`, ...(filter === undefined ? [] : [filter])];
+  const child = spawn(process.execPath, [...http, '--reps', String(reps)], { stdio: 'inherit' });
+  children.add(child);
+  const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  children.delete(child);
+  if (status !== 0) throw new Error(`http-hello.js failed (status ${status})`);
+}
+
+async function runTable(selected: Benchmark[], reps: number): Promise<void> {
   console.log(`Torsion benchmarks: ${reps} runs each, fresh process per run, medians [min–max]`);
   console.log('ratio = how many times faster than raw Node (above 1 is faster)\n');
   console.log('| benchmark | ours | raw Node | ratio | target |');
