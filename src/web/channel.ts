@@ -93,6 +93,8 @@ export class HTTPChannel
   /** The clock's time of the last read or answered request. */
   #lastActivity = 0;
   #headerTimer: IDelayedCall | undefined;
+  /** Inside `dataReceived`'s feed: the timers are settled after it. */
+  #feeding = false;
   #abortTimer: IDelayedCall | undefined;
   /** No more requests are read: after a non-persistent request, an error or a timeout. */
   #closing = false;
@@ -166,9 +168,17 @@ export class HTTPChannel
       return;
     }
     this.#lastActivity = this.site.clock.seconds();
-    this.#parser.feed(
-      Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    );
+    // The timers are settled once, after the feed: a request answered within
+    // it would otherwise start the head timer (the parser is mid-message
+    // while its callbacks run) for the feed's end to cancel it.
+    this.#feeding = true;
+    try {
+      this.#parser.feed(
+        Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      );
+    } finally {
+      this.#feeding = false;
+    }
     this.#updateTimers();
   }
 
@@ -496,6 +506,7 @@ export class HTTPChannel
 
   /** Starts or stops the head timer for what the connection is doing now; arms the idle timer. */
   #updateTimers(): void {
+    if (this.#feeding) return;
     // A closing connection still times out the body of its last request
     // (an HTTP/1.0 or `Connection: close` upload that stalls).
     if (this.#lost || this.#closed || (this.#closing && this.#parsing === undefined)) {

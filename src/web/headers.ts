@@ -58,6 +58,13 @@ export class Headers implements Iterable<[name: string, values: string[]]> {
     return headers;
   }
 
+  /** @internal Sets `name` (lower case: `key`) to the one value `value`, both known to be valid. */
+  _setChecked(name: string, key: string, value: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) this.entries.set(key, { name, values: [value] });
+    else entry.values = [value];
+  }
+
   /** @internal Each name with its values, not copied: for serialising a head. */
   _entries(): IterableIterator<{ readonly name: string; readonly values: readonly string[] }> {
     return this.entries.values();

@@ -523,7 +523,7 @@ export class Request {
           errorPageHtml(code, brief, '').replace('<p></p>', `<pre>${escapeHtml(detail)}</pre>`),
         )
       : Buffer.from(errorPageHtml(code, brief, detail));
-    this.responseHeaders.setRawHeaders('Content-Length', [String(body.length)]);
+    this.responseHeaders._setChecked('Content-Length', 'content-length', `${body.length}`);
     this.write(body);
     this.finish();
   }
@@ -567,7 +567,7 @@ export class Request {
       // A 304 must not declare a length other than the full representation's (RFC 9110 §8.6).
       const bodiless = this.code < 200 || this.code === 204 || this.code === 304;
       if (!this.startedWriting && !bodiless) {
-        this.responseHeaders.setRawHeaders('Content-Length', [String(body.length)]);
+        this.responseHeaders._setChecked('Content-Length', 'content-length', `${body.length}`);
       }
       this.write(body);
       this.finish();
@@ -595,7 +595,7 @@ export class Request {
   }
 
   /** The status line and headers; decides the framing of the body. */
-  #head(bodyLength: number | undefined): Buffer {
+  #head(bodyLength: number | undefined): string {
     const code = this.code;
     const headers = this.responseHeaders;
     headers.removeHeader('Transfer-Encoding');
@@ -613,7 +613,7 @@ export class Request {
       length = Number(value);
     } else if (bodyLength !== undefined && !bodiless) {
       length = bodyLength;
-      headers.setRawHeaders('Content-Length', [String(length)]);
+      headers._setChecked('Content-Length', 'content-length', `${length}`);
     }
     if (bodiless || this.method === 'HEAD') {
       this.#framing = 'none';
@@ -647,11 +647,11 @@ export class Request {
     }
     text += '\r\n';
     this.startedWriting = true;
-    return Buffer.from(text, 'latin1');
+    return text;
   }
 
   /** Writes the head (if given) and a chunk of the body, framed. */
-  #send(head: Buffer | undefined, body: Uint8Array): void {
+  #send(head: string | undefined, body: Uint8Array): void {
     const transport = this.transport;
     let n = body.length;
     switch (this.#framing) {
@@ -660,7 +660,7 @@ export class Request {
         break;
       case 'length':
         if (n > this.#remaining) {
-          if (head !== undefined) transport.write(head);
+          if (head !== undefined) transport.write(Buffer.from(head, 'latin1'));
           this.#persistent = false;
           throw new Error(
             `write() of ${n} bytes on ${this.#describe()} goes past its Content-Length (${this.#remaining} bytes left)`,
@@ -672,7 +672,9 @@ export class Request {
         if (n > 0) {
           const size = Buffer.from(`${n.toString(16)}\r\n`, 'latin1');
           transport.writeSequence(
-            head === undefined ? [size, body, CRLF] : [head, size, body, CRLF],
+            head === undefined
+              ? [size, body, CRLF]
+              : [Buffer.from(head, 'latin1'), size, body, CRLF],
           );
           this.sentLength += n;
           return;
@@ -682,7 +684,12 @@ export class Request {
         break;
     }
     if (head !== undefined) {
-      transport.write(n === 0 ? head : Buffer.concat([head, body]));
+      // The head (latin1: a byte per character) and the body in one
+      // allocation, from Node's pool when small.
+      const out = Buffer.allocUnsafe(head.length + n);
+      out.write(head, 0, 'latin1');
+      if (n > 0) out.set(n === body.length ? body : body.subarray(0, n), head.length);
+      transport.write(out);
     } else if (n > 0) {
       transport.write(body);
     }

@@ -143,6 +143,8 @@ export class Site extends Factory<HTTPChannel> {
   serverName: string | null;
   readonly #accessLog: Logger | undefined;
   readonly #dates: HttpDateCache;
+  /** The last `serverName` found valid. */
+  #checkedServerName: string | undefined;
 
   /**
    * @param resource - The root of the resource tree.
@@ -202,9 +204,18 @@ export class Site extends Factory<HTTPChannel> {
 
   /** @internal Sets the headers every response starts with and finds the resource. */
   _prepare(request: Request): IResource {
-    if (this.serverName !== null)
-      request.responseHeaders.setRawHeaders('Server', [this.serverName]);
-    request.responseHeaders.setRawHeaders('Date', [this.#dates.current()]);
+    const headers = request.responseHeaders;
+    const server = this.serverName;
+    if (server !== null) {
+      // Checked once for each name given (it is a public field).
+      if (server !== this.#checkedServerName) {
+        headers.setRawHeaders('Server', [server]);
+        this.#checkedServerName = server;
+      } else {
+        headers._setChecked('Server', 'server', server);
+      }
+    }
+    headers._setChecked('Date', 'date', this.#dates.current());
     // `OPTIONS *` asks about the server, not a resource (the parser refuses
     // `*` with any other method): answered here, as Twisted does.
     if (request.uri === '*') return SERVER_OPTIONS;
