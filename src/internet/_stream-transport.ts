@@ -688,7 +688,7 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     const lingering = this.#lingering;
     if (lingering?.active()) lingering.cancel();
     this.#stopProducer();
-    const reason = this.#reason ?? new Failure(new ConnectionDone());
+    const reason = this.#reason ?? cleanClose();
     try {
       this.#protocol.connectionLost(reason);
     } catch (error) {
@@ -782,5 +782,20 @@ export class TLSStreamTransport extends StreamTransport implements ISSLTransport
 
   get negotiatedProtocol(): string | null {
     return this.#negotiatedProtocol;
+  }
+}
+
+/**
+ * The reason of a clean close: a fresh `ConnectionDone` without a stack trace.
+ * Where a peer closed says nothing, and capturing the stack was most of the
+ * cost of closing a short HTTP connection (Twisted shares one Failure).
+ */
+function cleanClose(): Failure {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Failure(new ConnectionDone());
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
