@@ -4,79 +4,31 @@
 // reactor turns into a graceful shutdown, within a bounded time.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { finger } from '../../examples/finger/finger-client.js';
-import { harness, sleep, waitFor } from '../helpers/sockets.js';
+import {
+  type ExampleProcess,
+  portsOf,
+  runExample,
+  stopExample,
+} from '../helpers/example-process.js';
+import { harness, waitFor } from '../helpers/sockets.js';
 import { CERT_FILE, KEY_FILE } from '../helpers/tls.js';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
 const LOOPBACK = 'tcp:0:interface=127.0.0.1';
 
-/** A child process and what it has written so far. */
-interface Child {
-  process: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
+/** Runs `${examples}<name>.js` with `args`; the child is stopped when the test ends. */
+function run(t: TestContext, name: string, args: string[]): ExampleProcess {
+  return runExample(t, `${examples}${name}.js`, args);
 }
 
-/** Runs `examples/<name>.js` with `args`; the child is stopped when the test ends. */
-function run(t: TestContext, name: string, args: string[]): Child {
-  const child = spawn(process.execPath, [`${examples}${name}.js`, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let errors = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    errors += chunk;
-  });
-  t.after(() => stop(child));
-  return { process: child, stdout: () => output, stderr: () => errors };
-}
-
-/** Waits until the child has reported the ports named by `labels`; returns their numbers. */
-async function portsOf(child: Child, labels: string[]): Promise<number[]> {
-  const found = (): number[] | undefined => {
-    const ports = labels.map((label) => {
-      const match = new RegExp(`^${label} on IPv4Address\\(TCP, '[\\d.]+', (\\d+)\\)$`, 'm').exec(
-        child.stdout(),
-      );
-      return match === null ? undefined : Number(match[1]);
-    });
-    return ports.every((port) => port !== undefined) ? (ports as number[]) : undefined;
-  };
-  for (let i = 0; i < 1000; i++) {
-    const ports = found();
-    if (ports !== undefined) return ports;
-    if (child.process.exitCode !== null) break;
-    await sleep(0.01);
-  }
-  throw new assert.AssertionError({
-    message: `no ports reported: ${child.stdout()}${child.stderr()}`,
-  });
-}
-
-/** Sends SIGTERM to the child's PID; resolves with its exit code, killing it if it lingers. */
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
-  if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-  try {
-    const [code] = (await waitFor(exited, `${child.spawnfile} to exit`, 10)) as [number | null];
-    return code;
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-}
+const stop = stopExample;
 
 /** A response as Node's client read it. */
 interface Fetched {

@@ -822,7 +822,7 @@ describe('a Site on loopback, with node:http and raw sockets', SUITE, () => {
     assert.equal(hose.written, writtenWhenPaused, 'nothing written while paused');
     assert.ok(hose.written < TOTAL, `${hose.written} of ${TOTAL} bytes written before the pause`);
 
-    // Now read slowly: a pause of a few milliseconds after every MiB.
+    // Now read slowly: a pause of a loop turn after every MiB.
     const hash = createHash('sha256');
     let received = 0;
     let nextPause = 1024 * 1024;
@@ -836,7 +836,7 @@ describe('a Site on loopback, with node:http and raw sockets', SUITE, () => {
       if (received >= nextPause) {
         nextPause += 1024 * 1024;
         response.pause();
-        setTimeout(() => response.resume(), 3);
+        setImmediate(() => response.resume());
       }
     });
     response.resume();
