@@ -622,9 +622,9 @@ export class HTTPChannel
  * request is answered at once instead of after its whole upload.
  */
 function refusesMethod(resource: IResource, method: string): boolean {
-  if (!(resource instanceof Resource) || resource.render !== Resource.prototype.render)
-    return false;
-  const own = resource as unknown as Record<string, unknown>;
-  if (typeof own[`render_${method}`] === 'function') return false;
-  return !(method === 'HEAD' && typeof own.render_GET === 'function');
+  return (
+    resource instanceof Resource &&
+    resource.render === Resource.prototype.render &&
+    resource._renderFunction(method) === undefined
+  );
 }

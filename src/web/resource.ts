@@ -203,13 +203,21 @@ export class Resource implements IResource {
    * @throws {@link UnsupportedMethod} when there is none.
    */
   render(request: Request): RenderResult {
+    const f = this._renderFunction(request.method);
+    if (f === undefined) throw new UnsupportedMethod(this.allowedMethods(), request.method);
+    return f.call(this, request);
+  }
+
+  /**
+   * @internal The `render_*` function `render` calls for `method` (HEAD falls
+   * back to `render_GET`), or `undefined`: the site answers a request this
+   * plain `render` would refuse without waiting for its body.
+   */
+  _renderFunction(method: string): RenderFunction | undefined {
     const own = this as unknown as Record<string, unknown>;
-    let f = own[`render_${request.method}`];
-    if (typeof f !== 'function' && request.method === 'HEAD') f = own.render_GET;
-    if (typeof f !== 'function') {
-      throw new UnsupportedMethod(this.allowedMethods(), request.method);
-    }
-    return (f as RenderFunction).call(this, request);
+    let f = own[`render_${method}`];
+    if (typeof f !== 'function' && method === 'HEAD') f = own.render_GET;
+    return typeof f === 'function' ? (f as RenderFunction) : undefined;
   }
 
   /**
