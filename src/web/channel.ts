@@ -36,7 +36,8 @@ const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
 type PauseReason = 'body' | 'pipeline' | 'upgrade';
 
-interface ServerError {
+/** @internal An error the server answers in a request's place. */
+export interface ServerError {
   readonly code: number;
   readonly brief: string;
   readonly detail: string;
@@ -81,8 +82,6 @@ export class HTTPChannel
   #parsing: Request | undefined;
   /** The first request, waiting for its whole body before it renders. */
   #awaiting: { request: Request; resource: IResource } | undefined;
-  readonly #continued = new WeakSet<Request>();
-  readonly #broken = new WeakMap<Request, ServerError>();
   readonly #pauses = new Set<PauseReason>();
   /**
    * Runs while the connection is open; when it fires it closes the
@@ -140,7 +139,7 @@ export class HTTPChannel
 
   /** @internal Whether `request` still waits for a `100 Continue` it has not been sent. */
   _awaitsContinue(request: Request): boolean {
-    return this.#continued.has(request) && !request.content.done;
+    return request._awaitingContinue && !request.content.done;
   }
 
   /** How many requests are waiting for or getting their response. */
@@ -315,13 +314,13 @@ export class HTTPChannel
         ? !connection.some((v) => hasToken(v, 'close'))
         : connection.some((v) => hasToken(v, 'keep-alive')));
     const request = this.#newRequest(head, persistent);
-    if (expectsContinue) this.#continued.add(request); // marks it as waiting for 100 Continue
+    request._awaitingContinue = expectsContinue;
     if (problem !== undefined) {
       log.debug('Bad request from {peer}: {reason}', {
         peer: this.#peer(),
         reason: problem.detail,
       });
-      this.#broken.set(request, problem);
+      request._problem = problem;
     }
     this.#queue.push(request);
     if (head.framing !== 'none') this.#parsing = request;
@@ -408,7 +407,7 @@ export class HTTPChannel
       this.#awaiting = undefined;
       request._respondWithError(problem.code, problem.brief, problem.detail);
     } else if (this.#queue[0] !== request) {
-      this.#broken.set(request, problem);
+      request._problem = problem;
     } else if (!request.startedWriting && !request.finished) {
       // A streaming resource that has not answered: the client gets the
       // error, and what the resource writes afterwards is dropped.
@@ -419,7 +418,7 @@ export class HTTPChannel
   /** The first request's turn: traverse the site, then render now or once its body is in. */
   #startFront(): void {
     const request = this.#queue[0] as Request;
-    const problem = this.#broken.get(request);
+    const problem = request._problem;
     if (problem !== undefined) {
       request._respondWithError(problem.code, problem.brief, problem.detail);
       return;
@@ -444,8 +443,8 @@ export class HTTPChannel
   }
 
   #sendContinue(request: Request): void {
-    if (!this.#continued.has(request)) return;
-    this.#continued.delete(request);
+    if (!request._awaitingContinue) return;
+    request._awaitingContinue = false;
     if (request.startedWriting || request.content.done || this.#queue[0] !== request || this.#lost)
       return;
     this.transport.write(CONTINUE);

@@ -21,7 +21,7 @@ import { formatHttpDate } from './_http-date.js';
 import type { RequestHead } from './_parser.js';
 import { reasonPhrase } from './_status.js';
 import { hasToken } from './_tokens.js';
-import type { HTTPChannel } from './channel.js';
+import type { HTTPChannel, ServerError } from './channel.js';
 import { Headers } from './headers.js';
 import type { RequestBody } from './request-body.js';
 import { type IResource, NOT_DONE_YET, type RenderResult, UnsupportedMethod } from './resource.js';
@@ -107,6 +107,10 @@ export class Request {
   #etag: string | undefined;
   #lastModified: number | undefined;
   #producer: IPushProducer | IPullProducer | undefined;
+  /** @internal The client waits for a `100 Continue` not sent yet. */
+  _awaitingContinue = false;
+  /** @internal What the server answers instead of rendering (a malformed or refused request). */
+  _problem: ServerError | undefined;
   /** The server answered in the resource's place; the resource's writes are dropped. */
   #answeredByServer = false;
 
