@@ -106,6 +106,14 @@ export class Headers implements Iterable<[name: string, values: string[]]> {
     this.entries.delete(name.toLowerCase());
   }
 
+  /** A new collection with the same names and values, in the same order. */
+  copy(): Headers {
+    const copy = new Headers();
+    for (const [key, { name, values }] of this.entries)
+      copy.entries.set(key, { name, values: [...values] });
+    return copy;
+  }
+
   /** Each name (as first given) with a copy of its values, in the order the names were first added. */
   *[Symbol.iterator](): IterableIterator<[name: string, values: string[]]> {
     for (const { name, values } of this.entries.values()) yield [name, [...values]];

@@ -170,3 +170,22 @@ export class PartialDownloadError extends TorsionError {
     this.response = response;
   }
 }
+
+/** The errors whose message already names their request. */
+const annotated = new WeakSet<Error>();
+
+/**
+ * Adds the method and URL to a failure's message (`GET http://…: connection
+ * refused`), once, keeping its type so that `trap` and `check` still match.
+ *
+ * @internal Used by the agents on the failures they pass on.
+ * @returns The same failure.
+ */
+export function annotateFailure(failure: Failure, method: string, uri: string): Failure {
+  const error = failure.value;
+  if (error instanceof Error && !annotated.has(error)) {
+    annotated.add(error);
+    error.message = `${method} ${uri}: ${error.message}`;
+  }
+  return failure;
+}

@@ -10,6 +10,21 @@ import type { Headers } from '../headers.js';
 import type { IBodyReader } from '../request-body.js';
 import { PartialDownloadError, PotentialDataLoss, ResponseDone } from './errors.js';
 
+/**
+ * A request as it was sent: what a {@link Response} remembers of it.
+ *
+ * @see Twisted: twisted.web.iweb.IClientRequest
+ * @since 0.1.0
+ */
+export interface IClientRequest {
+  /** The method. */
+  readonly method: string;
+  /** The absolute URL requested. */
+  readonly absoluteURI: string;
+  /** The headers sent, `Host` included (framing headers aside). */
+  readonly headers: Headers;
+}
+
 type BodyState = 'initial' | 'connected' | 'deferredClose' | 'finished';
 
 /**
@@ -37,6 +52,16 @@ export class Response {
   readonly headers: Headers;
   /** The body's length when the response declared it, else `undefined`. */
   readonly length: number | undefined;
+  /**
+   * The request this responds to, as sent (set by the agent that made it;
+   * `undefined` for a response from a bare client protocol).
+   */
+  request: IClientRequest | undefined;
+  /**
+   * The response this one followed, when a redirect led here (set by
+   * `RedirectAgent`); each has its own `previousResponse`, back to the first.
+   */
+  previousResponse: Response | undefined;
   #state: BodyState = 'initial';
   #buffer: Uint8Array[] = [];
   #reason: Failure | undefined;
