@@ -60,7 +60,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   endpoints: ['core', 'logger', 'protocol', 'node reactor'],
   protocols: ['core', 'logger', 'protocol', 'task'],
   testing: ['core', 'logger', 'protocol', 'task', 'protocols'],
-  web: ['core', 'logger', 'protocol', 'task', 'protocols'],
+  web: ['core', 'logger', 'protocol', 'task', 'protocols', 'endpoints'],
   'default reactor': ['core', 'node reactor'],
   'package root': [
     'core',

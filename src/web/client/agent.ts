@@ -11,7 +11,7 @@ import {
   type HostnameEndpointReactor,
 } from '../../internet/endpoints/hostname.js';
 import type { Failure } from '../../internet/failure.js';
-import type { IStreamClientEndpoint } from '../../internet/interfaces.js';
+import type { IHostnameResolver, IStreamClientEndpoint } from '../../internet/interfaces.js';
 import { Headers } from '../headers.js';
 import type { IBodyProducer } from './client-protocol.js';
 import { annotateFailure } from './errors.js';
@@ -61,6 +61,11 @@ export interface AgentOptions {
   /** The local address to connect from: an IP address, or `[host, port]`. */
   readonly bindAddress?: string | readonly [string, number];
   /**
+   * Looks host names up.
+   * @defaultValue the reactor, if it is an `IHostnameResolver`; else the system's resolver
+   */
+  readonly resolver?: IHostnameResolver;
+  /**
    * TLS settings for `https:` URLs, as `tls.connect` takes them. By default
    * the server's certificate is verified against Node's bundled roots and
    * must name the URL's host; `{ ca }` adds trust roots, and
@@ -84,10 +89,11 @@ class StandardEndpointFactory implements IAgentEndpointFactory {
   ) {}
 
   endpointForURI(uri: URI): IStreamClientEndpoint {
-    const { connectTimeout, bindAddress, tls } = this.options;
+    const { connectTimeout, bindAddress, tls, resolver } = this.options;
     return new HostnameEndpoint(this.reactor, uri.host, uri.port, {
       ...(connectTimeout !== undefined && { timeout: connectTimeout }),
       ...(bindAddress !== undefined && { bindAddress }),
+      ...(resolver !== undefined && { resolver }),
       ...(uri.scheme === 'https' && { tls: tls ?? true }),
     });
   }
