@@ -6,9 +6,12 @@
 import { Deferred } from '../../internet/defer.js';
 import { Failure } from '../../internet/failure.js';
 import type { IPushProducer } from '../../internet/interfaces.js';
+import { Logger } from '../../logger/logger.js';
 import type { Headers } from '../headers.js';
 import type { IBodyReader } from '../request-body.js';
 import { PartialDownloadError, PotentialDataLoss, ResponseDone } from './errors.js';
+
+const log = new Logger('torsion.web.client');
 
 /**
  * A request as it was sent: what a {@link Response} remembers of it.
@@ -148,7 +151,12 @@ export class Response {
   _bodyDataFinished(reason: Failure): void {
     if (this.#state === 'connected') {
       this.#state = 'finished';
-      (this.#protocol as IBodyReader).connectionLost(reason);
+      try {
+        (this.#protocol as IBodyReader).connectionLost(reason);
+      } catch (error) {
+        // The connection's own bookkeeping must go on (Twisted logs it too).
+        log.failure('A response body protocol threw from connectionLost', new Failure(error));
+      }
     } else if (this.#state === 'initial') {
       this.#state = 'deferredClose';
       this.#reason = reason;
