@@ -2,7 +2,9 @@
 // (its body from a producer, by length or chunked), parses the response with
 // the same parser as the server, and hands the response over when its head
 // arrives (Twisted: twisted.web._newclient.HTTP11ClientProtocol).
-// Tests: test/unit/web/client-protocol.test.ts
+// Tests: test/unit/web/client-protocol.test.ts, test/unit/web/twisted-newclient.test.ts,
+// test/unit/web/twisted-newclient-request.test.ts,
+// test/integration/web/parser-differential.test.ts
 
 import { Deferred, fail, succeed } from '../../internet/defer.js';
 import { ConnectionDone } from '../../internet/error.js';

@@ -1,7 +1,8 @@
 // Response: an HTTP response as the client receives it, its body delivered
 // to a protocol with backpressure; readBody collects it
 // (Twisted: twisted.web._newclient.Response, twisted.web.client.readBody).
-// Tests: test/unit/web/client-protocol.test.ts
+// Tests: test/unit/web/client-protocol.test.ts, test/unit/web/twisted-newclient.test.ts,
+// test/unit/web/twisted-newclient-request.test.ts
 
 import { Deferred } from '../../internet/defer.js';
 import { Failure } from '../../internet/failure.js';
