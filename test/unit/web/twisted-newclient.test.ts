@@ -913,6 +913,42 @@ describe('HTTP11ClientProtocol: behaviours the port revealed', () => {
     for (let size = 1; size < 12; size++) assert.deepEqual(outcome(size), whole, `size ${size}`);
   });
 
+  test('a head that arrives while the body is sent: the Deferred fires when the body is done, the connection stays reusable', () => {
+    const quiet: HTTP11ClientProtocol[] = [];
+    const c = connected({ quiescent: (p) => quiet.push(p) });
+    const producer = new StringProducer(3);
+    const d = get(c.protocol, { method: 'POST', persistent: true, bodyProducer: producer });
+    c.feed('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n');
+    assertNoResult(d);
+    producer.write('abc');
+    producer.finished?.callback(undefined);
+    const body = new Accumulating();
+    successResultOf(d).deliverBody(body);
+    c.feed('ok');
+    assert.ok(body.reason?.check(ResponseDone));
+    assert.deepEqual(quiet, [c.protocol]);
+  });
+
+  test('a request made from the quiescent callback goes out; the first body still ends with ResponseDone', () => {
+    const c = connected({ lenient: true });
+    let second: Deferred<Response> | undefined;
+    const protocol = new HTTP11ClientProtocol((p) => {
+      second ??= get(p, { persistent: true });
+    });
+    protocol.makeConnection(c.transport);
+    const first = get(protocol, { persistent: true });
+    protocol.dataReceived(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n'));
+    const body = new Accumulating();
+    successResultOf(first).deliverBody(body);
+    protocol.dataReceived(Buffer.from('x'));
+    assert.ok(body.reason?.check(ResponseDone));
+    assert.equal(body.data, 'x');
+    assert.equal(protocol.state, 'waiting');
+    assert.equal(c.written().split('GET / HTTP/1.1').length, 3);
+    protocol.dataReceived(Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'));
+    assert.equal(successResultOf(second as Deferred<Response>).code, 204);
+  });
+
   test('a persistent connection whose body was read in full carries the next request', () => {
     const c = connected({ quiescent: () => {} });
     const first = get(c.protocol, { persistent: true });
