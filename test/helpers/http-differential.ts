@@ -378,7 +378,10 @@ const framingResponse = fc
       maxLength: 2,
     }),
     fc.constantFrom('1.1', '1.1', '1.1', '1.0'),
-    fc.constantFrom(200, 200, 200, 204, 304, 205, 404, 101),
+    fc.oneof(
+      { weight: 30, arbitrary: fc.constantFrom(200, 200, 200, 204, 304, 205, 404) },
+      { weight: 1, arbitrary: fc.constant(101) },
+    ),
     fc.array(field, { maxLength: 2 }),
     fc.constantFrom('', '', 'Connection: close\r\n', 'Connection: keep-alive\r\n'),
     fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }),

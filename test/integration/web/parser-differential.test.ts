@@ -87,7 +87,9 @@ describe('HttpParser against node:http (llhttp)', { timeout: 120_000 }, () => {
       `${RESPONSES} responses in ${Date.now() - started} ms: ${JSON.stringify(verdicts)}`,
     );
     assert.deepEqual(disagreements, [], `${disagreements.length} disagreements`);
-    // (NNN when written.)
+    // (2,783 accepted, 7,070 rejected, 147 deliberate differences when written;
+    // 2.2 to 5 s for the 10,000 on two busy cores.)
     assert.ok(verdicts.accepted >= 2000 && verdicts.rejected >= 2000, JSON.stringify(verdicts));
+    assert.ok(verdicts.stricter <= 500, JSON.stringify(verdicts));
   });
 });
