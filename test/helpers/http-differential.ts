@@ -447,7 +447,8 @@ function clientReason(failure: Failure): string {
  * the close. The request is persistent: if the connection was offered for
  * reuse (the quiescent callback), it must be then open, reading and
  * quiescent, and offered once; an idle connection still open at the end
- * must be reading. Otherwise the outcome is an error that agrees with nothing.
+ * must be reading, and read a next response right. Otherwise the outcome is
+ * an error that agrees with nothing.
  */
 function clientOutcome(data: Buffer, method: string, size: number): OursOutcome {
   const out: OursOutcome = { messages: [], error: false, reason: '' };
@@ -502,6 +503,14 @@ function clientOutcome(data: Buffer, method: string, size: number): OursOutcome 
   ) {
     return { messages: ['(reuse)'], error: true, reason: 'idle and open, but not reading' };
   }
+  // Reused, the connection must read the next response afresh: nothing of the
+  // first may leak into it.
+  if (transport.connected && protocol.state === 'quiescent' && offers.length > 0) {
+    const next = nextResponse(protocol);
+    if (next !== '200 3 ResponseDone') {
+      return { messages: ['(reuse)'], error: true, reason: `the next response read as: ${next}` };
+    }
+  }
   if (transport.connected) transport.loseConnection();
   if (ended === undefined) {
     out.error = true;
@@ -513,6 +522,34 @@ function clientOutcome(data: Buffer, method: string, size: number): OursOutcome 
     out.reason = clientReason(ended);
   }
   return out;
+}
+
+/** A second request on a reused connection, answered by a plain 3-byte response: what it read. */
+function nextResponse(protocol: HTTP11ClientProtocol): string {
+  let outcome = 'nothing';
+  protocol
+    .request({ method: 'GET', target: '/next', headers: new Headers({ Host: ['example.com'] }) })
+    .addCallbacks(
+      (response) => {
+        let length = 0;
+        response.deliverBody({
+          makeConnection() {},
+          dataReceived(chunk) {
+            length += chunk.length;
+          },
+          connectionLost(reason) {
+            outcome = `${response.code} ${length} ${reason.type?.name}`;
+          },
+        });
+        return null;
+      },
+      (failure: Failure) => {
+        outcome = failure.getErrorMessage();
+        return null;
+      },
+    );
+  protocol.dataReceived(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'));
+  return outcome;
 }
 
 /**
