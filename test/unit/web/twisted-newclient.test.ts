@@ -14,8 +14,8 @@
 //   obs-fold, bare LF line ends, repeated or comma-joined Content-Length
 //   (even equal ones), and Content-Length with Transfer-Encoding are refused
 //   (ResponseFailed carrying the parser's reason) where Twisted's client
-//   folds, accepts or ignores. node:http's client (llhttp) refuses all of
-//   them but bare LF too; RFC 9112 §5.2 would have a user agent unfold
+//   folds, accepts or ignores. node:http's client (llhttp) refuses them
+//   too, bare LF excepted; RFC 9112 §5.2 would have a user agent unfold
 //   obs-fold rather than refuse it.
 // - `response.headers` holds every header, Content-Length and Connection
 //   included: Twisted splits the connection-control headers off
