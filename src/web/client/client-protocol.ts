@@ -2,7 +2,9 @@
 // (its body from a producer, by length or chunked), parses the response with
 // the same parser as the server, and hands the response over when its head
 // arrives (Twisted: twisted.web._newclient.HTTP11ClientProtocol).
-// Tests: test/unit/web/client-protocol.test.ts
+// Tests: test/unit/web/client-protocol.test.ts, test/unit/web/twisted-newclient.test.ts,
+// test/unit/web/twisted-newclient-request.test.ts,
+// test/integration/web/parser-differential.test.ts
 
 import { Deferred, fail, succeed } from '../../internet/defer.js';
 import { ConnectionDone } from '../../internet/error.js';
@@ -95,10 +97,12 @@ function isVisibleAscii(target: string): boolean {
 /** What writes a request's body: the transport's consumer, framed and counted. */
 class BodyConsumer implements IConsumer {
   written = 0;
-  #open = true;
+  /** `open` while the body is written; then why no more writes are taken. */
+  #state: 'open' | 'finished' | 'tooLong' | 'stopped' = 'open';
   constructor(
     private readonly transport: ITCPTransport,
-    private readonly length: number | undefined,
+    private readonly producer: IBodyProducer,
+    private readonly tooLong: (error: WrongBodyLength) => void,
   ) {}
 
   registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
@@ -110,10 +114,16 @@ class BodyConsumer implements IConsumer {
   }
 
   write(data: Uint8Array): void {
-    if (!this.#open) throw new Error('the request body was written after it ended');
+    if (this.#state === 'stopped') return; // the request stopped; a write already under way is dropped
+    if (this.#state !== 'open') {
+      // Only a buggy producer writes after its end: stop it and say so (Twisted's ExcessWrite).
+      stopQuietly(this.producer);
+      throw new Error('the request body was written after it ended');
+    }
     if (data.length === 0) return;
-    this.written += data.length;
-    if (this.length === undefined) {
+    const length = this.producer.length;
+    if (length === undefined) {
+      this.written += data.length;
       this.transport.writeSequence([
         Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'),
         data,
@@ -121,30 +131,46 @@ class BodyConsumer implements IConsumer {
       ]);
       return;
     }
-    if (this.written > this.length) {
-      this.#open = false;
-      throw new WrongBodyLength(
-        `the body producer wrote ${this.written} bytes or more, over its declared ${this.length}`,
+    if (this.written + data.length > length) {
+      // Not written: the server must not take a body of the wrong length. The
+      // request fails (not the producer's write call, which may be deep in a stream).
+      this.#state = 'tooLong';
+      this.tooLong(
+        new WrongBodyLength(
+          `the body producer wrote ${this.written + data.length} bytes or more, over its declared ${length}`,
+        ),
       );
+      return;
     }
+    this.written += data.length;
     this.transport.write(data);
   }
 
   /** Ends the body: the last chunk, or a check of the length. */
   finish(): void {
-    if (!this.#open) return;
-    this.#open = false;
-    if (this.length === undefined) this.transport.write(LAST_CHUNK);
-    else if (this.written !== this.length) {
+    if (this.#state !== 'open') return;
+    this.#state = 'finished';
+    const length = this.producer.length;
+    if (length === undefined) this.transport.write(LAST_CHUNK);
+    else if (this.written !== length) {
       throw new WrongBodyLength(
-        `the body producer wrote ${this.written} bytes, not its declared ${this.length}`,
+        `the body producer wrote ${this.written} bytes, not its declared ${length}`,
       );
     }
   }
 
   /** No more writes (the request stopped). */
   close(): void {
-    this.#open = false;
+    if (this.#state === 'open') this.#state = 'stopped';
+  }
+}
+
+/** Stops a body producer, logging what it throws. */
+function stopQuietly(producer: IBodyProducer): void {
+  try {
+    producer.stopProducing();
+  } catch (error) {
+    log.failure('A request body producer threw from stopProducing', new Failure(error));
   }
 }
 
@@ -163,11 +189,17 @@ const LAST_CHUNK = Buffer.from('0\r\n\r\n');
  * `quiescentCallback` (a pool takes it back); otherwise it closes.
  *
  * The request Deferred fails with `RequestNotSent` (busy or closed; nothing
- * sent), `RequestGenerationFailed` (the body producer failed or wrote the
- * wrong length), `RequestTransmissionFailed` (the connection was lost while
- * sending), `ResponseNeverReceived` (lost before a response head) or
- * `ResponseFailed` (a malformed response). Cancelling it closes the
- * connection.
+ * sent), `RequestGenerationFailed` (no single `Host` header, a bad method or
+ * target, or the body producer failed or wrote the wrong length),
+ * `RequestTransmissionFailed` (the connection was lost while sending),
+ * `ResponseNeverReceived` (lost before any byte of a response) or
+ * `ResponseFailed` (lost during the head, a malformed response, or a `101
+ * Switching Protocols`). Cancelling it closes the connection.
+ *
+ * A response without a body is handed over once the connection is back in
+ * its pool, so that a request made from its callback can reuse the
+ * connection. Bytes after a response are no answer to anything: they are
+ * dropped and the connection is not reused.
  *
  * @see Twisted: twisted.web._newclient.HTTP11ClientProtocol
  * @since 0.1.0
@@ -183,6 +215,12 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
   #bodyProducer: IBodyProducer | undefined;
   #closeDelimited = false;
   #bodyDone = false;
+  /** Whether any byte of the current request's response arrived (Twisted's `_everReceivedData`). */
+  #receivedAny = false;
+  /** Whether `dataReceived` is feeding the parser now. */
+  #feeding = false;
+  /** The response ended while the parser was fed: finished when the feed returns. */
+  #completePending = false;
   #abortWaiters: Deferred<void>[] = [];
   /** Why the connection is being lost, while `connectionLost` runs. */
   #lostReason: Failure | undefined;
@@ -230,14 +268,28 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
     this.#response = undefined;
     this.#bodyDone = false;
     this.#closeDelimited = false;
+    this.#receivedAny = false;
+    this.#completePending = false;
     const finished = new Deferred<Response>(() => this.#cancel());
     this.#finished = finished;
-    const parser = new HttpParser('response', {
-      onResponseHead: (h) => this.#responseHead(h),
-      onBody: (chunk) => this.#response?._bodyDataReceived(chunk),
-      onMessageComplete: () => this.#responseComplete(),
-      onUpgrade: () => this.#responseComplete(),
-      onError: (error) => this.#parseFailed(error),
+    // Each callback first checks that this parser is still the connection's:
+    // one given up on may still be running over the rest of a chunk.
+    const parser: HttpParser = new HttpParser('response', {
+      onResponseHead: (h) => {
+        if (this.#parser === parser) this.#responseHead(h);
+      },
+      onBody: (chunk) => {
+        if (this.#parser === parser) this.#response?._bodyDataReceived(chunk);
+      },
+      onMessageComplete: () => {
+        if (this.#parser === parser) this.#messageComplete(parser);
+      },
+      onUpgrade: () => {
+        if (this.#parser === parser) this.#messageComplete(parser);
+      },
+      onError: (error) => {
+        if (this.#parser === parser) this.#parseFailed(error);
+      },
     });
     parser.expectResponse(request.method);
     this.#parser = parser;
@@ -247,7 +299,9 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
       this.#written();
       return finished;
     }
-    const consumer = new BodyConsumer(this.transport, producer.length);
+    const consumer = new BodyConsumer(this.transport, producer, (error) => {
+      if (this.#consumer === consumer) this.#generationFailed(new Failure(error));
+    });
     this.#consumer = consumer;
     this.#bodyProducer = producer;
     this.transport.write(Buffer.from(head, 'latin1'));
@@ -275,8 +329,15 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
         this.#written();
       },
       (failure: Failure) => {
-        if (this.#consumer !== consumer) return null;
-        this.#generationFailed(failure);
+        if (this.#consumer === consumer) this.#generationFailed(failure);
+        else {
+          // The request already ended (failed, lost, or answered and closed).
+          log.failure(
+            'A request body producer failed after its request ended (the connection was {state})',
+            failure,
+            { state: this.#state },
+          );
+        }
         return null;
       },
     );
@@ -308,9 +369,28 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
       }
       return;
     }
-    parser.feed(
-      Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    );
+    if (data.length > 0) this.#receivedAny = true;
+    this.#feeding = true;
+    try {
+      parser.feed(
+        Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      );
+    } catch (error) {
+      // A body protocol threw from dataReceived: the response fails with
+      // what it threw, and the connection closes (as Twisted's does).
+      this.#feeding = false;
+      this.#completePending = false;
+      if (this.#parser === parser) this.#giveUp(new Failure(error));
+      else log.failure('A response body protocol threw', new Failure(error));
+      return;
+    } finally {
+      this.#feeding = false;
+    }
+    if (this.#completePending) {
+      this.#completePending = false;
+      // Bytes after the response are no answer to anything: the connection is not reused.
+      this.#responseComplete(!parser.idle);
+    }
   }
 
   /** The connection closed: ends or fails what was in progress. */
@@ -328,10 +408,12 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
       case 'waiting':
       case 'transmittingAfterResponse':
       case 'aborting': {
-        // The end of the input may complete a body that ends with the connection.
+        // The end of the input may complete a body that ends with the
+        // connection (not while the parser is busy with a chunk: a test
+        // double may close the connection from a callback).
         const why = state === 'aborting' ? new Failure(new ConnectionAborted()) : reason;
         this.#lostReason = why;
-        this.#parser?.finish();
+        if (!this.#feeding) this.#parser?.finish();
         this.#lostReason = undefined;
         this.#fail(why);
         break;
@@ -346,19 +428,40 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
   }
 
   #responseHead(head: ResponseHead): void {
-    if (head.status >= 100 && head.status < 200 && head.status !== 101) return; // interim
+    if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+      log.debug('Ignoring an interim {code} response', { code: head.status });
+      return;
+    }
+    if (head.status === 101) {
+      // Nothing here could read the protocol the connection switched to.
+      this.#giveUp(
+        new Failure(
+          new ResponseFailed([
+            new Failure(
+              new Error(
+                `the server switched protocols (101 ${head.reason}); this client speaks HTTP/1.1 only`,
+              ),
+            ),
+          ]),
+        ),
+      );
+      return;
+    }
     const transport = this.transport;
-    let live = true;
+    // The body's producer reaches the transport only while this response's
+    // body is arriving (Twisted's TransportProxyProducer): a reader that
+    // pauses late must not pause the next request's connection.
+    const live = (): boolean =>
+      this.#response === response && !this.#bodyDone && this.#state !== 'connectionLost';
     const producer: IPushProducer = {
       pauseProducing: () => {
-        if (live && this.#state !== 'connectionLost') transport.pauseProducing();
+        if (live()) transport.pauseProducing();
       },
       resumeProducing: () => {
-        if (live && this.#state !== 'connectionLost') transport.resumeProducing();
+        if (live()) transport.resumeProducing();
       },
       stopProducing: () => {
-        if (live && this.#state !== 'connectionLost') {
-          live = false;
+        if (live()) {
           this.#giveUp(
             new Failure(
               new ResponseFailed([
@@ -372,7 +475,7 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
     const length =
       head.framing === 'none' ? 0 : head.framing === 'length' ? head.contentLength : undefined;
     this.#closeDelimited = head.framing === 'close';
-    const response = new Response(
+    const response: Response = new Response(
       head.version,
       head.status,
       head.reason,
@@ -381,27 +484,49 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
       producer,
     );
     this.#response = response;
-    if (head.framing !== 'none') transport.pauseProducing(); // until a protocol takes the body
+    // A response without a body is handed over once it is complete, after the
+    // connection is back in its pool (so that a request made from the
+    // callback can reuse it, as in Twisted); one with a body at once.
+    if (head.framing === 'none') return;
+    transport.pauseProducing(); // until a protocol takes the body
     if (this.#state === 'waiting') this.#fireResponse();
   }
 
-  #responseComplete(): void {
+  /** The parser finished a message: the response, unless it was an interim one. */
+  #messageComplete(parser: HttpParser): void {
+    if (this.#response === undefined || this.#bodyDone) return; // interim
+    parser.pause(); // what follows belongs to no request
+    if (this.#feeding) this.#completePending = true;
+    else this.#responseComplete(false);
+  }
+
+  /**
+   * The response ended: the connection goes back to its pool or closes, the
+   * response Deferred fires if it has not, and the body protocol hears of the end.
+   *
+   * @param leftover - Whether bytes followed the response.
+   */
+  #responseComplete(leftover: boolean): void {
     const response = this.#response;
     if (response === undefined || this.#bodyDone) return;
     this.#bodyDone = true;
     const reason = new Failure(this.#closeDelimited ? new PotentialDataLoss() : new ResponseDone());
     const request = this.#request;
+    // Taken now: the quiescent callback may start the next request.
+    const finished = this.#finished;
+    this.#finished = undefined;
     const early = this.#state === 'transmitting';
     if (early) {
       // The server answered before the whole body was sent: the connection cannot be reused.
       this.#state = 'transmittingAfterResponse';
-      this.#fireResponse();
     } else if (this.#state === 'waiting') {
       this.#state = 'quiescent';
     }
+    if (leftover) log.debug('Bytes after an HTTP response; the connection will not be reused');
     const reusable =
       this.#state === 'quiescent' &&
       !this.#closeDelimited &&
+      !leftover &&
       request?.persistent === true &&
       keepsAlive(response);
     this.#parser = undefined;
@@ -421,6 +546,7 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
       if (early) this.#stopBody();
       this.transport.loseConnection();
     }
+    finished?.callback(response);
     response._bodyDataFinished(reason);
   }
 
@@ -434,7 +560,11 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
     if (this.#state !== 'transmitting') return;
     this.#state = 'waiting';
     this.#consumer = undefined;
-    if (this.#response !== undefined) this.#fireResponse();
+    this.#bodyProducer = undefined;
+    // A head that arrived while the body was being sent, its body still to come.
+    if (this.#response !== undefined && !this.#bodyDone && !this.#completePending) {
+      this.#fireResponse();
+    }
   }
 
   #fireResponse(): void {
@@ -473,10 +603,15 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
     const response = this.#response;
     if (response === undefined) {
       if (finished !== undefined) {
+        // As Twisted: "never received" only if not a byte of a response came.
         const why =
           reason.check(ResponseFailed) !== null
             ? reason
-            : new Failure(new ResponseNeverReceived([reason]));
+            : new Failure(
+                this.#receivedAny
+                  ? new ResponseFailed([reason])
+                  : new ResponseNeverReceived([reason]),
+              );
         finished.errback(why);
       }
       return;
@@ -506,11 +641,7 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
     this.#unregisterBody();
     const producer = this.#bodyProducer;
     this.#bodyProducer = undefined;
-    try {
-      producer?.stopProducing();
-    } catch (error) {
-      log.failure('A request body producer threw from stopProducing', new Failure(error));
-    }
+    if (producer !== undefined) stopQuietly(producer);
   }
 
   #unregisterBody(): void {
@@ -538,6 +669,9 @@ function requestHead(request: ClientRequest): string {
       `not a request-target (only visible ASCII: percent-encode the rest): ${JSON.stringify(target)}`,
     );
   }
+  // RFC 9112 §3.2: exactly one Host (Twisted's BadHeaders otherwise).
+  const hosts = request.headers.getRawHeaders('host')?.length ?? 0;
+  if (hosts !== 1) throw new TypeError(`a request needs exactly one Host header, not ${hosts}`);
   let head = `${method} ${target} HTTP/1.1\r\n`;
   for (const { name, values } of request.headers._entries()) {
     if (FRAMING.has(name.toLowerCase())) continue;

@@ -1,14 +1,18 @@
 // Response: an HTTP response as the client receives it, its body delivered
 // to a protocol with backpressure; readBody collects it
 // (Twisted: twisted.web._newclient.Response, twisted.web.client.readBody).
-// Tests: test/unit/web/client-protocol.test.ts
+// Tests: test/unit/web/client-protocol.test.ts, test/unit/web/twisted-newclient.test.ts,
+// test/unit/web/twisted-newclient-request.test.ts
 
 import { Deferred } from '../../internet/defer.js';
 import { Failure } from '../../internet/failure.js';
 import type { IPushProducer } from '../../internet/interfaces.js';
+import { Logger } from '../../logger/logger.js';
 import type { Headers } from '../headers.js';
 import type { IBodyReader } from '../request-body.js';
 import { PartialDownloadError, PotentialDataLoss, ResponseDone } from './errors.js';
+
+const log = new Logger('torsion.web.client');
 
 /**
  * A request as it was sent: what a {@link Response} remembers of it.
@@ -148,7 +152,12 @@ export class Response {
   _bodyDataFinished(reason: Failure): void {
     if (this.#state === 'connected') {
       this.#state = 'finished';
-      (this.#protocol as IBodyReader).connectionLost(reason);
+      try {
+        (this.#protocol as IBodyReader).connectionLost(reason);
+      } catch (error) {
+        // The connection's own bookkeeping must go on (Twisted logs it too).
+        log.failure('A response body protocol threw from connectionLost', new Failure(error));
+      }
     } else if (this.#state === 'initial') {
       this.#state = 'deferredClose';
       this.#reason = reason;
