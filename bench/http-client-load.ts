@@ -3,8 +3,8 @@
 // HTTPConnectionPool, node:http's http.request with a keep-alive http.Agent,
 // or fetch (undici, built into Node), each used as its documentation shows.
 //
-//   node dist/bench/http-client-load.js VARIANT hello PORT CONCURRENCY [SECONDS] [WARMUP]
-//   node dist/bench/http-client-load.js VARIANT download PORT BYTES
+//   node dist/bench/http-client-load.js VARIANT hello PORT CONCURRENCY [SECONDS] [WARMUP] [SERVER_PID]
+//   node dist/bench/http-client-load.js VARIANT download PORT BYTES [SERVER_PID]
 //
 // VARIANT is torsion, node or fetch. `hello`: CONCURRENCY loops, each sending
 // `GET /` and reading the whole body before its next request, for WARMUP
@@ -13,9 +13,11 @@
 // body streamed to a sink that counts and discards it (Torsion: a body
 // protocol given to deliverBody; node:http: the response piped into a
 // Writable; fetch: the body stream read chunk by chunk). Prints one JSON
-// line: the rate, this process's CPU time per request (or per GiB), and the
-// errors counted (any non-200 status, short body or failure).
+// line: the rate, this process's CPU time per request (or per GiB), with
+// SERVER_PID the server's over the same window (from /proc), and the errors
+// counted (any non-200 status, short body or failure).
 
+import { readFileSync } from 'node:fs';
 import { request as httpRequest, Agent as NodeAgent } from 'node:http';
 import { Writable } from 'node:stream';
 import { reactor } from 'torsion/reactor';
@@ -147,6 +149,14 @@ const cpuMicros = (): number => {
   return user + system;
 };
 
+/** Microseconds of CPU a process has used (user + system, from /proc), or NaN without a PID. */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 1e4; // clock ticks of 10 ms
+}
+
 /** CONCURRENCY loops of `GET /` until `seconds` have passed; the requests they completed. */
 async function loops(client: Client, concurrency: number, seconds: number): Promise<number> {
   const deadline = performance.now() + seconds * 1000;
@@ -162,48 +172,69 @@ async function loops(client: Client, concurrency: number, seconds: number): Prom
   return done;
 }
 
-async function hello(client: Client, concurrency: number, seconds: number, warmup: number) {
+async function hello(
+  client: Client,
+  concurrency: number,
+  seconds: number,
+  warmup: number,
+  server: number | undefined,
+) {
   await loops(client, concurrency, warmup);
   const cpu0 = cpuMicros();
+  const server0 = processCpuMicros(server);
   const t0 = performance.now();
   const requests = await loops(client, concurrency, seconds);
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = cpuMicros() - cpu0;
+  const serverCpu = processCpuMicros(server) - server0;
   return {
     requests,
     requests_per_s: Math.round(requests / elapsed),
     client_cpu_us_per_req: +(cpu / requests).toFixed(2),
     client_cpu_pct: Math.round(cpu / 1e4 / elapsed),
+    ...(server !== undefined && {
+      server_cpu_us_per_req: +(serverCpu / requests).toFixed(2),
+      server_cpu_pct: Math.round(serverCpu / 1e4 / elapsed),
+    }),
     seconds: +elapsed.toFixed(3),
   };
 }
 
-async function download(client: Client, bytes: number) {
+async function download(client: Client, bytes: number, server: number | undefined) {
   const warm = await client.download(`/bytes/${WARMUP_BYTES}`);
   if (warm !== WARMUP_BYTES) throw new Error(`warm-up download: ${warm} bytes of ${WARMUP_BYTES}`);
   const cpu0 = cpuMicros();
+  const server0 = processCpuMicros(server);
   const t0 = performance.now();
   const received = await client.download(`/bytes/${bytes}`);
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = cpuMicros() - cpu0;
+  const serverCpu = processCpuMicros(server) - server0;
   if (received !== bytes) throw new Error(`download: ${received} bytes of ${bytes}`);
   return {
     bytes,
     mb_per_s: Math.round(bytes / 1e6 / elapsed),
     client_cpu_s_per_gib: +((cpu / 1e6) * (2 ** 30 / bytes)).toFixed(3),
     client_cpu_pct: Math.round(cpu / 1e4 / elapsed),
+    ...(server !== undefined && {
+      server_cpu_s_per_gib: +((serverCpu / 1e6) * (2 ** 30 / bytes)).toFixed(3),
+      server_cpu_pct: Math.round(serverCpu / 1e4 / elapsed),
+    }),
     seconds: +elapsed.toFixed(3),
   };
 }
 
 async function main(): Promise<void> {
-  const [variant, mode, portText, n, secondsText, warmupText] = process.argv.slice(2);
+  const [variant, mode, portText, n, ...rest] = process.argv.slice(2);
+  const [secondsText, warmupText, helloPid] = rest;
+  const pidText = mode === 'hello' ? helloPid : rest[0];
+  const server = pidText === undefined ? undefined : Number(pidText);
   const port = Number(portText);
   const count = Number(n);
   if (!(port > 0) || !(count > 0) || (mode !== 'hello' && mode !== 'download')) {
     throw new Error(
-      'usage: http-client-load.js torsion|node|fetch hello PORT CONCURRENCY [SECONDS] [WARMUP]\n' +
-        '       http-client-load.js torsion|node|fetch download PORT BYTES',
+      'usage: http-client-load.js torsion|node|fetch hello PORT CONCURRENCY [SECONDS] [WARMUP] [SERVER_PID]\n' +
+        '       http-client-load.js torsion|node|fetch download PORT BYTES [SERVER_PID]',
     );
   }
   const concurrency = mode === 'hello' ? count : 1;
@@ -214,8 +245,8 @@ async function main(): Promise<void> {
   else throw new Error(`unknown variant ${variant}: torsion, node or fetch`);
   const result =
     mode === 'hello'
-      ? await hello(client, concurrency, Number(secondsText ?? 3), Number(warmupText ?? 1))
-      : await download(client, count);
+      ? await hello(client, concurrency, Number(secondsText ?? 3), Number(warmupText ?? 1), server)
+      : await download(client, count, server);
   await client.close();
   console.log(JSON.stringify({ variant, mode, concurrency, ...result, errors: 0 }));
 }

@@ -195,13 +195,6 @@ function serverConnections(port: number): Promise<number> {
 
 // ---------------------------------------------------------------- /proc
 
-/** A process's user + system CPU time, seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
 /** CPU ticks of every user-space process, with its session id. */
 function processTicks(): Map<number, { sid: number; ticks: number }> {
   const out = new Map<number, { sid: number; ticks: number }>();
@@ -283,21 +276,12 @@ async function measure(spec: ClientSpec, bench: Case, options: Options, pin: boo
             String(bench.concurrency),
             String(options.duration),
             String(options.warmup),
+            String(server.pid),
           ]
-        : ['download', String(server.port), String(options.bytes)];
+        : ['download', String(server.port), String(options.bytes), String(server.pid)];
     const noise = noiseWindow();
-    const cpu0 = cpuSeconds(server.pid);
-    const clientRun = runClient(spec, args, pin);
-    const row = await clientRun;
-    const serverCpu = cpuSeconds(server.pid) - cpu0;
-    const sessions = [server.pid, ...[...children].map((child) => child.pid as number)];
-    Object.assign(row, noise(sessions));
-    // The server's CPU covers the warm-up too: per request of the whole run.
-    if (bench.kind === 'download') {
-      row.server_cpu_s_per_gib = +((serverCpu * 2 ** 30) / (options.bytes + 64 * 2 ** 20)).toFixed(
-        3,
-      );
-    }
+    const row = await runClient(spec, args, pin);
+    Object.assign(row, noise([server.pid]));
     row.connections = await serverConnections(server.port);
     return row;
   } finally {
@@ -342,15 +326,15 @@ function printCase(bench: Case, results: Map<string, Row[]>, noisyRuns: number, 
     : ['mb_per_s', 'client_cpu_s_per_gib'];
   console.log(
     hello
-      ? '| client | requests/s | client CPU µs/request | client CPU % | connections | other CPU % | runs |'
-      : '| client | MB/s | client CPU s/GiB | client CPU % | server CPU s/GiB | other CPU % | runs |',
+      ? '| client | requests/s | client CPU µs/request | client CPU % | server CPU µs/request | server CPU % | connections | other CPU % | runs |'
+      : '| client | MB/s | client CPU s/GiB | client CPU % | server CPU s/GiB | server CPU % | connections | other CPU % | runs |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [label, rows] of results) {
     const m = (name: string): string => format(median(field(rows, name)));
-    const middle = hello ? m('connections') : m('server_cpu_s_per_gib');
+    const server = hello ? 'server_cpu_us_per_req' : 'server_cpu_s_per_gib';
     console.log(
-      `| ${label} | ${spread(field(rows, rate))} | ${spread(field(rows, cpu))} | ${m('client_cpu_pct')} | ${middle} | ${m('other_cpu_pct')} | ${rows.length} |`,
+      `| ${label} | ${spread(field(rows, rate))} | ${spread(field(rows, cpu))} | ${m('client_cpu_pct')} | ${m(server)} | ${m('server_cpu_pct')} | ${m('connections')} | ${m('other_cpu_pct')} | ${rows.length} |`,
     );
   }
   const torsions = [...results.keys()].filter((label) => !['node:http', 'fetch'].includes(label));
