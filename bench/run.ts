@@ -210,6 +210,15 @@ const benchmarks: Benchmark[] = [
     ours: { label: 'HTTPChannel', script: 'http-channel.js', args: ['1000000'] },
     details: ['ns_per_request', 'cpu_s'],
   },
+  {
+    name: 'http-client-agent',
+    metric: 'requests_per_s',
+    higherIsBetter: true,
+    unit: 'requests/s',
+    target: "none: the before/after measure of the client's request path (no socket)",
+    ours: { label: 'Agent', script: 'http-client-agent.js', args: ['300000', '50'] },
+    details: ['ns_per_request', 'cpu_s'],
+  },
   ...echoBenchmarks,
   idleBenchmark,
 ];
