@@ -337,25 +337,23 @@ function printCase(bench: Case, results: Map<string, Row[]>, noisyRuns: number, 
       `| ${label} | ${spread(field(rows, rate))} | ${spread(field(rows, cpu))} | ${m('client_cpu_pct')} | ${m(server)} | ${m('server_cpu_pct')} | ${m('connections')} | ${m('other_cpu_pct')} | ${rows.length} |`,
     );
   }
-  const torsions = [...results.keys()].filter((label) => !['node:http', 'fetch'].includes(label));
+  // Each Torsion build ÷ each reference client, then each patched build ÷ the first.
+  const labels = [...results.keys()];
+  const references: string[] = labels.filter((label) => label === 'node:http' || label === 'fetch');
+  const [first, ...patched] = labels.filter((label) => !references.includes(label));
   const ratios: string[] = [];
-  for (const ours of torsions) {
-    for (const other of results.keys()) {
-      if (
-        other === ours ||
-        (torsions.includes(other) && torsions.indexOf(other) > torsions.indexOf(ours))
-      )
-        continue;
-      const a = results.get(ours) as Row[];
-      const b = results.get(other) as Row[];
-      const r = median(field(a, rate)) / median(field(b, rate));
-      const c = median(field(a, cpu)) / median(field(b, cpu));
-      ratios.push(
-        `${ours} ÷ ${other}: ${r.toFixed(2)}× ${hello ? 'requests/s' : 'MB/s'}, ${c.toFixed(2)}× client CPU per ${hello ? 'request' : 'GiB'}`,
-      );
-    }
+  const ratio = (ours: string, other: string): string => {
+    const a = results.get(ours) as Row[];
+    const b = results.get(other) as Row[];
+    const r = median(field(a, rate)) / median(field(b, rate));
+    const c = median(field(a, cpu)) / median(field(b, cpu));
+    return `${ours} ÷ ${other}: ${r.toFixed(2)}× ${hello ? 'requests/s' : 'MB/s'}, ${c.toFixed(2)}× client CPU per ${hello ? 'request' : 'GiB'}`;
+  };
+  for (const ours of first === undefined ? [] : [first, ...patched]) {
+    for (const other of references) ratios.push(ratio(ours, other));
   }
-  if (ratios.length > 0) console.log(`\n${ratios.join('; ')}.`);
+  if (first !== undefined) for (const ours of patched) ratios.push(ratio(ours, first));
+  if (ratios.length > 0) console.log(`\n${ratios.map((line) => `- ${line}`).join('\n')}`);
   if (noisyRuns > 0) {
     console.log(
       `\n${noisyRuns} run(s) had more than ${options.maxOther}% of a core busy with other work (kept; --redo-noisy N retries them).`,
