@@ -4,8 +4,9 @@
 // Benchmarks never run in `npm test`. The network ones start a server, then
 // the load client against it; every child is stopped by its PID, even when a
 // run fails or this process is interrupted. The HTTP server benchmarks
-// (bench/http-hello.ts: Torsion, node:http and twisted.web under wrk) run
-// last, with the same filter and repetitions.
+// (bench/http-hello.ts: Torsion, node:http and twisted.web under wrk) and
+// then the HTTP client benchmarks (bench/http-client.ts: Torsion's Agent,
+// http.request and fetch) run last, with the same filter and repetitions.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -209,6 +210,15 @@ const benchmarks: Benchmark[] = [
     ours: { label: 'HTTPChannel', script: 'http-channel.js', args: ['1000000'] },
     details: ['ns_per_request', 'cpu_s'],
   },
+  {
+    name: 'http-client-agent',
+    metric: 'requests_per_s',
+    higherIsBetter: true,
+    unit: 'requests/s',
+    target: "none: the before/after measure of the client's request path (no socket)",
+    ours: { label: 'Agent', script: 'http-client-agent.js', args: ['300000', '50'] },
+    details: ['ns_per_request', 'cpu_s'],
+  },
   ...echoBenchmarks,
   idleBenchmark,
 ];
@@ -321,14 +331,18 @@ async function main(): Promise<void> {
   const filter = args.find((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--reps');
   const selected = benchmarks.filter((b) => filter === undefined || b.name.includes(filter));
   if (selected.length > 0) await runTable(selected, reps);
-  // The HTTP server benchmarks (three servers, wrk) print their own tables and
-  // select their own cases by the same filter (bench/http-hello.ts).
-  const http = [`${here}http-hello.js`, ...(filter === undefined ? [] : [filter])];
-  const child = spawn(process.execPath, [...http, '--reps', String(reps)], { stdio: 'inherit' });
-  children.add(child);
-  const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  children.delete(child);
-  if (status !== 0) throw new Error(`http-hello.js failed (status ${status})`);
+  // The HTTP server benchmarks (three servers, wrk) and the HTTP client
+  // benchmarks (three clients, one node:http server) print their own tables
+  // and select their own cases by the same filter (bench/http-hello.ts,
+  // bench/http-client.ts).
+  for (const script of ['http-hello.js', 'http-client.js']) {
+    const http = [`${here}${script}`, ...(filter === undefined ? [] : [filter])];
+    const child = spawn(process.execPath, [...http, '--reps', String(reps)], { stdio: 'inherit' });
+    children.add(child);
+    const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    children.delete(child);
+    if (status !== 0) throw new Error(`${script} failed (status ${status})`);
+  }
 }
 
 async function runTable(selected: Benchmark[], reps: number): Promise<void> {
