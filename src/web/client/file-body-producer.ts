@@ -327,7 +327,8 @@ export class FileBodyProducer implements IReplayableBodyProducer {
           else this.#handle = handle;
         },
         (error: unknown) => {
-          throw fileError(path, 'open', error);
+          // After stopProducing nobody waits for the body: the error has nobody to reach.
+          if (!this.#stopped) throw fileError(path, 'open', error);
         },
       ),
     );
@@ -345,7 +346,7 @@ export class FileBodyProducer implements IReplayableBodyProducer {
             chunk = Buffer.from(buffer.subarray(0, bytesRead));
           },
           (error: unknown) => {
-            throw fileError(path, 'read', error);
+            if (!this.#stopped) throw fileError(path, 'read', error);
           },
         ),
       );
@@ -362,7 +363,8 @@ export class FileBodyProducer implements IReplayableBodyProducer {
       remaining -= chunk.length;
       consumer.write(chunk);
     }
-    void this.#close();
+    // The body is done once the file is closed.
+    yield Deferred.fromPromise(this.#close());
   }
 
   #pipe(stream: Readable, consumer: IConsumer): Deferred<void> {
