@@ -12,13 +12,11 @@ import { Headers } from '../headers.js';
 import type { IBodyProducer } from './client-protocol.js';
 import { PartialDownloadError } from './errors.js';
 import { FileBodyProducer } from './file-body-producer.js';
+import type { HeadersLike } from './get-page.js';
 import { type Response, readBody } from './response.js';
 
-/** Headers as the conveniences take them: a `Headers`, or a record of one value or several per name. */
-export type HeadersInit = Headers | Readonly<Record<string, string | readonly string[]>>;
-
 /** A copy of `init` as `Headers` (`undefined` stays `undefined`). */
-export function headersFrom(init: HeadersInit | undefined): Headers | undefined {
+export function headersFrom(init: HeadersLike | undefined): Headers | undefined {
   if (init === undefined) return undefined;
   if (init instanceof Headers) return init.copy();
   const headers = new Headers();

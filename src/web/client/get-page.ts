@@ -6,24 +6,27 @@
 import { type Deferred, fail, TimeoutError } from '../../internet/defer.js';
 import type { HostnameEndpointReactor } from '../../internet/endpoints/hostname.js';
 import { Failure } from '../../internet/failure.js';
-import {
-  type HeadersInit,
-  headersFrom,
-  producerFrom,
-  reactorOr,
-  readWholeBody,
-} from './_convenience.js';
+import type { Headers } from '../headers.js';
+import { headersFrom, producerFrom, reactorOr, readWholeBody } from './_convenience.js';
 import { Agent, type IAgent } from './agent.js';
 import type { IBodyProducer } from './client-protocol.js';
 import { annotateFailure, WebError } from './errors.js';
 import { RedirectAgent } from './redirect-agent.js';
+
+/**
+ * Headers as getPage and HTTPClient take them: a `Headers`, or a record of
+ * one value or several per name (`{ Accept: 'text/html', 'X-Tag': ['a', 'b'] }`).
+ *
+ * @since 0.1.0
+ */
+export type HeadersLike = Headers | Readonly<Record<string, string | readonly string[]>>;
 
 /** Options of {@link getPage}. */
 export interface GetPageOptions {
   /** The method. @defaultValue `'GET'` */
   readonly method?: string;
   /** Headers to send: a `Headers`, or a record of a value or values per name. */
-  readonly headers?: HeadersInit;
+  readonly headers?: HeadersLike;
   /** The body: bytes, a string (sent as UTF-8) or a body producer. */
   readonly body?: Uint8Array | string | IBodyProducer;
   /**

@@ -9,16 +9,11 @@ import type { HostnameEndpointReactor } from '../../internet/endpoints/hostname.
 import { Failure } from '../../internet/failure.js';
 import type { IReactorTime } from '../../internet/interfaces.js';
 import type { Headers } from '../headers.js';
-import {
-  type HeadersInit,
-  headersFrom,
-  producerFrom,
-  reactorOr,
-  readWholeBody,
-} from './_convenience.js';
+import { headersFrom, producerFrom, reactorOr, readWholeBody } from './_convenience.js';
 import { Agent, type IAgent } from './agent.js';
 import type { IBodyProducer } from './client-protocol.js';
 import { annotateFailure } from './errors.js';
+import type { HeadersLike } from './get-page.js';
 import { RedirectAgent } from './redirect-agent.js';
 import type { Response } from './response.js';
 
@@ -34,7 +29,7 @@ export type FormFields = Readonly<Record<string, string | readonly string[]>>;
 /** Options of one {@link HTTPClient} request. */
 export interface HTTPClientRequestOptions {
   /** Headers to send: a `Headers`, or a record of a value or values per name. */
-  readonly headers?: HeadersInit;
+  readonly headers?: HeadersLike;
   /** Query parameters, added to those already in the URL. */
   readonly params?: QueryParams;
   /**
