@@ -4,6 +4,7 @@
 // program that fetched one after another would never finish) and reports
 // each as it comes; web-download streams a large file to disk with a
 // progress line, and fails with one line and status 1, leaving no file.
+// Then getPage and treq without a reactor: on the global one, loaded lazily.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { after, describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { IPAddress } from 'torsion/protocol';
 import { File, NOT_DONE_YET, type Request, Resource, Site } from 'torsion/web';
+import { getPage } from '../../src/web/client/get-page.js';
+import { treq } from '../../src/web/client/http-client.js';
 import { type ExampleProcess, runExample } from '../helpers/example-process.js';
 import { harness, type SocketHarness, waitFor } from '../helpers/sockets.js';
 
@@ -139,5 +142,43 @@ describe('the HTTP client examples as commands', { timeout: 60_000 }, () => {
       new RegExp(`^error: GET http://127\\.0\\.0\\.1:${dead}/x: .*refused.*\\n$`, 'i'),
     );
     assert.equal(child.stderr().split('\n').length, 2, 'one line');
+  });
+});
+
+describe('getPage and treq on the global reactor (no reactor given)', { timeout: 30_000 }, () => {
+  function echoSite(h: SocketHarness): number {
+    class Echo extends Resource {
+      override isLeaf = true;
+      render_GET(request: Request): string {
+        return `GET ${request.uri}`;
+      }
+      render_POST(request: Request): string {
+        request.setHeader('Content-Type', 'application/json');
+        return JSON.stringify({ got: JSON.parse(request.content.read().toString('utf8')) });
+      }
+    }
+    return serve(h, new Echo());
+  }
+
+  test('getPage(url) fetches over loopback with the global reactor', async (t) => {
+    const h = harness(t);
+    const port = echoSite(h);
+    const body = await waitFor(getPage(`http://127.0.0.1:${port}/x?y=1`), 'getPage');
+    assert.equal(Buffer.from(body).toString(), 'GET /x?y=1');
+  });
+
+  test('treq.get with params, and treq.post with json, over loopback', async (t) => {
+    const h = harness(t);
+    const port = echoSite(h);
+    const got = await waitFor(
+      treq.get(`http://127.0.0.1:${port}/search`, { params: { q: 'a' } }),
+      'treq.get',
+    );
+    assert.equal(await waitFor(got.text(), 'text'), 'GET /search?q=a');
+    const posted = await waitFor(
+      treq.post(`http://127.0.0.1:${port}/`, { json: { n: 1 } }),
+      'treq.post',
+    );
+    assert.deepEqual(await waitFor(posted.json(), 'json'), { got: { n: 1 } });
   });
 });

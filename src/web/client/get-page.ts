@@ -49,9 +49,10 @@ export interface GetPageOptions {
    */
   readonly agent?: IAgent;
   /**
-   * The reactor for the default agent and the timeout. Default: the global
-   * reactor of torsion/reactor, loaded at the first call; library code
-   * should pass its own (or an `agent` and a `reactor`).
+   * The reactor for the default agent, the timeout, and the pacing of a
+   * body given as bytes or a string. Default: the global reactor of
+   * torsion/reactor, loaded when first needed; library code should pass
+   * its own.
    */
   readonly reactor?: HostnameEndpointReactor;
 }
