@@ -18,6 +18,7 @@ import type { IAgent } from '../../../src/web/client/agent.js';
 import {
   InfiniteRedirection,
   PotentialDataLoss,
+  ResponseFailed,
   WebError,
 } from '../../../src/web/client/errors.js';
 import { getPage } from '../../../src/web/client/get-page.js';
@@ -218,6 +219,31 @@ describe('getPage', () => {
     const web = new MemoryWeb();
     const d = getPage('http://a.test/', { agent: web.agent(), reactor: web.reactor, timeout: -1 });
     failureResultOf(d, RangeError);
+  });
+
+  test('HEAD: the Deferred fires with an empty body (Twisted test_getPageHead)', () => {
+    const { web, options } = site(() => 'a body HEAD does not get');
+    const d = getPage('http://a.test/', { ...options, method: 'HEAD' });
+    web.flush();
+    assert.equal(successResultOf(d).length, 0);
+  });
+
+  test('a body shorter than its Content-Length fails with ResponseFailed naming the URL (Twisted test_getPageBrokenDownload)', () => {
+    let pending: Request | undefined;
+    const { web, options } = site((request) => {
+      pending = request;
+      request.setHeader('Content-Length', '1000');
+      request.write(Buffer.from('only some'));
+      return NOT_DONE_YET;
+    });
+    const d = getPage('http://a.test/broken', options);
+    web.flush();
+    pending?.channel.transport?.loseConnection();
+    web.flush();
+    assert.match(
+      failureResultOf(d, ResponseFailed).getErrorMessage(),
+      /^GET http:\/\/a\.test\/broken: /,
+    );
   });
 
   test('a body that ends with the connection, with no declared length, is taken as whole', () => {
