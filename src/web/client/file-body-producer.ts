@@ -138,9 +138,19 @@ export class FileBodyProducer implements IReplayableBodyProducer {
 
   /**
    * @param body - Bytes, a string (sent as UTF-8), or a `Readable`.
-   * @throws TypeError if `readSize` or `length` is not a positive whole number.
+   * @throws TypeError if `body` is none of these, or `readSize` or `length`
+   *   is not a whole number of bytes.
    */
   constructor(body: Uint8Array | string | Readable, options: FileBodyProducerOptions = {}) {
+    if (
+      typeof body !== 'string' &&
+      !(body instanceof Uint8Array) &&
+      typeof (body as Partial<Readable> | null)?.on !== 'function'
+    ) {
+      throw new TypeError(
+        `FileBodyProducer takes bytes, a string or a Readable (or a path through fromPath), not ${String(body)}`,
+      );
+    }
     const source: Source =
       typeof body === 'string'
         ? { kind: 'bytes', bytes: Buffer.from(body, 'utf8') }

@@ -220,10 +220,14 @@ describe('FileBodyProducer over bytes and strings', () => {
     assert.equal(second.text(), 'again');
   });
 
-  test('a readSize or length that is not a byte count is refused', () => {
+  test('a body of another type, or a readSize or length that is not a byte count, is refused', () => {
     assert.throws(() => new FileBodyProducer('x', { readSize: 0 }), TypeError);
     assert.throws(() => new FileBodyProducer('x', { readSize: 1.5 }), TypeError);
     assert.throws(() => new FileBodyProducer('x', { length: -1 }), TypeError);
+    assert.throws(
+      () => new FileBodyProducer(42 as unknown as string),
+      /takes bytes, a string or a Readable .*not 42/,
+    );
   });
 });
 
