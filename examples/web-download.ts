@@ -39,6 +39,7 @@ export class FileDownload implements IBodyReader {
   readonly done = new Deferred<number>();
   #producer: IPushProducer | undefined;
   #received = 0;
+  #ended = false;
   #lastReport = Number.NEGATIVE_INFINITY;
   readonly #started: number;
 
@@ -54,7 +55,10 @@ export class FileDownload implements IBodyReader {
     readonly progress: (line: string, final: boolean) => void,
   ) {
     this.#started = clock.seconds();
-    file.on('drain', () => this.#producer?.resumeProducing());
+    // Once the body has ended, its connection may be carrying another request: leave it alone.
+    file.on('drain', () => {
+      if (!this.#ended) this.#producer?.resumeProducing();
+    });
     file.on('error', (error) => {
       this.#producer?.stopProducing();
       if (!this.done.called) this.done.errback(error);
@@ -77,6 +81,7 @@ export class FileDownload implements IBodyReader {
   }
 
   connectionLost(reason: Failure): void {
+    this.#ended = true;
     if (reason.check(ResponseDone, PotentialDataLoss) === null) {
       this.file.destroy();
       if (!this.done.called) this.done.errback(reason);
