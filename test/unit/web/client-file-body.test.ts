@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import fc from 'fast-check';
 import type { Deferred } from '../../../src/internet/defer.js';
 import type { IConsumer, IPullProducer, IPushProducer } from '../../../src/internet/interfaces.js';
 import { Cooperator } from '../../../src/internet/task/cooperator.js';
@@ -105,6 +106,27 @@ describe('FileBodyProducer over bytes and strings', () => {
     step();
     successResultOf(done);
     assert.equal(consumer.text(), 'déjà vu');
+  });
+
+  test('any bytes, any readSize: the consumer gets the same bytes, in chunks of readSize but the last', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.integer({ min: 1, max: 700 }),
+        (bytes, readSize) => {
+          const { step, cooperator } = stepper();
+          const producer = new FileBodyProducer(bytes, { cooperator, readSize });
+          const consumer = new Collector();
+          const done = producer.startProducing(consumer);
+          for (let i = 0; i <= Math.ceil(bytes.length / readSize); i++) step();
+          successResultOf(done);
+          assert.deepEqual(new Uint8Array(Buffer.concat(consumer.chunks)), bytes);
+          assert.ok(consumer.chunks.slice(0, -1).every((c) => c.length === readSize));
+          assert.equal(producer.length, bytes.length);
+        },
+      ),
+      { seed: 1313, numRuns: 200 },
+    );
   });
 
   test('an empty body: length 0, the Deferred fires without a write', () => {

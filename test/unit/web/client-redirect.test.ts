@@ -5,6 +5,9 @@
 // request, credentials dropped across origins, bodies resent on 307/308.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CancelledError, Deferred } from '../../../src/internet/defer.js';
 import { Failure } from '../../../src/internet/failure.js';
@@ -241,6 +244,23 @@ describe('RedirectAgent (Twisted RedirectAgentTests, BrowserLikeRedirectAgentTes
       assert.match(error.message, /POST http:\/\/example\.com\/foo: .*cannot replay/);
     });
   }
+
+  test('a 308 on a PUT of a file resends the file, measured again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'torsion-redirect-'));
+    try {
+      const path = join(dir, 'upload.txt');
+      writeFileSync(path, 'file body');
+      const { fake, agent } = setup();
+      agent.request('PUT', 'http://example.com/a', undefined, FileBodyProducer.fromPath(path));
+      writeFileSync(path, 'file body, longer now');
+      fake.take().result.callback(response(308, location('/b')));
+      const second = fake.take();
+      assert.equal(second.method, 'PUT');
+      assert.equal(second.bodyProducer?.length, 21);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('strict (Twisted RedirectAgent): 301, 302, 307 and 308 on a POST fail with PageRedirect', () => {
     for (const code of [301, 302, 307, 308]) {
