@@ -189,3 +189,112 @@ export function annotateFailure(failure: Failure, method: string, uri: string): 
   }
   return failure;
 }
+
+/**
+ * An HTTP error status: what `getPage` fails with when the response's
+ * status is not 2xx, and the base of the redirect errors.
+ *
+ * @remarks
+ * `message` names the request and the status (`GET http://example.com/x:
+ * 404 Not Found`) when the error comes from `getPage` or a `RedirectAgent`;
+ * `phrase` holds the reason phrase alone and `response` the body, which
+ * error pages often explain themselves in.
+ *
+ * Differences from Twisted: Twisted's `Error.message` is the reason phrase
+ * and `str(error)` is `"404 Not Found"`; here the reason phrase is `phrase`,
+ * because a JavaScript error's `message` is what every log and stack trace
+ * prints.
+ *
+ * @see Twisted: twisted.web.error.Error
+ * @since 0.1.0
+ */
+export class WebError extends TorsionError {
+  override name = 'WebError';
+  override readonly code: string = 'ERR_WEB';
+  /** The response's status code. */
+  readonly status: number;
+  /** The response's reason phrase. */
+  readonly phrase: string;
+  /** The response's body, when it was read (`getPage` reads it). */
+  readonly response: Uint8Array | undefined;
+  /**
+   * @param message - The error's message. Default: `"<status> <phrase>"`.
+   */
+  constructor(
+    status: number,
+    phrase: string,
+    response?: Uint8Array,
+    message = `${status} ${phrase}`,
+  ) {
+    super(message);
+    this.status = status;
+    this.phrase = phrase;
+    this.response = response;
+  }
+}
+
+/**
+ * A redirect that was not followed: a `RedirectAgent` with `strict` set met
+ * a 301, 302, 307 or 308 for a method other than GET and HEAD, or the
+ * redirect would have resent a body its producer cannot replay.
+ *
+ * @see Twisted: twisted.web.error.PageRedirect
+ * @since 0.1.0
+ */
+export class PageRedirect extends WebError {
+  override name = 'PageRedirect';
+  override readonly code: string = 'ERR_PAGE_REDIRECT';
+  /** The URL that answered with the redirect. */
+  readonly uri: string;
+  /** Where the redirect pointed, resolved against `uri`. */
+  readonly location: string;
+  constructor(status: number, phrase: string, uri: string, location: string, message: string) {
+    super(status, phrase, undefined, message);
+    this.uri = uri;
+    this.location = location;
+  }
+}
+
+/**
+ * A redirect past the limit of a `RedirectAgent` (20 by default): a loop,
+ * most likely.
+ *
+ * @see Twisted: twisted.web.error.InfiniteRedirection
+ * @since 0.1.0
+ */
+export class InfiniteRedirection extends WebError {
+  override name = 'InfiniteRedirection';
+  override readonly code: string = 'ERR_INFINITE_REDIRECTION';
+  /** The URL that answered with the redirect not followed. */
+  readonly uri: string;
+  /** Where that redirect pointed (its `Location`, as sent). */
+  readonly location: string | undefined;
+  constructor(
+    status: number,
+    phrase: string,
+    uri: string,
+    location: string | undefined,
+    message: string,
+  ) {
+    super(status, phrase, undefined, message);
+    this.uri = uri;
+    this.location = location;
+  }
+}
+
+/**
+ * A redirect status without a `Location` header: there is nowhere to go.
+ *
+ * @see Twisted: twisted.web.error.RedirectWithNoLocation
+ * @since 0.1.0
+ */
+export class RedirectWithNoLocation extends WebError {
+  override name = 'RedirectWithNoLocation';
+  override readonly code: string = 'ERR_REDIRECT_WITH_NO_LOCATION';
+  /** The URL that answered with the redirect. */
+  readonly uri: string;
+  constructor(status: number, phrase: string, uri: string, message: string) {
+    super(status, phrase, undefined, message);
+    this.uri = uri;
+  }
+}
