@@ -389,6 +389,11 @@ class DecodingPipeline implements IBodyReader {
  * the URL, and the connection is closed. An `Accept-Encoding` among the
  * request's headers is kept, and this agent's added as another field.
  *
+ * Stacking: put it outermost, `new ContentDecoderAgent(new RedirectAgent(
+ * new CookieAgent(agent, jar)))`, so that only the final response is
+ * decoded, not the bodies of the redirects followed on the way (every hop
+ * still asks for compressed bodies: the header is passed down).
+ *
  * Differences from Twisted: decoders are {@link IContentDecoder}s (a name
  * and a stream) rather than response wrappers, the default is gzip,
  * deflate and br instead of none, `Content-Length` is removed from a

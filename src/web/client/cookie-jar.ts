@@ -326,6 +326,12 @@ const singleLabel = (domain: string): boolean => !domain.includes('.');
  * recently used cookies go first. Time is the clock's `seconds()`, read as
  * seconds since the epoch (a reactor's; a test `Clock` advanced to a date).
  *
+ * What RFC 6265bis adds is left out: `Secure` cookies set over http are
+ * kept (RFC 6265 allows it; they are still only sent over https), the
+ * `__Secure-` and `__Host-` prefixes are not checked, and expiry dates are
+ * not capped at 400 days. Its size limit (name and value together) and its
+ * refusal of control characters are in.
+ *
  * The `Cookie` header is §5.4's: the cookies whose domain, path and
  * `Secure` match the URL, longer paths first, then older first, as
  * `name=value` pairs joined by `; `.
