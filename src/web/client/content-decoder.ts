@@ -9,12 +9,15 @@ import zlib from 'node:zlib';
 import type { Deferred } from '../../internet/defer.js';
 import { Failure } from '../../internet/failure.js';
 import type { IPushProducer } from '../../internet/interfaces.js';
+import { Logger } from '../../logger/logger.js';
 import { Headers } from '../headers.js';
 import type { IBodyReader } from '../request-body.js';
 import type { IAgent } from './agent.js';
 import type { IBodyProducer } from './client-protocol.js';
 import { PotentialDataLoss, ResponseDone, ResponseFailed } from './errors.js';
 import { Response } from './response.js';
+
+const log = new Logger('torsion.web.client');
 
 /**
  * A content coding a {@link ContentDecoderAgent} can undo: its name in
@@ -332,7 +335,15 @@ class DecodingPipeline implements IBodyReader {
       );
       return;
     }
-    this.#target._bodyDataReceived(chunk);
+    try {
+      this.#target._bodyDataReceived(chunk);
+    } catch (error) {
+      // Thrown into a zlib event it would crash the process: the reader's
+      // bug ends its body instead.
+      const failure = new Failure(error);
+      log.failure('A response body protocol threw from dataReceived', failure);
+      this.#fail(new ResponseFailed([failure]));
+    }
   }
 
   #decodingFailed(index: number, error: Error): void {
@@ -356,7 +367,11 @@ class DecodingPipeline implements IBodyReader {
     if (this.#done) return;
     this.#done = true;
     this.#destroy();
-    this.#target._bodyDataFinished(reason);
+    try {
+      this.#target._bodyDataFinished(reason);
+    } catch (error) {
+      log.failure('A response body protocol threw from connectionLost', new Failure(error));
+    }
   }
 
   #destroy(): void {

@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import { Deferred } from '../../../src/internet/defer.js';
 import { Failure } from '../../../src/internet/failure.js';
 import type { IPushProducer } from '../../../src/internet/interfaces.js';
+import { captureLogs } from '../../../src/logger/capture.js';
 import { successResultOf } from '../../../src/testing/deferred-asserts.js';
 import type { IAgent } from '../../../src/web/client/agent.js';
 import type { IBodyProducer } from '../../../src/web/client/client-protocol.js';
@@ -458,6 +459,30 @@ describe('ContentDecoderAgent: decoded bodies', () => {
     const stopped = new Failure(new ResponseFailed([new Failure(new Error('stopped'))]));
     response._bodyDataFinished(stopped);
     assert.equal(await reader.finished, stopped);
+  });
+
+  test('a reader throwing from dataReceived is logged, its body fails and the connection is closed; the process goes on', async () => {
+    const logs = captureLogs();
+    try {
+      const { result, response, producer } = decodedOf({ 'content-encoding': ['gzip'] });
+      const reader = new Collector();
+      reader.dataReceived = () => {
+        throw new Error('reader bug');
+      };
+      result.deliverBody(reader);
+      response._bodyDataReceived(gzipped('abc'));
+      const error = (await reader.finished).value as ResponseFailed;
+      assert.ok(error instanceof ResponseFailed);
+      assert.equal((error.reasons[0]?.value as Error).message, 'reader bug');
+      assert.ok(producer.events.includes('stop'));
+      assert.ok(
+        logs.events.some(
+          (e) => (e.log_failure?.value as Error | undefined)?.message === 'reader bug',
+        ),
+      );
+    } finally {
+      logs.stop();
+    }
   });
 
   test('a paused reader pauses decompression and then the connection; resuming delivers the rest', async () => {
