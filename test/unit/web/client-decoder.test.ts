@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { describe, test } from 'node:test';
 import zlib from 'node:zlib';
+import fc from 'fast-check';
 import { Deferred } from '../../../src/internet/defer.js';
 import { Failure } from '../../../src/internet/failure.js';
 import type { IPushProducer } from '../../../src/internet/interfaces.js';
@@ -534,5 +535,43 @@ describe('ContentDecoderAgent: decoded bodies', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(Buffer.concat(reader.chunks).length <= 64 * 1024);
     reader.producer?.stopProducing();
+  });
+});
+
+describe('ContentDecoderAgent: properties', () => {
+  const encoders: Record<string, (data: Buffer) => Buffer> = {
+    gzip: (data) => zlib.gzipSync(data),
+    deflate: (data) => zlib.deflateSync(data),
+    'raw deflate': (data) => zlib.deflateRawSync(data),
+    br: (data) => zlib.brotliCompressSync(data),
+  };
+
+  test('any body, encoded by any stack of codings and cut anywhere, decodes to itself', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 4096 }),
+        fc.array(fc.constantFrom(...Object.keys(encoders)), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        async (plain, codings, cuts) => {
+          let data: Buffer = Buffer.from(plain);
+          for (const coding of codings) data = (encoders[coding] as (d: Buffer) => Buffer)(data);
+          const header = codings.map((c) => (c === 'raw deflate' ? 'deflate' : c)).join(', ');
+          const { result, response } = decodedOf({ 'content-encoding': [header] });
+          const reader = new Collector();
+          result.deliverBody(reader);
+          const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+          let start = 0;
+          for (const point of [...points, data.length]) {
+            response._bodyDataReceived(data.subarray(start, point));
+            start = point;
+          }
+          response._bodyDataFinished(done());
+          const reason = await reader.finished;
+          assert.ok(reason.check(ResponseDone), String(reason.value));
+          assert.ok(Buffer.concat(reader.chunks).equals(Buffer.from(plain)));
+        },
+      ),
+      { seed: 13, numRuns: 100 },
+    );
   });
 });
