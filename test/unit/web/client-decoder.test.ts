@@ -474,7 +474,7 @@ describe('ContentDecoderAgent: decoded bodies', () => {
       response._bodyDataReceived(gzipped('abc'));
       const error = (await reader.finished).value as ResponseFailed;
       assert.ok(error instanceof ResponseFailed);
-      assert.equal((error.reasons[0]?.value as Error).message, 'reader bug');
+      assert.equal((error.reasons[0]?.value as Error | undefined)?.message, 'reader bug');
       assert.ok(producer.events.includes('stop'));
       assert.ok(
         logs.events.some(
