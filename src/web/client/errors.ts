@@ -2,7 +2,7 @@
 // how a response body ended (Twisted: twisted.web._newclient's exceptions).
 // Tests: test/unit/web/client-protocol.test.ts
 
-import { TorsionError } from '../../internet/error.js';
+import { ConnectError, TorsionError } from '../../internet/error.js';
 import type { Failure } from '../../internet/failure.js';
 
 /** Joins the messages of failures for an error's message. */
@@ -188,4 +188,38 @@ export function annotateFailure(failure: Failure, method: string, uri: string): 
     error.message = `${method} ${uri}: ${error.message}`;
   }
   return failure;
+}
+
+/**
+ * An HTTP proxy answered a `CONNECT` (the request for a tunnel to an
+ * `https:` origin) with a status other than 2xx: the message names the
+ * proxy, the target and the status.
+ *
+ * @remarks
+ * A `ConnectError`: the connection to the origin could not be made.
+ * `407 Proxy Authentication Required` means the proxy wants a
+ * `proxyAuthorization` option that it accepts.
+ *
+ * @since 0.1.0
+ */
+export class ProxyConnectError extends ConnectError {
+  static override readonly description: string = 'The proxy refused to open a tunnel';
+  override name = 'ProxyConnectError' as const;
+  override readonly code = 'ERR_PROXY_CONNECT' as const;
+  /** The proxy, as its endpoint describes itself. */
+  readonly proxy: string;
+  /** The `host:port` the tunnel was asked for. */
+  readonly target: string;
+  /** The status the proxy answered. */
+  readonly status: number;
+  /** Its reason phrase. */
+  readonly phrase: string;
+
+  constructor(proxy: string, target: string, status: number, phrase: string) {
+    super(`${proxy} answered CONNECT ${target} with ${status}${phrase === '' ? '' : ` ${phrase}`}`);
+    this.proxy = proxy;
+    this.target = target;
+    this.status = status;
+    this.phrase = phrase;
+  }
 }
