@@ -1,11 +1,14 @@
 // StringTransport's record of startTLS, so that protocols that upgrade can
 // be unit-tested without sockets; the real transports are tested in
-// test/integration/starttls.test.ts.
+// test/integration/starttls.test.ts; a client endpoint's wrapper passes
+// handshakeCompleted on.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ITLSTransport } from 'torsion/reactor';
-import { StringTransport } from 'torsion/testing';
+import { TCP4ClientEndpoint } from 'torsion/endpoints';
+import { Factory, IPv4Address, Protocol } from 'torsion/protocol';
+import type { IProtocol, IProtocolFactory, ITLSTransport } from 'torsion/reactor';
+import { MemoryReactor, StringTransport, successResultOf } from 'torsion/testing';
 
 describe('StringTransport.startTLS', () => {
   test('records the options, the side and the unread bytes', () => {
@@ -56,5 +59,39 @@ describe('StringTransport.startTLS', () => {
     transport.startTLS({ servername: 'a' });
     transport.write(Buffer.from('x'));
     assert.equal(transport.value().toString(), 'STARTTLS\r\nx');
+  });
+});
+
+describe('a client endpoint and startTLS', () => {
+  test("the endpoint's wrapper tells the protocol that the handshake completed", () => {
+    const reactor = new MemoryReactor();
+    let told = 0;
+    class Listening extends Protocol {
+      handshakeCompleted(): void {
+        told++;
+      }
+    }
+    const d = new TCP4ClientEndpoint(reactor, 'example.com', 25).connect(
+      Factory.forProtocol(Listening),
+    );
+    const factory = reactor.tcpClients[0]?.[2] as IProtocolFactory;
+    const wrapper = factory.buildProtocol(new IPv4Address('TCP', '10.0.0.2', 25)) as IProtocol & {
+      handshakeCompleted(): void;
+    };
+    wrapper.makeConnection(new StringTransport());
+    assert.ok(successResultOf(d) instanceof Listening);
+    wrapper.handshakeCompleted();
+    assert.equal(told, 1);
+  });
+
+  test('a protocol that does not listen is not bothered', () => {
+    const reactor = new MemoryReactor();
+    new TCP4ClientEndpoint(reactor, 'example.com', 25).connect(Factory.forProtocol(Protocol));
+    const factory = reactor.tcpClients[0]?.[2] as IProtocolFactory;
+    const wrapper = factory.buildProtocol(new IPv4Address('TCP', '10.0.0.2', 25)) as IProtocol & {
+      handshakeCompleted(): void;
+    };
+    wrapper.makeConnection(new StringTransport());
+    wrapper.handshakeCompleted();
   });
 });
