@@ -8,11 +8,12 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Deferred, fail } from '../../internet/defer.js';
-import { ConnectError, SSLError } from '../../internet/error.js';
+import { ConnectError, SSLError, TimeoutError } from '../../internet/error.js';
 import { Failure } from '../../internet/failure.js';
 import type {
   EndpointConnectOptions,
   IAddress,
+  IDelayedCall,
   IProtocol,
   IProtocolFactory,
   IReactorTime,
@@ -51,6 +52,14 @@ export interface ProxyAgentOptions {
    * `{ ca }` adds trust roots.
    */
   readonly tls?: ConnectionOptions;
+  /**
+   * Seconds an `https:` request may wait for its tunnel: connecting to the
+   * proxy, its answer to `CONNECT` and the TLS handshake together. Past it
+   * the request fails with `TimeoutError` and the connection is closed.
+   * (Connecting to the proxy is also bounded by its endpoint's own timeout.)
+   * @defaultValue 30
+   */
+  readonly tunnelTimeout?: number;
 }
 
 /** A number per proxy endpoint (and per credential), so that pool keys tell proxies apart. */
@@ -124,11 +133,14 @@ export class ProxyAgent implements IAgent {
   readonly #authorization: string | undefined;
   readonly #tls: ConnectionOptions | undefined;
   readonly #key: string;
+  readonly #clock: IReactorTime;
+  readonly #tunnelTimeout: number;
 
   /**
    * @param endpoint - Connects to the proxy.
    * @param reactor - Times the pool's idle connections (when no pool is given).
-   * @throws TypeError if `proxyAuthorization` holds CR, LF or NUL.
+   * @throws TypeError if `proxyAuthorization` holds CR, LF or NUL;
+   *   RangeError if `tunnelTimeout` is not a positive number of seconds.
    */
   constructor(
     endpoint: IStreamClientEndpoint,
@@ -139,6 +151,12 @@ export class ProxyAgent implements IAgent {
     if (authorization !== undefined && /[\r\n\0]/.test(authorization)) {
       throw new TypeError('proxyAuthorization must not hold CR, LF or NUL');
     }
+    const timeout = options.tunnelTimeout ?? 30;
+    if (!(timeout > 0)) {
+      throw new RangeError(`tunnelTimeout must be a positive number of seconds, not ${timeout}`);
+    }
+    this.#clock = reactor;
+    this.#tunnelTimeout = timeout;
     this.#endpoint = endpoint;
     this.#pool = options.pool ?? new HTTPConnectionPool(reactor, { persistent: false });
     this.#authorization = authorization;
@@ -183,6 +201,8 @@ export class ProxyAgent implements IAgent {
       parsed.port,
       this.#tls ?? {},
       this.#authorization,
+      this.#clock,
+      this.#tunnelTimeout,
     );
     return requestWithEndpoint(
       this.#pool,
@@ -212,6 +232,8 @@ export class TunnelEndpoint implements IStreamClientEndpoint {
     private readonly port: number,
     private readonly tls: ConnectionOptions,
     private readonly authorization: string | undefined,
+    private readonly clock: IReactorTime,
+    private readonly timeout: number,
   ) {}
 
   /** The `host:port` of the tunnel, as CONNECT names it. */
@@ -225,16 +247,31 @@ export class TunnelEndpoint implements IStreamClientEndpoint {
   ): Deferred<ProtocolOf<F>> {
     let tunnel: TunnelProtocol | undefined;
     let connecting: Deferred<IProtocol> | undefined;
+    let timer: IDelayedCall | undefined;
     const result = new Deferred<ProtocolOf<F>>(() => {
+      if (timer?.active() === true) timer.cancel();
       if (tunnel !== undefined) tunnel.cancel();
       else connecting?.cancel();
     });
     const done = (outcome: IProtocol | Failure): void => {
+      if (timer?.active() === true) timer.cancel();
       if (result.called) return;
       if (outcome instanceof Failure) result.errback(outcome);
       else result.callback(outcome as ProtocolOf<F>);
     };
     const proxyName = describeProxy(this.proxy);
+    timer = this.clock.callLater(this.timeout, () => {
+      done(
+        new Failure(
+          new TimeoutError(
+            `${this.target} through ${proxyName}: no tunnel after ${this.timeout} seconds`,
+          ),
+        ),
+      );
+      // Then let go of the attempt; what that reports is ignored (done already).
+      if (tunnel !== undefined) tunnel.cancel();
+      else connecting?.cancel();
+    });
     const tls: ConnectionOptions = {
       ...this.tls,
       host: this.host,

@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, Deferred } from '../../../src/internet/defer.js';
-import { ConnectError, ConnectionLost, SSLError } from '../../../src/internet/error.js';
+import {
+  ConnectError,
+  ConnectionLost,
+  SSLError,
+  TimeoutError,
+} from '../../../src/internet/error.js';
 import { Failure } from '../../../src/internet/failure.js';
 import type {
   IProtocol,
@@ -352,5 +357,53 @@ describe('ProxyAgent, cancellation', () => {
     d.cancel();
     failureResultOf(d);
     assert.equal(attempt.transport?.disconnected, true);
+  });
+});
+
+describe('ProxyAgent, tunnelTimeout', () => {
+  test('a proxy that never answers CONNECT: TimeoutError after tunnelTimeout, the connection closed', () => {
+    const { proxy, agent: a, clock } = agent({ tunnelTimeout: 5 });
+    const d = a.request('GET', 'https://example.com/');
+    const attempt = proxy.accept();
+    clock.advance(4.9);
+    assert.equal(d.called, false);
+    clock.advance(0.1);
+    const failure = failureResultOf(d, TimeoutError);
+    assert.match(
+      failure.getErrorMessage(),
+      /example\.com:443 through the proxy tcp:proxy\.test:3128: no tunnel after 5 seconds/,
+    );
+    assert.equal(attempt.transport?.disconnected, true);
+  });
+
+  test('still connecting to the proxy: the attempt is abandoned', () => {
+    const { proxy, agent: a, clock } = agent({ tunnelTimeout: 5 });
+    const d = a.request('GET', 'https://example.com/');
+    clock.advance(5);
+    failureResultOf(d, TimeoutError);
+    assert.equal(proxy.attempts[0]?.cancelled, true);
+  });
+
+  test('the timer is gone once the tunnel is up, or the request cancelled', () => {
+    const { proxy, agent: a, clock } = agent();
+    a.request('GET', 'https://example.com/');
+    assert.equal(clock.getDelayedCalls().length, 1);
+    openTunnel(proxy.accept());
+    assert.equal(clock.getDelayedCalls().length, 0);
+    const d = a.request('GET', 'https://example.com/');
+    d.cancel();
+    failureResultOf(d, CancelledError);
+    assert.equal(clock.getDelayedCalls().length, 0);
+  });
+
+  test('must be a positive number of seconds', () => {
+    assert.throws(
+      () => new ProxyAgent(new FakeProxy(), new Clock(), { tunnelTimeout: 0 }),
+      RangeError,
+    );
+    assert.throws(
+      () => new ProxyAgent(new FakeProxy(), new Clock(), { tunnelTimeout: Number.NaN }),
+      RangeError,
+    );
   });
 });
