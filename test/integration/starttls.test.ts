@@ -208,6 +208,38 @@ async function nodeStartTLSServer(t: TestContext): Promise<{ port: number; recei
   return { port: (server.address() as { port: number }).port, received };
 }
 
+/** 16 MiB of "a": more than loopback's buffers take at once, so that some stays queued. */
+const PLAIN = Buffer.alloc(16 * 1024 * 1024, 0x61);
+
+/**
+ * A server that reads 16 MiB of "a" in the clear, then starts TLS: a
+ * handshake record ahead of the last plain byte would show up as a byte
+ * other than "a".
+ */
+class CountingServer extends HandshakeRecorder {
+  plainBytes = 0;
+  upgraded = false;
+  override dataReceived(data: Uint8Array): void {
+    if (this.upgraded) {
+      super.dataReceived(data);
+      return;
+    }
+    // The client starts its handshake without waiting for an answer,
+    // so its first TLS bytes may come in the chunk that ends the plain ones.
+    const plainHere = Math.min(data.byteLength, PLAIN.byteLength - this.plainBytes);
+    const clear = Buffer.from(data.buffer, data.byteOffset, plainHere);
+    assert.ok(
+      clear.every((b) => b === 0x61),
+      'a TLS byte came before the last plain one',
+    );
+    this.plainBytes += plainHere;
+    if (this.plainBytes === PLAIN.byteLength) {
+      this.upgraded = true;
+      tls(this).startTLS(SERVER, { unread: data.subarray(plainHere) });
+    }
+  }
+}
+
 describe('startTLS', SUITE, () => {
   test('a line protocol upgrades on both sides: plain before, TLS after, the same protocols', async (t) => {
     const h = harness(t);
@@ -277,48 +309,42 @@ describe('startTLS', SUITE, () => {
 
   test('plain bytes still buffered when TLS starts leave first, in the clear', async (t) => {
     const h = harness(t);
-    const plain = Buffer.alloc(16 * 1024 * 1024, 0x61);
-    // The server reads the plain bytes, then upgrades: a handshake record
-    // ahead of them would show up as a byte other than "a".
-    class CountingServer extends HandshakeRecorder {
-      plainBytes = 0;
-      upgraded = false;
-      override dataReceived(data: Uint8Array): void {
-        if (this.upgraded) {
-          super.dataReceived(data);
-          return;
-        }
-        // The client starts its handshake without waiting for an answer,
-        // so its first TLS bytes may come in the chunk that ends the plain ones.
-        const plainHere = Math.min(data.byteLength, plain.byteLength - this.plainBytes);
-        const clear = Buffer.from(data.buffer, data.byteOffset, plainHere);
-        assert.ok(
-          clear.every((b) => b === 0x61),
-          'a TLS byte came before the last plain one',
-        );
-        this.plainBytes += plainHere;
-        if (this.plainBytes === plain.byteLength) {
-          this.upgraded = true;
-          tls(this).startTLS(SERVER, { unread: data.subarray(plainHere) });
-        }
-      }
-    }
     const { server, client } = await pair(
       h,
       () => new CountingServer(),
       () => new HandshakeRecorder(),
     );
-    client.transport.write(plain);
+    client.transport.write(PLAIN);
     const buffered = tls(client).getWriteBufferSize();
     assert.ok(buffered > 0, 'the kernel took everything: the test proves nothing');
     tls(client).startTLS(TRUSTING);
     client.transport.write(Buffer.from('secret'));
     assert.equal(tls(client).getWriteBufferSize(), buffered + 6);
     await waitFor(server.bytes(6), 'the encrypted bytes', 20);
-    assert.equal(server.plainBytes, plain.byteLength);
+    assert.equal(server.plainBytes, PLAIN.byteLength);
     assert.equal(server.data().toString(), 'secret');
     await waitFor(client.handshake.promise, 'the client handshake');
     assert.equal(server.handshakes, 1);
+  });
+
+  test('loseConnection while plain bytes are still buffered: all sent, TLS started, then a clean close', async (t) => {
+    const h = harness(t);
+    const { server, client } = await pair(
+      h,
+      () => new CountingServer(),
+      () => new HandshakeRecorder(),
+    );
+    client.transport.write(PLAIN);
+    assert.ok(tls(client).getWriteBufferSize() > 0, 'the kernel took everything');
+    tls(client).startTLS(TRUSTING);
+    client.transport.write(Buffer.from('last words'));
+    client.transport.loseConnection();
+    const reason = await waitFor(server.lost, 'the server connectionLost', 20);
+    assert.ok(reason.check(ConnectionDone), String(reason.value));
+    assert.equal(server.plainBytes, PLAIN.byteLength);
+    assert.equal(server.data().toString(), 'last words');
+    const clientReason = await waitFor(client.lost, 'the client connectionLost');
+    assert.ok(clientReason.check(ConnectionDone), String(clientReason.value));
   });
 
   test('a certificate for another name fails the handshake: connectionLost names the reason', async (t) => {
