@@ -648,6 +648,11 @@ export class StreamTransport implements ITLSTransport, IWriteBufferLimits {
     });
   }
 
+  /** Whether startTLS was called, or the socket was a TLS socket from the start. */
+  get tlsStarted(): boolean {
+    return this.#tls !== 'none' || (this.#socket as Partial<TLSSocket>).encrypted === true;
+  }
+
   /** The certificate the peer presented in startTLS's handshake, or null. */
   getPeerCertificate(): PeerCertificate | null {
     return this.#tlsPeerCertificate;

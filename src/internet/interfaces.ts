@@ -506,6 +506,12 @@ export interface ITLSTransport<A extends IAddress = IAddress> extends ITCPTransp
    */
   startTLS(options: ConnectionOptions | TlsOptions, how?: StartTLSOptions): void;
   /**
+   * Whether the connection uses TLS: `startTLS` was called (what is
+   * written from then on is encrypted), or it was a TLS connection from
+   * the start.
+   */
+  readonly tlsStarted: boolean;
+  /**
    * The certificate the peer presented in the handshake `startTLS` began,
    * or `null` (no TLS yet, the handshake is not done, or the peer presented none).
    */

@@ -244,6 +244,7 @@ describe('startTLS', SUITE, () => {
   test('a line protocol upgrades on both sides: plain before, TLS after, the same protocols', async (t) => {
     const h = harness(t);
     const { server, client } = await lineProtocols(h);
+    assert.equal(tls(client).tlsStarted, false);
     client.sendLine('hello');
     client.sendLine('STARTTLS');
     await waitFor(client.lineCount(2), 'plain:hello and GO');
@@ -265,6 +266,8 @@ describe('startTLS', SUITE, () => {
       'after the handshake',
     ]);
     assert.equal(client.handshakes, 1);
+    assert.equal(tls(client).tlsStarted, true);
+    assert.equal(tls(server).tlsStarted, true);
     // What each end learnt of the other in the handshake.
     assert.equal(tls(client).getPeerCertificate()?.subject.CN, 'localhost');
     assert.equal(tls(server).getPeerCertificate(), null);
