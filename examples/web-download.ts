@@ -17,10 +17,14 @@ import type { HostnameEndpointReactor } from 'torsion/endpoints';
 import type { IPushProducer, IReactorTime } from 'torsion/reactor';
 import type { IBodyReader } from 'torsion/web';
 // The HTTP client joins the torsion/web exports with the rest of issue 13.
-import { Agent } from '../src/web/client/agent.js';
-import { PotentialDataLoss, ResponseDone, WebError } from '../src/web/client/errors.js';
-import { RedirectAgent } from '../src/web/client/redirect-agent.js';
-import type { Response } from '../src/web/client/response.js';
+import {
+  Agent,
+  PotentialDataLoss,
+  RedirectAgent,
+  type Response,
+  ResponseDone,
+  WebError,
+} from 'torsion/web';
 import { UsageError } from './_cli.js';
 
 const MiB = 1024 * 1024;

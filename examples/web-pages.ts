@@ -11,8 +11,7 @@
 
 import { type Deferred, DeferredList, type Failure } from 'torsion/defer';
 import type { HostnameEndpointReactor } from 'torsion/endpoints';
-// The HTTP client joins the torsion/web exports with the rest of issue 13.
-import { getPage } from '../src/web/client/get-page.js';
+import { getPage } from 'torsion/web';
 import { UsageError } from './_cli.js';
 
 /** What {@link main} found: how many pages came, how many failed. */

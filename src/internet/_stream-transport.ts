@@ -2,11 +2,19 @@
 // UNIX socket): writing, reading, closing, and the producer/consumer
 // machinery. Ports and connectors make these; protocols see them as
 // ITCPTransport. (Twisted: twisted.internet.abstract.FileDescriptor,
-// twisted.internet.tcp.Connection)
-// Tests: test/integration/stream-transport-contract.test.ts, test/integration/closing-tail.test.ts, test/integration/closing-linger.test.ts, test/integration/closing-address.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts, test/reliability/callbacks.test.ts
+// twisted.internet.tcp.Connection; startTLS: twisted.internet._newtls)
+// Tests: test/integration/starttls.test.ts, test/integration/stream-transport-contract.test.ts, test/integration/closing-tail.test.ts, test/integration/closing-linger.test.ts, test/integration/closing-address.test.ts, test/integration/tcp-write-limits.test.ts, test/integration/tcp.test.ts, test/integration/tcp-producers.test.ts, test/integration/tls.test.ts, test/integration/unix.test.ts, test/reliability/callbacks.test.ts
 
-import type { Socket } from 'node:net';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { isIP, type Socket } from 'node:net';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  TLSSocket,
+  type TlsOptions,
+  connect as tlsConnect,
+} from 'node:tls';
 import { Logger } from '../logger/logger.js';
 import { bindOnRead, TRANSPORT_METHODS } from './_bind.js';
 import { isHalfCloseable } from './_half-close.js';
@@ -26,8 +34,9 @@ import type {
   IPushProducer,
   IReactorTime,
   ISSLTransport,
-  ITCPTransport,
+  ITLSTransport,
   IWriteBufferLimits,
+  StartTLSOptions,
   WriteBufferLimitOptions,
   WriteBufferLimits,
 } from './interfaces.js';
@@ -109,6 +118,103 @@ let onSocketDrain: (this: Socket) => void;
 let onSocketError: (this: Socket, error: NodeJS.ErrnoException) => void;
 let onSocketClose: (this: Socket) => void;
 let onSocketFinish: (this: Socket) => void;
+let onSocketSecure: (this: TLSSocket) => void;
+
+/** What a plain socket has listening, taken off when startTLS hands it to a TLSSocket. */
+const PLAIN_EVENTS = ['data', 'end', 'error', 'close', 'drain', 'finish'] as const;
+
+/** Starts TLS over a plain socket, set up and checked by startTLS before anything changes. */
+interface TLSStarter {
+  /** Whether this end plays the TLS server. */
+  readonly server: boolean;
+  /** A server that asked for a client certificate and refuses a peer without a valid one. */
+  readonly verifyClient: boolean;
+  /** Wraps the plain socket. */
+  wrap(socket: Socket): TLSSocket;
+}
+
+/**
+ * Why the client's certificate did not verify (its code, such as
+ * `'UNABLE_TO_VERIFY_LEAF_SIGNATURE'`), or null if it did. A tls.Server
+ * asks the TLS handle the same way (Node's onServerSocketSecure); a lone
+ * server TLSSocket neither asks nor sets `authorized`. Without the handle's
+ * method, the client is refused.
+ */
+function clientVerifyError(socket: TLSSocket): string | null {
+  const handle = (socket as TLSSocket & { _handle?: { verifyError?: () => unknown } })._handle;
+  if (typeof handle?.verifyError !== 'function') return 'UNVERIFIABLE';
+  const error = handle.verifyError() as (Error & { code?: string }) | null | undefined;
+  return error == null ? null : (error.code ?? error.message);
+}
+
+/** Whether the socket was accepted by a listening server (Node marks those). */
+function acceptedSocket(socket: Socket): boolean {
+  return (socket as Socket & { server?: unknown }).server != null;
+}
+
+/**
+ * Checks `options` for the side asked and builds the secure context now, so
+ * that unusable settings throw from startTLS rather than fail later.
+ */
+function tlsStarter(options: ConnectionOptions | TlsOptions, server: boolean): TLSStarter {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(
+      `startTLS() expects TLS options (an object), got ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  if (server) {
+    const settings = options as TlsOptions;
+    if (
+      settings.secureContext === undefined &&
+      settings.pfx === undefined &&
+      settings.SNICallback === undefined &&
+      (settings.key === undefined || settings.cert === undefined)
+    ) {
+      throw new TypeError(
+        'startTLS() as a TLS server needs a key and a certificate (key and cert, pfx, or a secureContext)',
+      );
+    }
+    const secureContext: SecureContext = settings.secureContext ?? createSecureContext(settings);
+    const requestCert = settings.requestCert === true;
+    const rejectUnauthorized = settings.rejectUnauthorized !== false;
+    return {
+      server: true,
+      verifyClient: requestCert && rejectUnauthorized,
+      wrap: (socket) =>
+        new TLSSocket(socket, {
+          isServer: true,
+          secureContext,
+          requestCert,
+          rejectUnauthorized,
+          ...(settings.ALPNProtocols !== undefined && { ALPNProtocols: settings.ALPNProtocols }),
+          ...(settings.SNICallback !== undefined && { SNICallback: settings.SNICallback }),
+        }),
+    };
+  }
+  const settings = options as ConnectionOptions;
+  const name = settings.servername ?? settings.host;
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(
+      "startTLS() as a TLS client needs the server's name to verify its certificate: give servername (or host)",
+    );
+  }
+  const secureContext = settings.secureContext ?? createSecureContext(settings);
+  // SNI carries names only; an IP address is checked against the
+  // certificate through `host` instead (Node warns about an IP servername).
+  const servername = settings.servername ?? (isIP(name) === 0 ? name : undefined);
+  return {
+    server: false,
+    verifyClient: false,
+    wrap: (socket) =>
+      tlsConnect({
+        ...settings,
+        secureContext,
+        socket,
+        host: settings.host ?? name,
+        ...(servername === undefined ? {} : { servername }),
+      }),
+  };
+}
 
 /** Ends a lingering close (a reactor call, given the socket: no closure per connection). */
 function destroySocket(socket: Socket): void {
@@ -149,15 +255,15 @@ function destroySocket(socket: Socket): void {
  *
  * @internal Created by ports and connectors; protocols see it as an ITCPTransport.
  */
-export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
-  readonly #socket: Socket;
+export class StreamTransport implements ITLSTransport, IWriteBufferLimits {
+  #socket: Socket;
   readonly #protocol: IProtocol;
   #host: LazyAddress;
   readonly #peer: IAddress;
   readonly #owner: SocketHost;
   readonly #onLost: LostListener | undefined;
-  /** TCP sockets can be reset (RST); UNIX sockets are just closed. */
-  readonly #canReset: boolean;
+  /** TCP sockets can be reset (RST); UNIX and TLS sockets are just closed. */
+  #canReset: boolean;
   /** end() was called: nothing more can be written. */
   #ended = false;
   /** open → disconnecting (loseConnection asked for) → closed (connectionLost called). */
@@ -190,6 +296,22 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
   #flushing = false;
   /** Closes a lingering socket whose peer does not close (see #flushed). */
   #lingering: IDelayedCall | undefined;
+  /**
+   * startTLS's progress: none asked; waiting for plain bytes written
+   * before it to leave (see #tlsQueue); handshaking; done.
+   */
+  #tls: 'none' | 'waiting' | 'handshaking' | 'done' = 'none';
+  /** While waiting to start TLS: what the protocol wrote since, to send encrypted. */
+  #tlsQueue: Uint8Array[] | undefined;
+  /** While waiting to start TLS: loseWriteConnection was called, to do once started. */
+  #tlsHalfClose = false;
+  /** The TLS settings of startTLS, while its handshake goes on. */
+  #tlsStarter: TLSStarter | undefined;
+  /** What the peer proved in startTLS's handshake. */
+  #tlsPeerCertificate: PeerCertificate | null = null;
+  #tlsNegotiated: string | null = null;
+  /** pauseProducing was called (and not resumeProducing): kept across startTLS. */
+  #readPaused = false;
 
   static {
     const transportOf = (socket: Socket): StreamTransport =>
@@ -206,7 +328,12 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     onSocketError = function (this: Socket, error: NodeJS.ErrnoException): void {
       const transport = transportOf(this);
       transport.#reason ??= new Failure(
-        new ConnectionLost(error.code ?? error.message, { cause: error }),
+        transport.#tls === 'handshaking'
+          ? new ConnectionLost(
+              `the TLS handshake failed: ${error.message}${error.code === undefined ? '' : ` (${error.code})`}`,
+              { cause: error },
+            )
+          : new ConnectionLost(error.code ?? error.message, { cause: error }),
       );
     };
     onSocketClose = function (this: Socket): void {
@@ -214,6 +341,9 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     };
     onSocketFinish = function (this: Socket): void {
       transportOf(this).#flushed();
+    };
+    onSocketSecure = function (this: TLSSocket): void {
+      transportOf(this).#handshakeDone(this);
     };
   }
 
@@ -269,6 +399,10 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
       );
     }
     if (this.#ended) return;
+    if (this.#tlsQueue !== undefined) {
+      this.#tlsQueue.push(data);
+      return;
+    }
     const watch = this.#watch;
     if (watch === undefined) {
       this.#socket.write(data);
@@ -288,6 +422,10 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
       }
     }
     if (this.#ended) return;
+    if (this.#tlsQueue !== undefined) {
+      this.#tlsQueue.push(...chunks);
+      return;
+    }
     // Corked, the chunks leave in one system call.
     const socket = this.#socket;
     socket.cork();
@@ -320,13 +458,23 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
     this.#state = 'disconnecting';
     // Read on (what arrives is dropped): input left unread would turn the
     // close into a reset, and would block a peer that writes before it reads.
-    this.#socket.resume();
+    // (Not while waiting to start TLS: what arrives is the TLS layer's.)
+    if (this.#tlsQueue === undefined) this.#socket.resume();
     this.#closeWhenFlushed();
   }
 
   loseWriteConnection(): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#tlsQueue !== undefined) {
+      this.#tlsHalfClose = true;
+      return;
+    }
+    this.#endWrite();
+  }
+
+  /** Sends FIN (on TLS: close-notify, then FIN) after what is buffered; tells a half-closeable protocol. */
+  #endWrite(): void {
     this.#socket.end(() => {
       if (this.#state === 'closed') return;
       const protocol = this.#protocol;
@@ -390,7 +538,9 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
   }
 
   getWriteBufferSize(): number {
-    return this.#socket.writableLength;
+    let queued = 0;
+    for (const chunk of this.#tlsQueue ?? []) queued += chunk.byteLength;
+    return this.#socket.writableLength + queued;
   }
 
   registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
@@ -431,17 +581,161 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
    * the transport reads on (and drops what arrives) until the peer closes.
    */
   pauseProducing(): void {
-    if (this.#state === 'open') this.#socket.pause();
+    if (this.#state !== 'open') return;
+    this.#readPaused = true;
+    // While waiting to start TLS the plain socket stays paused anyway.
+    if (this.#tlsQueue === undefined) this.#socket.pause();
   }
 
   /** Reads again after `pauseProducing` (not once closing). */
   resumeProducing(): void {
-    if (this.#state === 'open') this.#socket.resume();
+    if (this.#state !== 'open') return;
+    this.#readPaused = false;
+    if (this.#tlsQueue === undefined) this.#socket.resume();
   }
 
   /** Stops for good: the same as `loseConnection`. */
   stopProducing(): void {
     this.loseConnection();
+  }
+
+  /**
+   * Switches the connection to TLS (STARTTLS); see {@link ITLSTransport.startTLS}.
+   *
+   * @remarks
+   * Plain bytes written before the call leave first: while some are still
+   * buffered, TLS starts once they have gone, reading stops until then
+   * (what arrives is kept for the TLS layer) and writes wait in a queue.
+   */
+  startTLS(options: ConnectionOptions | TlsOptions, how: StartTLSOptions = {}): void {
+    const socket = this.#socket;
+    if (this.#tls !== 'none' || (socket as Partial<TLSSocket>).encrypted === true) {
+      throw new Error(`startTLS(): ${String(this)} already uses TLS`);
+    }
+    if (this.#state !== 'open' || this.#ended || socket.destroyed) {
+      throw new Error(`startTLS(): ${String(this)} is closing or half-closed`);
+    }
+    const starter = tlsStarter(options, how.server ?? acceptedSocket(socket));
+    const unread = how.unread;
+    if (unread !== undefined && !(unread instanceof Uint8Array)) {
+      throw new TypeError('startTLS(): unread must be a Uint8Array');
+    }
+    this.#tlsStarter = starter;
+    if (unread !== undefined && unread.byteLength > 0) {
+      // Handed back for the TLSSocket to read first; paused, so that the
+      // plain socket does not deliver them again meanwhile.
+      socket.pause();
+      socket.removeListener('data', onSocketData);
+      socket.unshift(Buffer.from(unread.buffer, unread.byteOffset, unread.byteLength));
+    }
+    if (socket.writableLength === 0) {
+      this.#tls = 'handshaking';
+      this.#wrapTLS();
+      return;
+    }
+    // A TLSSocket writes straight to the handle, ahead of what the plain
+    // socket still buffers: wait until that has gone. Reading stops until
+    // then, and what arrives (the peer's first handshake bytes) stays in
+    // the plain socket for the TLSSocket to take.
+    this.#tls = 'waiting';
+    this.#tlsQueue = [];
+    socket.pause();
+    socket.removeListener('data', onSocketData);
+    socket.write(EMPTY, () => {
+      if (this.#tls !== 'waiting' || this.#state === 'closed' || socket.destroyed) return;
+      this.#tls = 'handshaking';
+      this.#wrapTLS();
+    });
+  }
+
+  /** Whether startTLS was called, or the socket was a TLS socket from the start. */
+  get tlsStarted(): boolean {
+    return this.#tls !== 'none' || (this.#socket as Partial<TLSSocket>).encrypted === true;
+  }
+
+  /** The certificate the peer presented in startTLS's handshake, or null. */
+  getPeerCertificate(): PeerCertificate | null {
+    return this.#tlsPeerCertificate;
+  }
+
+  /** The protocol agreed through ALPN in startTLS's handshake, or null. */
+  get negotiatedProtocol(): string | null {
+    return this.#tlsNegotiated;
+  }
+
+  /** Hands the plain socket to a TLSSocket, which this transport uses from now on. */
+  #wrapTLS(): void {
+    const plain = this.#socket;
+    const starter = this.#tlsStarter as TLSStarter;
+    const queue = this.#tlsQueue;
+    this.#tlsQueue = undefined;
+    for (const event of PLAIN_EVENTS) plain.removeAllListeners(event);
+    let secure: TLSSocket;
+    try {
+      secure = starter.wrap(plain);
+    } catch (error) {
+      // The settings were checked already: this is not expected.
+      plain.on('error', () => undefined);
+      this.#reason ??= new Failure(
+        new ConnectionLost(`TLS could not start: ${(error as Error).message}`, { cause: error }),
+      );
+      plain.destroy();
+      this.#closed();
+      return;
+    }
+    (secure as unknown as SocketWithTransport)[TRANSPORT] = this;
+    this.#socket = secure;
+    this.#canReset = false;
+    secure.on('data', onSocketData);
+    secure.on('end', onSocketEnd);
+    secure.on('error', onSocketError);
+    secure.on('close', onSocketClose);
+    if (this.#drainWatched) secure.on('drain', onSocketDrain);
+    secure.once(starter.server ? 'secure' : 'secureConnect', onSocketSecure);
+    if (this.#readPaused && this.#state === 'open') secure.pause();
+    if (queue !== undefined && queue.length > 0) {
+      const ended = this.#ended;
+      this.#ended = false;
+      this.writeSequence(queue);
+      this.#ended = ended;
+    }
+    if (this.#tlsHalfClose) {
+      this.#tlsHalfClose = false;
+      this.#endWrite();
+    }
+    if (this.#state === 'disconnecting') this.#closeWhenFlushed();
+  }
+
+  /** The handshake startTLS began has completed ('secure' or 'secureConnect'). */
+  #handshakeDone(socket: TLSSocket): void {
+    const starter = this.#tlsStarter;
+    this.#tlsStarter = undefined;
+    if (this.#state === 'closed' || socket.destroyed || starter === undefined) return;
+    if (starter.verifyClient && clientVerifyError(socket) !== null) {
+      // A lone TLSSocket (no tls.Server) does not refuse an unverified client itself.
+      const detail = String(clientVerifyError(socket));
+      socket.destroy(
+        Object.assign(new Error(`the client's certificate was refused: ${detail}`), {
+          code: detail,
+        }),
+      );
+      return;
+    }
+    this.#tls = 'done';
+    const certificate = socket.getPeerCertificate();
+    this.#tlsPeerCertificate =
+      certificate !== null && typeof certificate === 'object' && Object.keys(certificate).length > 0
+        ? certificate
+        : null;
+    const alpn = socket.alpnProtocol;
+    this.#tlsNegotiated = typeof alpn === 'string' ? alpn : null;
+    const protocol = this.#protocol as IProtocol & { handshakeCompleted?: unknown };
+    if (this.#state !== 'open' || typeof protocol.handshakeCompleted !== 'function') return;
+    try {
+      (protocol.handshakeCompleted as () => void).call(protocol);
+    } catch (error) {
+      this.#protocolFailed('handshakeCompleted', error);
+    }
   }
 
   /** Closes at once at reactor shutdown. @internal */
@@ -599,7 +893,8 @@ export class StreamTransport implements ITCPTransport, IWriteBufferLimits {
 
   /** Closes cleanly once the buffer is sent, unless a producer is still registered. */
   #closeWhenFlushed(): void {
-    if (this.#producer !== null || this.#flushing) return;
+    // While waiting to start TLS, the close comes once it has started.
+    if (this.#producer !== null || this.#flushing || this.#tlsQueue !== undefined) return;
     this.#flushing = true;
     this.#ended = true;
     this.#keepHost();
@@ -776,11 +1071,11 @@ export class TLSStreamTransport extends StreamTransport implements ISSLTransport
     this.#negotiatedProtocol = typeof alpn === 'string' ? alpn : null;
   }
 
-  getPeerCertificate(): PeerCertificate | null {
+  override getPeerCertificate(): PeerCertificate | null {
     return this.#peerCertificate;
   }
 
-  get negotiatedProtocol(): string | null {
+  override get negotiatedProtocol(): string | null {
     return this.#negotiatedProtocol;
   }
 }

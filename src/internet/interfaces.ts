@@ -432,6 +432,107 @@ export interface ISSLTransport<A extends IAddress = IAddress> extends ITCPTransp
 }
 
 /**
+ * How {@link ITLSTransport.startTLS} starts TLS.
+ *
+ * @since 0.1.0
+ */
+export interface StartTLSOptions {
+  /**
+   * Whether this end plays the TLS server. By default it does on a
+   * connection a port accepted, and plays the client on one this end
+   * connected (Twisted's `normal=True`).
+   */
+  readonly server?: boolean | undefined;
+  /**
+   * Bytes already delivered to the protocol that belong to TLS: what
+   * followed the request to start it in the same chunk (the peer's first
+   * handshake bytes, sent without waiting for an answer). The TLS layer
+   * reads them first.
+   */
+  readonly unread?: Uint8Array | undefined;
+}
+
+/**
+ * A connected stream transport that can switch to TLS in the middle of the
+ * connection (STARTTLS): plain bytes before, TLS after, with the same
+ * protocol object.
+ *
+ * @remarks
+ * After `startTLS` everything written is sent encrypted, including what is
+ * written while the handshake is still going on (it waits for it), and
+ * `dataReceived` gets the decrypted bytes. What was written before the call
+ * is sent in the clear first. Producers, half-close and the reasons given
+ * to `connectionLost` work as before; a failed handshake (an untrusted
+ * certificate, a certificate for another host name, no common protocol
+ * version) closes the connection and `connectionLost` gets a
+ * `ConnectionLost` whose message names the reason and whose `cause` is
+ * Node's error (its `code` says which: `ERR_TLS_CERT_ALTNAME_INVALID`,
+ * `DEPTH_ZERO_SELF_SIGNED_CERT`, …). A protocol with a `handshakeCompleted()`
+ * method (see {@link IHandshakeListener}) is told when the handshake has
+ * succeeded.
+ *
+ * As a client, the peer's certificate is verified by default against
+ * Node's bundled roots (or `ca`), and must name `servername` (or `host`,
+ * which may be an IP address): one of them is required.
+ *
+ * @example
+ * ```ts
+ * class Upgrading extends LineReceiver {
+ *   lineReceived(line: Buffer): void {
+ *     if (line.toString() === 'STARTTLS') {
+ *       this.sendLine(Buffer.from('GO AHEAD'));
+ *       (this.transport as ITLSTransport).startTLS({ key, cert });
+ *     }
+ *   }
+ * }
+ * ```
+ *
+ * @typeParam A - The type of its addresses.
+ * @see Twisted: twisted.internet.interfaces.ITLSTransport
+ * @since 0.1.0
+ */
+export interface ITLSTransport<A extends IAddress = IAddress> extends ITCPTransport<A> {
+  /**
+   * Starts TLS on this connection.
+   *
+   * @param options - As `tls.connect` takes them for a client (`servername`
+   *   or `host` required; `ca`, `rejectUnauthorized`, `ALPNProtocols`, …),
+   *   as `tls.createServer` for a server (`key` and `cert`, or `pfx`, or a
+   *   `secureContext`).
+   * @param how - Which side this end plays.
+   * @throws Error if TLS was started already, or the connection is closing
+   *   or half-closed; TypeError if the options lack what the side needs;
+   *   Node's error if they are unusable (a bad key or certificate).
+   */
+  startTLS(options: ConnectionOptions | TlsOptions, how?: StartTLSOptions): void;
+  /**
+   * Whether the connection uses TLS: `startTLS` was called (what is
+   * written from then on is encrypted), or it was a TLS connection from
+   * the start.
+   */
+  readonly tlsStarted: boolean;
+  /**
+   * The certificate the peer presented in the handshake `startTLS` began,
+   * or `null` (no TLS yet, the handshake is not done, or the peer presented none).
+   */
+  getPeerCertificate(): PeerCertificate | null;
+  /** The protocol agreed through ALPN in that handshake, or `null`. */
+  readonly negotiatedProtocol: string | null;
+}
+
+/**
+ * A protocol that wants to know when the TLS handshake `startTLS` began has
+ * succeeded.
+ *
+ * @see Twisted: twisted.internet.interfaces.IHandshakeListener
+ * @since 0.1.0
+ */
+export interface IHandshakeListener {
+  /** The handshake has completed: the peer is verified and data flows encrypted. */
+  handshakeCompleted(): void;
+}
+
+/**
  * The handler of one connection's events.
  *
  * @remarks

@@ -1,8 +1,9 @@
 // StringTransport: a transport that keeps what is written in memory and
 // records its other state, for testing protocols one side at a time
 // (Twisted: twisted.internet.testing.StringTransport).
-// Tests: test/unit/testing/string-transport.test.ts, test/unit/internet/write-limits.test.ts, test/unit/internet/transport-disconnecting.test.ts
+// Tests: test/unit/testing/string-transport.test.ts, test/unit/internet/starttls.test.ts, test/unit/internet/write-limits.test.ts, test/unit/internet/transport-disconnecting.test.ts
 
+import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
 import { bindMethods, TRANSPORT_METHODS } from '../internet/_bind.js';
 import { resolveWriteBufferLimits } from '../internet/_write-limits.js';
 import { type IPAddress, IPv4Address } from '../internet/address.js';
@@ -13,8 +14,9 @@ import type {
   IProtocol,
   IPullProducer,
   IPushProducer,
-  ITCPTransport,
+  ITLSTransport,
   IWriteBufferLimits,
+  StartTLSOptions,
   WriteBufferLimitOptions,
   WriteBufferLimits,
 } from '../internet/interfaces.js';
@@ -93,7 +95,7 @@ export interface StringTransportOptions<A extends IAddress = IAddress> {
  * @since 0.1.0
  */
 export class StringTransport<A extends IAddress = IPAddress>
-  implements ITCPTransport<A>, IWriteBufferLimits
+  implements ITLSTransport<A>, IWriteBufferLimits
 {
   /** False until `loseConnection` (or `abortConnection`) is called. */
   disconnecting = false;
@@ -109,6 +111,24 @@ export class StringTransport<A extends IAddress = IPAddress>
   streaming: boolean | undefined = undefined;
   /** The transport's state as a push producer. */
   producerState: ProducerState = 'producing';
+  /**
+   * Whether `startTLS` was called. Nothing is encrypted: what is written
+   * afterwards is recorded as it is (call `clear()` at the switch to tell
+   * the two apart), and the handshake never happens by itself: call the
+   * protocol's `handshakeCompleted()` to play its success, or its
+   * `connectionLost` for a failure.
+   */
+  tlsStarted = false;
+  /** The options `startTLS` was given. */
+  tlsOptions: ConnectionOptions | TlsOptions | undefined = undefined;
+  /** The side `startTLS` was asked to play: `server` as given (`undefined` for the default side). */
+  tlsServer: boolean | undefined = undefined;
+  /** The `unread` bytes `startTLS` was given, if any. */
+  tlsUnread: Uint8Array | undefined = undefined;
+  /** What `getPeerCertificate()` returns; set it to play a handshake's outcome. */
+  peerCertificate: PeerCertificate | null = null;
+  /** The protocol agreed through ALPN; set it to play a handshake's outcome. */
+  negotiatedProtocol: string | null = null;
   /** What `getHost()` returns; `undefined` for the default address. */
   hostAddr: A | undefined;
   /** What `getPeer()` returns; `undefined` for the default address. */
@@ -240,6 +260,31 @@ export class StringTransport<A extends IAddress = IPAddress>
   /** Sets `producerState` to `'stopped'`, for good. */
   stopProducing(): void {
     this.producerState = 'stopped';
+  }
+
+  /**
+   * Records the call (see {@link StringTransport.tlsStarted}).
+   *
+   * @throws Error as a real transport does: if TLS was started already, or
+   *   the transport is closing or half-closed; TypeError if `options` is not an object.
+   */
+  startTLS(options: ConnectionOptions | TlsOptions, how: StartTLSOptions = {}): void {
+    if (this.tlsStarted) throw new Error('startTLS(): the transport already uses TLS');
+    if (this.disconnecting || this.writeDisconnecting) {
+      throw new Error('startTLS(): the transport is closing or half-closed');
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('startTLS() expects TLS options (an object)');
+    }
+    this.tlsStarted = true;
+    this.tlsOptions = options;
+    this.tlsServer = how.server;
+    this.tlsUnread = how.unread;
+  }
+
+  /** {@link StringTransport.peerCertificate}. */
+  getPeerCertificate(): PeerCertificate | null {
+    return this.peerCertificate;
   }
 
   /** The value last given to `setTcpNoDelay`; false at first. */

@@ -268,12 +268,16 @@ export class Request {
     return this.transport.getHost();
   }
 
-  /** Whether the request came over TLS. */
+  /** Whether the request came over TLS (from the start, or after `startTLS`). */
   isSecure(): boolean {
-    return (
-      typeof (this.transport as Partial<{ getPeerCertificate: unknown }>).getPeerCertificate ===
-      'function'
-    );
+    const transport = this.transport as Partial<{
+      getPeerCertificate: unknown;
+      tlsStarted: unknown;
+    }>;
+    // A transport that can start TLS says whether it has; another is a
+    // TLS transport if it can show the peer's certificate.
+    if (typeof transport.tlsStarted === 'boolean') return transport.tlsStarted;
+    return typeof transport.getPeerCertificate === 'function';
   }
 
   /**

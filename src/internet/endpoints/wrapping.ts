@@ -1,7 +1,7 @@
 // The factory and protocol a client endpoint hands the reactor in place of
 // the user's: they attach the user's protocol and fire the endpoint's
 // Deferred with it (Twisted: twisted.internet.endpoints._WrappingFactory).
-// Tests: test/unit/internet/endpoints.test.ts
+// Tests: test/unit/internet/endpoints.test.ts, test/unit/internet/starttls.test.ts
 
 import { type HalfCloseableProtocol, isHalfCloseable } from '../_half-close.js';
 import { Deferred, fail } from '../defer.js';
@@ -11,6 +11,7 @@ import type {
   IAddress,
   IConnector,
   IHalfCloseableProtocol,
+  IHandshakeListener,
   IProtocol,
   IProtocolFactory,
   ITransport,
@@ -64,6 +65,14 @@ class WrappingProtocol implements IProtocol {
 
   connectionLost(reason: Failure): void {
     if (this.#attached) this.wrappedProtocol.connectionLost(reason);
+  }
+
+  /** A TLS handshake begun by `startTLS` completed: told to the protocol if it listens. */
+  handshakeCompleted(): void {
+    const listener = this.wrappedProtocol as Partial<IHandshakeListener>;
+    if (this.#attached && typeof listener.handshakeCompleted === 'function') {
+      listener.handshakeCompleted();
+    }
   }
 
   logPrefix(): string {

@@ -56,18 +56,33 @@ export interface Cookie {
   readonly lastAccessTime: number;
 }
 
-/** A cookie in a {@link CookieJarJSON}: `expires` is `null` for a session cookie. */
+/**
+ * A cookie in a {@link CookieJarJSON}: `expires` is `null` for a session cookie.
+ *
+ * @since 0.1.0
+ */
 export interface CookieJSON {
+  /** {@inheritDoc Cookie.name} */
   readonly name: string;
+  /** {@inheritDoc Cookie.value} */
   readonly value: string;
+  /** {@inheritDoc Cookie.domain} */
   readonly domain: string;
+  /** {@inheritDoc Cookie.hostOnly} */
   readonly hostOnly: boolean;
+  /** {@inheritDoc Cookie.path} */
   readonly path: string;
+  /** When it expires, in seconds since the epoch; `null` for a session cookie. */
   readonly expires: number | null;
+  /** {@inheritDoc Cookie.secure} */
   readonly secure: boolean;
+  /** {@inheritDoc Cookie.httpOnly} */
   readonly httpOnly: boolean;
+  /** {@inheritDoc Cookie.sameSite} */
   readonly sameSite?: 'Strict' | 'Lax' | 'None';
+  /** {@inheritDoc Cookie.creationTime} */
   readonly creationTime: number;
+  /** {@inheritDoc Cookie.lastAccessTime} */
   readonly lastAccessTime: number;
 }
 

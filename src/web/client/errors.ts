@@ -2,7 +2,7 @@
 // how a response body ended (Twisted: twisted.web._newclient's exceptions).
 // Tests: test/unit/web/client-protocol.test.ts
 
-import { TorsionError } from '../../internet/error.js';
+import { ConnectError, TorsionError } from '../../internet/error.js';
 import type { Failure } from '../../internet/failure.js';
 
 /** Joins the messages of failures for an error's message. */
@@ -131,21 +131,6 @@ export class RequestNotSent extends TorsionError {
 export class WrongBodyLength extends TorsionError {
   override name = 'WrongBodyLength';
   override readonly code: string = 'ERR_WRONG_BODY_LENGTH';
-}
-
-/**
- * The application aborted the connection (`abort()`) while a response was
- * arriving.
- *
- * @see Twisted: twisted.web._newclient.ConnectionAborted
- * @since 0.1.0
- */
-export class ConnectionAborted extends TorsionError {
-  override name = 'ConnectionAborted';
-  override readonly code: string = 'ERR_CONNECTION_ABORTED';
-  constructor(message = 'the connection was aborted') {
-    super(message);
-  }
 }
 
 /**
@@ -296,5 +281,39 @@ export class RedirectWithNoLocation extends WebError {
   constructor(status: number, phrase: string, uri: string, message: string) {
     super(status, phrase, undefined, message);
     this.uri = uri;
+  }
+}
+
+/**
+ * An HTTP proxy answered a `CONNECT` (the request for a tunnel to an
+ * `https:` origin) with a status other than 2xx: the message names the
+ * proxy, the target and the status.
+ *
+ * @remarks
+ * A `ConnectError`: the connection to the origin could not be made.
+ * `407 Proxy Authentication Required` means the proxy wants a
+ * `proxyAuthorization` option that it accepts.
+ *
+ * @since 0.1.0
+ */
+export class ProxyConnectError extends ConnectError {
+  static override readonly description: string = 'The proxy refused to open a tunnel';
+  override name = 'ProxyConnectError' as const;
+  override readonly code = 'ERR_PROXY_CONNECT' as const;
+  /** The proxy, as its endpoint describes itself. */
+  readonly proxy: string;
+  /** The `host:port` the tunnel was asked for. */
+  readonly target: string;
+  /** The status the proxy answered. */
+  readonly status: number;
+  /** Its reason phrase. */
+  readonly phrase: string;
+
+  constructor(proxy: string, target: string, status: number, phrase: string) {
+    super(`${proxy} answered CONNECT ${target} with ${status}${phrase === '' ? '' : ` ${phrase}`}`);
+    this.proxy = proxy;
+    this.target = target;
+    this.status = status;
+    this.phrase = phrase;
   }
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, Deferred } from '../../../src/internet/defer.js';
+import { ConnectionAborted } from '../../../src/internet/error.js';
 import type { Failure } from '../../../src/internet/failure.js';
 import type { IConsumer } from '../../../src/internet/interfaces.js';
 import { Clock } from '../../../src/internet/task/clock.js';
@@ -16,7 +17,6 @@ import {
   type IBodyProducer,
 } from '../../../src/web/client/client-protocol.js';
 import {
-  ConnectionAborted,
   PartialDownloadError,
   PotentialDataLoss,
   RequestGenerationFailed,

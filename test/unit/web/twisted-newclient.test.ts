@@ -39,7 +39,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, type Deferred, fail } from '../../../src/internet/defer.js';
-import { ConnectionDone, ConnectionLost } from '../../../src/internet/error.js';
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../../../src/internet/error.js';
 import { Failure } from '../../../src/internet/failure.js';
 import { captureLogs } from '../../../src/logger/capture.js';
 import {
@@ -50,7 +50,6 @@ import {
 import { StringTransportWithDisconnection } from '../../../src/testing/string-transport.js';
 import { HTTP11ClientProtocol } from '../../../src/web/client/client-protocol.js';
 import {
-  ConnectionAborted,
   PotentialDataLoss,
   RequestGenerationFailed,
   RequestNotSent,

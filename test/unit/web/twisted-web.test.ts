@@ -200,7 +200,8 @@ describe('twisted test_web RequestTests', () => {
 
   test('testPrePathURLSSLPortAndSSL: https over TLS', () => {
     const request = traversed('/foo/bar');
-    Object.assign(request.transport, { getPeerCertificate: () => undefined });
+    // A StringTransport that started TLS (it records startTLS; see src/web/request.ts isSecure).
+    Object.assign(request.transport, { tlsStarted: true });
     assert.equal(request.prePathURL(), 'https://example.com/foo');
   });
 
