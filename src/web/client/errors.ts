@@ -170,7 +170,8 @@ export function annotateFailure(failure: Failure, method: string, uri: string): 
   const error = failure.value;
   if (error instanceof Error && !annotated.has(error)) {
     annotated.add(error);
-    error.message = `${method} ${uri}: ${error.message}`;
+    const prefix = `${method} ${uri}: `;
+    if (!error.message.startsWith(prefix)) error.message = prefix + error.message;
   }
   return failure;
 }

@@ -10,7 +10,12 @@ import type { IPushProducer } from '../../internet/interfaces.js';
 import { Logger } from '../../logger/logger.js';
 import type { Headers } from '../headers.js';
 import type { IBodyReader } from '../request-body.js';
-import { PartialDownloadError, PotentialDataLoss, ResponseDone } from './errors.js';
+import {
+  annotateFailure,
+  PartialDownloadError,
+  PotentialDataLoss,
+  ResponseDone,
+} from './errors.js';
 
 const log = new Logger('torsion.web.client');
 
@@ -182,6 +187,8 @@ export interface ReadBodyOptions {
  * `ConnectionAborted` after `abort()`), and with
  * `PartialDownloadError` (holding what arrived) when the body ended with the
  * connection without a declared length, as Twisted's does. Cancelling it closes the connection.
+ * For a response an agent made, the failure's message names the method and
+ * URL.
  *
  * @returns A Deferred of the body's bytes.
  * @see Twisted: twisted.web.client.readBody
@@ -197,6 +204,12 @@ export function readBody(response: Response, options: ReadBodyOptions = {}): Def
     settled = true;
     producer?.stopProducing();
   });
+  const request = response.request;
+  if (request !== undefined) {
+    result.addErrback((failure: Failure) =>
+      annotateFailure(failure, request.method, request.absoluteURI),
+    );
+  }
   response.deliverBody({
     makeConnection(p) {
       producer = p;

@@ -13,12 +13,18 @@ import { describe, test } from 'node:test';
 import { CancelledError, Deferred } from 'torsion/defer';
 import { ConnectionRefusedError, type IPAddress, SSLError } from 'torsion/protocol';
 import type { IAddress, IConsumer, IProtocolFactory } from 'torsion/reactor';
-import { type Request, Resource, Site } from 'torsion/web';
-import { Agent } from '../../../src/web/client/agent.js';
-import type { IBodyProducer } from '../../../src/web/client/client-protocol.js';
-import { ResponseFailed } from '../../../src/web/client/errors.js';
-import { HTTPConnectionPool } from '../../../src/web/client/pool.js';
-import { readBody } from '../../../src/web/client/response.js';
+import {
+  Agent,
+  Headers,
+  HTTPConnectionPool,
+  type IBodyProducer,
+  RedirectAgent,
+  type Request,
+  Resource,
+  ResponseFailed,
+  readBody,
+  Site,
+} from 'torsion/web';
 import { harness, type SocketHarness, until, waitFor } from '../../helpers/sockets.js';
 import { CERT, KEY } from '../../helpers/tls.js';
 
@@ -208,6 +214,7 @@ describe('Agent against node:http on loopback', SUITE, () => {
     );
     await assert.rejects(waitFor(readBody(response), 'the body'), (error: unknown) => {
       assert.ok(error instanceof ResponseFailed, String(error));
+      assert.match(error.message, new RegExp(`^GET http://127\\.0\\.0\\.1:${port}/short: `));
       return true;
     });
   });
@@ -275,6 +282,34 @@ describe('Agent against node:http on loopback', SUITE, () => {
     await assert.rejects(body.asPromise(), CancelledError);
     await waitFor(closed, 'the server to see the close');
     assert.equal(pool.idleConnections(`http://127.0.0.1:${port}`), 0);
+  });
+});
+
+describe('RedirectAgent across origins on loopback', SUITE, () => {
+  test('a redirect to another server is followed; credentials stay with the first', async (t) => {
+    const seen: string[] = [];
+    const second = await nodeServer(t, (req, res) => {
+      seen.push(
+        `${req.url} auth=${req.headers.authorization ?? '-'} cookie=${req.headers.cookie ?? '-'}`,
+      );
+      res.end('arrived');
+    });
+    const first = await nodeServer(t, (req, res) => {
+      seen.push(`${req.url} auth=${req.headers.authorization ?? '-'}`);
+      res.writeHead(302, { Location: `http://localhost:${second.port}/there` });
+      res.end();
+    });
+    const h = harness(t);
+    const agent = new RedirectAgent(new Agent(h.reactor));
+    const headers = new Headers({ Authorization: ['Bearer t0ken'], Cookie: ['a=1'] });
+    const response = await waitFor(
+      agent.request('GET', `http://127.0.0.1:${first.port}/here`, headers),
+      'the redirected response',
+    );
+    assert.equal(text(await waitFor(readBody(response), 'the body')), 'arrived');
+    assert.equal(response.request?.absoluteURI, `http://localhost:${second.port}/there`);
+    assert.equal(response.previousResponse?.code, 302);
+    assert.deepEqual(seen, ['/here auth=Bearer t0ken', '/there auth=- cookie=-']);
   });
 });
 
