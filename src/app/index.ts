@@ -20,7 +20,13 @@
  * @module torsion/app
  * @primaryExport
  */
-// Tests: test/unit/app/service.test.ts
+// Tests: test/unit/app/service.test.ts, test/unit/app/timer-service.test.ts,
+// test/unit/app/endpoint-service.test.ts
 
+export {
+  StreamServerEndpointService,
+  type StreamServerEndpointServiceOptions,
+} from './endpoint-service.js';
 export { MultiService } from './multi-service.js';
 export { type IService, type IServiceCollection, Service, type ServiceResult } from './service.js';
+export { TimerService } from './timer-service.js';
