@@ -30,6 +30,7 @@
  * @module torsion
  */
 
+export * from './app/index.js';
 export * from './internet/defer.js';
 export { TimeoutError } from './internet/defer.js';
 export * from './internet/endpoints/index.js';

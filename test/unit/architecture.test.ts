@@ -20,6 +20,7 @@ type Layer =
   | 'protocols'
   | 'testing'
   | 'web'
+  | 'app'
   | 'default reactor'
   | 'package root';
 
@@ -48,6 +49,7 @@ function layerOf(path: string): Layer {
   if (path.startsWith('src/protocols/')) return 'protocols';
   if (path.startsWith('src/testing/')) return 'testing';
   if (path.startsWith('src/web/')) return 'web';
+  if (path.startsWith('src/app/')) return 'app';
   throw new Error(`${path} belongs to no layer: add it to docs/architecture.md and this test`);
 }
 
@@ -61,6 +63,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   protocols: ['core', 'logger', 'protocol', 'task'],
   testing: ['core', 'logger', 'protocol', 'task', 'protocols'],
   web: ['core', 'logger', 'protocol', 'task', 'protocols', 'endpoints'],
+  app: ['core', 'logger', 'protocol', 'task', 'endpoints'],
   'default reactor': ['core', 'node reactor'],
   'package root': [
     'core',
@@ -72,6 +75,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'protocols',
     'testing',
     'web',
+    'app',
     'default reactor',
   ],
 };

@@ -1,0 +1,32 @@
+/**
+ * Services for Torsion applications, in the model of Twisted's
+ * `twisted.application.service` and `twisted.application.internet`: a
+ * {@link Service} starts and stops with its parent, a {@link MultiService}
+ * holds children (started in order, stopped in reverse, waited for), and
+ * ready-made services listen on an endpoint or call a function on a timer.
+ *
+ * @example
+ * ```ts
+ * import { MultiService, Service } from 'torsion/app';
+ *
+ * const top = new MultiService();
+ * const child = new Service();
+ * child.name = 'child';
+ * child.setServiceParent(top);
+ * top.startService(); // starts the child too
+ * await top.stopService(); // stops it, and waits for it
+ * ```
+ *
+ * @module torsion/app
+ * @primaryExport
+ */
+// Tests: test/unit/app/service.test.ts, test/unit/app/timer-service.test.ts,
+// test/unit/app/endpoint-service.test.ts
+
+export {
+  StreamServerEndpointService,
+  type StreamServerEndpointServiceOptions,
+} from './endpoint-service.js';
+export { MultiService } from './multi-service.js';
+export { type IService, type IServiceCollection, Service, type ServiceResult } from './service.js';
+export { TimerService } from './timer-service.js';
