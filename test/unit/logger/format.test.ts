@@ -133,6 +133,62 @@ describe('formatEvent without a usable format', () => {
   });
 });
 
+describe('formatEvent calls', () => {
+  // Twisted: FormattingTests.test_formatWithCall / test_formatEvent (callables).
+  test('calls a field written with (), without arguments', () => {
+    const event: LogEvent = {
+      log_format: 'Hello, {world}. {callme()}.',
+      world: 'earth',
+      callme: () => 'maybe',
+    };
+    assert.equal(formatEvent(event), 'Hello, earth. maybe.');
+  });
+
+  test('calls a method reached through attributes, with its object as this', () => {
+    class Transport {
+      readonly #peer = '10.0.0.1:80';
+      getPeer(): string {
+        return this.#peer;
+      }
+    }
+    const event: LogEvent = {
+      log_format: 'connection from {log_source.transport.getPeer()} ({log_source.kind})',
+      log_source: { transport: new Transport(), kind: 'tcp' },
+    };
+    assert.equal(formatEvent(event), 'connection from 10.0.0.1:80 (tcp)');
+  });
+
+  test('calls a key step and then reaches into the result, with !r', () => {
+    const event: LogEvent = {
+      log_format: '{m[f]().n!r}',
+      m: { f: () => ({ n: 'x' }) },
+    };
+    assert.equal(formatEvent(event), "'x'");
+  });
+
+  test('a field without () is shown, not called', () => {
+    const event: LogEvent = { log_format: '{f}', f: () => 'called' };
+    assert.notEqual(formatEvent(event), 'called');
+  });
+
+  test('a call that throws makes the event unformattable, without throwing', () => {
+    const event: LogEvent = {
+      log_format: 'peer {broken()}',
+      broken: () => {
+        throw new Error('no peer');
+      },
+    };
+    const text = formatEvent(event);
+    assert.match(text, /^Unable to format event .*: no peer$/);
+    assert.match(formatEventAsClassicLogText(event), /Unable to format event .*: no peer\n$/);
+  });
+
+  test('calling something that is not a function makes the event unformattable', () => {
+    const text = formatEvent({ log_format: '{n()}', n: 3 });
+    assert.match(text, /^Unable to format event .*'n' is not callable$/);
+  });
+});
+
 describe('formatUnformattableEvent', () => {
   test('shows the event and the reason', () => {
     const event: LogEvent = { log_format: '{x}', y: 2 };
