@@ -51,7 +51,13 @@ export {
   type JSONFileLogObserverOptions,
   jsonFileLogObserver,
 } from './json.js';
-export { compareLogLevels, isLogLevel, LogLevel } from './levels.js';
+export {
+  compareLogLevels,
+  InvalidLogLevelError,
+  isLogLevel,
+  LogLevel,
+  logLevelWithName,
+} from './levels.js';
 export { type LogFields, Logger, type LoggerOptions } from './logger.js';
 export {
   globalLogPublisher,
