@@ -55,12 +55,16 @@ export function formatUnformattableEvent(event: LogEvent, error: unknown): strin
  * One line of classic log text, plus the failure's traceback if there is one:
  * `2026-11-22T10:00:00.000Z [namespace#level] text`.
  *
+ * @remarks
+ * A missing time, namespace or level is written `-`, as in Twisted: an event
+ * without a level is not passed off as `info`.
+ *
  * @since 0.1.0
  */
 export function formatEventAsClassicLogText(event: LogEvent): string {
   const time =
     typeof event.log_time === 'number' ? new Date(event.log_time * 1000).toISOString() : '-';
-  const system = event.log_system ?? `${event.log_namespace ?? '-'}#${event.log_level ?? 'info'}`;
+  const system = event.log_system ?? `${event.log_namespace ?? '-'}#${event.log_level ?? '-'}`;
   let text = typeof event.log_text === 'string' ? event.log_text : formatEvent(event);
   if (event.log_failure !== undefined) {
     const traceback = event.log_failure.getTraceback();

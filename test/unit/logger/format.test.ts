@@ -231,8 +231,13 @@ describe('formatEventAsClassicLogText', () => {
     );
   });
 
-  test('writes - for a missing time and namespace, and info for a missing level', () => {
-    assert.equal(formatEventAsClassicLogText({ log_format: 'hi' }), '- [-#info] hi\n');
+  test('writes - for a missing time and namespace, and a missing level, as Twisted does (not info)', () => {
+    assert.equal(formatEventAsClassicLogText({ log_format: 'hi' }), '- [-#-] hi\n');
+  });
+
+  test('writes the namespace with - when only the level is missing', () => {
+    const event: LogEvent = { log_namespace: 'app', log_format: 'hi' };
+    assert.equal(formatEventAsClassicLogText(event), '- [app#-] hi\n');
   });
 
   test('prefers log_system to namespace and level', () => {
@@ -242,12 +247,12 @@ describe('formatEventAsClassicLogText', () => {
 
   test('prefers log_text to log_format', () => {
     const event: LogEvent = { log_text: 'already text', log_format: '{missing}' };
-    assert.equal(formatEventAsClassicLogText(event), '- [-#info] already text\n');
+    assert.equal(formatEventAsClassicLogText(event), '- [-#-] already text\n');
   });
 
   test('indents the lines after the first with a tab', () => {
     const event: LogEvent = { log_format: 'one\ntwo\nthree' };
-    assert.equal(formatEventAsClassicLogText(event), '- [-#info] one\n\ttwo\n\tthree\n');
+    assert.equal(formatEventAsClassicLogText(event), '- [-#-] one\n\ttwo\n\tthree\n');
   });
 
   test('appends the failure’s traceback, indented, after the text', () => {
@@ -255,18 +260,18 @@ describe('formatEventAsClassicLogText', () => {
     const event: LogEvent = { log_format: 'it broke', log_failure: failure };
     const text = formatEventAsClassicLogText(event);
     const traceback = failure.getTraceback().trimEnd().replaceAll('\n', '\n\t');
-    assert.equal(text, `- [-#info] it broke\n\t${traceback}\n`);
+    assert.equal(text, `- [-#-] it broke\n\t${traceback}\n`);
     assert.match(text, /\n\tRangeError: out of range\n\t {4}at /);
   });
 
   test('shows only the traceback when the text is empty', () => {
     const failure = new Failure('thrown string');
     const text = formatEventAsClassicLogText({ log_failure: failure });
-    assert.match(text, /^- \[-#info\] String: thrown string\n/);
+    assert.match(text, /^- \[-#-\] String: thrown string\n/);
   });
 
   test('shows an unformattable event instead of throwing', () => {
     const text = formatEventAsClassicLogText({ log_format: '{nope}' });
-    assert.match(text, /^- \[-#info\] Unable to format event /);
+    assert.match(text, /^- \[-#-\] Unable to format event /);
   });
 });

@@ -10,6 +10,7 @@ import {
   eventFromJSON,
   eventsFromJSONLogFile,
   formatEvent,
+  formatEventAsClassicLogText,
   jsonFileLogObserver,
   type LogEvent,
   Logger,
@@ -47,6 +48,12 @@ describe('eventAsJSON', () => {
     assert.equal(back.check('TypeError'), null);
     assert.equal(back.type?.name, 'CancelledError');
     assert.equal(back.check(CancelledError), null, 'it is not the real class');
+  });
+
+  test('keeps an event without a level without one, and writes it as text with #-', () => {
+    const back = eventFromJSON(eventAsJSON({ log_namespace: 'app', log_format: 'no level' }));
+    assert.equal(Object.hasOwn(back, 'log_level'), false);
+    assert.equal(formatEventAsClassicLogText(back), '- [app#-] no level\n');
   });
 
   test('turns bytes into text, one character per byte', () => {
