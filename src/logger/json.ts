@@ -13,6 +13,9 @@ const RS = '\u001e';
 /** Marks a serialised Failure in JSON. */
 const FAILURE_KEY = '__failure__';
 
+/** Marks serialised bytes in JSON: `{"__bytes__": base64}`. */
+const BYTES_KEY = '__bytes__';
+
 /** A Failure as JSON: enough to show it and to `check`/`trap` it by name. */
 interface FailureJSON {
   type: string;
@@ -27,8 +30,11 @@ interface FailureJSON {
  * @remarks
  * The formatted text is stored as `log_text`, so the message survives even
  * where its fields do not. A Failure becomes `{"__failure__": {type, message,
- * traceback, parents}}`; bytes become text (one character per byte); other
- * values JSON cannot hold (functions, symbols, cycles, the `log_logger`)
+ * traceback, parents}}`. Bytes become `{"__bytes__": "<base64>"}` (with
+ * `"class": "Uint8Array"` for a Uint8Array that is not a Buffer) and come
+ * back from {@link eventFromJSON} as the same bytes, a Buffer or a
+ * Uint8Array as they went in (Twisted writes bytes as text and does not
+ * restore them; we keep them exact). Other values JSON cannot hold (functions, symbols, cycles, the `log_logger`)
  * become `{"unpersistable": true}`.
  *
  * @see Twisted: twisted.logger.eventAsJSON
@@ -42,8 +48,10 @@ export function eventAsJSON(event: LogEvent): string {
   const seen = new WeakSet<object>();
   return JSON.stringify(withText, function replacer(this: unknown, key, value: unknown) {
     if (key === 'log_logger') return undefined;
+    // The holder's own value: JSON.stringify has already applied Buffer's toJSON.
+    const raw: unknown = (this as Record<string, unknown>)[key];
+    if (raw instanceof Uint8Array) return bytesAsJSON(raw);
     if (value instanceof Failure) return { [FAILURE_KEY]: failureAsJSON(value) };
-    if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
     if (typeof value === 'bigint') return value.toString();
     if (typeof value === 'function' || typeof value === 'symbol') return { unpersistable: true };
     if (typeof value === 'object' && value !== null) {
@@ -53,6 +61,22 @@ export function eventAsJSON(event: LogEvent): string {
     }
     return value;
   });
+}
+
+function bytesAsJSON(bytes: Uint8Array): Record<string, string> {
+  const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return Buffer.isBuffer(bytes)
+    ? { [BYTES_KEY]: base64 }
+    : { [BYTES_KEY]: base64, class: 'Uint8Array' };
+}
+
+function bytesFromJSON(value: Record<string, unknown>): Buffer | Uint8Array | undefined {
+  const base64 = value[BYTES_KEY];
+  if (typeof base64 !== 'string') return undefined;
+  const keys = Object.keys(value);
+  if (keys.some((k) => k !== BYTES_KEY && k !== 'class')) return undefined;
+  const buffer = Buffer.from(base64, 'base64');
+  return value.class === 'Uint8Array' ? new Uint8Array(buffer) : buffer;
 }
 
 function failureAsJSON(failure: Failure): FailureJSON {
@@ -97,7 +121,8 @@ function rebuildError(data: FailureJSON): Error {
 
 /**
  * Decodes an event encoded by {@link eventAsJSON}. A serialised Failure comes
- * back as a Failure whose value has the original name, message and stack.
+ * back as a Failure whose value has the original name, message and stack;
+ * serialised bytes come back as a Buffer (or Uint8Array) of the same bytes.
  *
  * @throws SyntaxError if the text is not JSON.
  * @see Twisted: twisted.logger.eventFromJSON
@@ -108,6 +133,9 @@ export function eventFromJSON(text: string): LogEvent {
     if (typeof value === 'object' && value !== null && FAILURE_KEY in value) {
       const data = (value as Record<string, FailureJSON>)[FAILURE_KEY] as FailureJSON;
       return new Failure(rebuildError(data));
+    }
+    if (typeof value === 'object' && value !== null && BYTES_KEY in value) {
+      return bytesFromJSON(value as Record<string, unknown>) ?? value;
     }
     return value;
   }) as LogEvent;

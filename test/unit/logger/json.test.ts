@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { CancelledError, Failure } from 'torsion/defer';
 import {
   eventAsJSON,
@@ -56,9 +57,39 @@ describe('eventAsJSON', () => {
     assert.equal(formatEventAsClassicLogText(back), '- [app#-] no level\n');
   });
 
-  test('turns bytes into text, one character per byte', () => {
-    const loaded = eventFromJSON(eventAsJSON({ data: new Uint8Array([104, 105, 255]) }));
-    assert.equal(loaded.data, 'hi\u00ff');
+  test('round-trips a Buffer as a Buffer of the same bytes, not {"type":"Buffer"}', () => {
+    const data = Buffer.from([104, 105, 0, 255]);
+    const text = eventAsJSON({ data, nested: { list: [Buffer.from('ab')] } });
+    assert.doesNotMatch(text, /"type":"Buffer"/);
+    const loaded = eventFromJSON(text);
+    assert.ok(Buffer.isBuffer(loaded.data));
+    assert.deepEqual(loaded.data, data);
+    assert.deepEqual(loaded.nested, { list: [Buffer.from('ab')] });
+  });
+
+  test('round-trips a Uint8Array as a Uint8Array, only its own view of the memory', () => {
+    const whole = new Uint8Array([1, 2, 3, 4, 5, 250]);
+    const view = whole.subarray(2, 5);
+    const loaded = eventFromJSON(eventAsJSON({ view, empty: new Uint8Array(0) }));
+    assert.equal(Buffer.isBuffer(loaded.view), false);
+    assert.deepEqual(loaded.view, new Uint8Array([3, 4, 5]));
+    assert.deepEqual(loaded.empty, new Uint8Array(0));
+  });
+
+  test('round-trips any bytes (property, fixed seed)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), (bytes, asBuffer) => {
+        const data = asBuffer ? Buffer.from(bytes) : bytes;
+        const loaded = eventFromJSON(eventAsJSON({ data, log_format: '{data!r}' }));
+        assert.deepEqual(loaded.data, data);
+      }),
+      { seed: 14, numRuns: 200 },
+    );
+  });
+
+  test('leaves an object that merely has a __bytes__ key with other fields alone', () => {
+    const odd = { __bytes__: 'aGk=', other: 1 };
+    assert.deepEqual(eventFromJSON(JSON.stringify({ odd })).odd, odd);
   });
 
   test('marks values JSON cannot hold as unpersistable, and drops the logger', () => {
