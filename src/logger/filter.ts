@@ -98,6 +98,7 @@ export class LogLevelFilterPredicate {
     return this.#defaultLogLevel;
   }
 
+  /** Sets the default level; an unknown name throws {@link InvalidLogLevelError}. */
   set defaultLogLevel(level: LogLevel) {
     this.#defaultLogLevel = logLevelWithName(level, 'default log level');
   }
