@@ -45,11 +45,13 @@ export {
 export { formatEvent, formatEventAsClassicLogText, formatUnformattableEvent } from './format.js';
 export type { ILogObserver, LogEvent } from './interfaces.js';
 export {
+  type EventFromJSONOptions,
   eventAsJSON,
   eventFromJSON,
   eventsFromJSONLogFile,
   type JSONFileLogObserverOptions,
   jsonFileLogObserver,
+  type KnownErrorClass,
 } from './json.js';
 export {
   compareLogLevels,

@@ -48,7 +48,59 @@ describe('eventAsJSON', () => {
     assert.equal(back.check('CancelledError'), 'CancelledError');
     assert.equal(back.check('TypeError'), null);
     assert.equal(back.type?.name, 'CancelledError');
-    assert.equal(back.check(CancelledError), null, 'it is not the real class');
+    assert.equal(back.check(CancelledError), null, 'CancelledError was not named as known');
+    assert.equal(back.check(Error), Error);
+  });
+
+  test('restores a built-in error class: check and trap against the class itself', () => {
+    const failure = new Failure(new RangeError('too big'));
+    const back = eventFromJSON(eventAsJSON({ log_failure: failure })).log_failure as Failure;
+    assert.equal(back.check(TypeError, RangeError), RangeError);
+    assert.equal(back.trap(RangeError), RangeError);
+    assert.ok(back.value instanceof RangeError);
+    assert.equal(back.type, RangeError);
+    assert.equal(back.getErrorMessage(), 'too big');
+  });
+
+  test('restores a class passed in knownErrors, and its ancestors, without calling its constructor', () => {
+    const failure = new Failure(new CancelledError('stopped'));
+    const text = eventAsJSON({ log_failure: failure });
+    const back = eventFromJSON(text, { knownErrors: [CancelledError] }).log_failure as Failure;
+    assert.equal(back.check(CancelledError), CancelledError);
+    assert.equal(back.check(Error), Error);
+    assert.equal(back.check('TorsionError'), 'TorsionError');
+    assert.equal(back.type, CancelledError);
+    assert.equal(back.getErrorMessage(), 'stopped');
+    assert.match(back.getTraceback(), /CancelledError: stopped/);
+  });
+
+  test('a known ancestor with an unknown subclass: check by the ancestor, by name for the rest', () => {
+    class AppError extends Error {}
+    class DiskError extends AppError {
+      override name = 'DiskError';
+    }
+    const text = eventAsJSON({ log_failure: new Failure(new DiskError('full')) });
+    const back = eventFromJSON(text, { knownErrors: [AppError] }).log_failure as Failure;
+    assert.equal(back.check(AppError), AppError);
+    assert.equal(back.check('DiskError'), 'DiskError');
+    assert.equal(back.check(DiskError), null, 'DiskError itself was not known');
+    assert.equal(back.type?.name, 'DiskError');
+  });
+
+  test('eventsFromJSONLogFile passes knownErrors on', async () => {
+    const line = `${eventAsJSON({ log_failure: new Failure(new CancelledError('x')) })}\n`;
+    const events: LogEvent[] = [];
+    for await (const e of eventsFromJSONLogFile([line], { knownErrors: [CancelledError] })) {
+      events.push(e);
+    }
+    assert.equal(events[0]?.log_failure?.check(CancelledError), CancelledError);
+  });
+
+  test('refuses a knownErrors entry that is not a named class', () => {
+    assert.throws(
+      () => eventFromJSON('{}', { knownErrors: [(() => {}) as unknown as typeof Error] }),
+      /knownErrors holds .*not a named class/,
+    );
   });
 
   test('keeps an event without a level without one, and writes it as text with #-', () => {
