@@ -3,7 +3,7 @@
 // Tests: test/unit/logger/filter.test.ts
 
 import type { ILogObserver, LogEvent } from './interfaces.js';
-import { compareLogLevels, type LogLevel } from './levels.js';
+import { compareLogLevels, type LogLevel, logLevelWithName } from './levels.js';
 
 /**
  * What a filter predicate says about an event: `'yes'` lets it through at
@@ -79,15 +79,28 @@ export class FilteringLogObserver {
  * @since 0.1.0
  */
 export class LogLevelFilterPredicate {
-  /** The level of namespaces that have none of their own. */
-  defaultLogLevel: LogLevel;
+  #defaultLogLevel: LogLevel;
   readonly #levels = new Map<string, LogLevel>();
 
   /**
    * @param defaultLogLevel - Default `'info'`.
+   * @throws {@link InvalidLogLevelError} if it is not a level name.
    */
   constructor(defaultLogLevel: LogLevel = 'info') {
-    this.defaultLogLevel = defaultLogLevel;
+    this.#defaultLogLevel = logLevelWithName(defaultLogLevel, 'default log level');
+  }
+
+  /**
+   * The level of namespaces that have none of their own. Setting a name that
+   * is not a level throws {@link InvalidLogLevelError}.
+   */
+  get defaultLogLevel(): LogLevel {
+    return this.#defaultLogLevel;
+  }
+
+  /** Sets the default level; an unknown name throws {@link InvalidLogLevelError}. */
+  set defaultLogLevel(level: LogLevel) {
+    this.#defaultLogLevel = logLevelWithName(level, 'default log level');
   }
 
   /** The minimum level for `namespace`, inherited from its parents. */
@@ -96,13 +109,19 @@ export class LogLevelFilterPredicate {
       const level = this.#levels.get(ns);
       if (level !== undefined) return level;
     }
-    return this.defaultLogLevel;
+    return this.#defaultLogLevel;
   }
 
-  /** Sets the minimum level of `namespace` and of the namespaces under it. */
+  /**
+   * Sets the minimum level of `namespace` and of the namespaces under it.
+   *
+   * @throws {@link InvalidLogLevelError} if `level` is not a level name (a
+   *   configuration typo fails loudly instead of filtering nothing).
+   */
   setLogLevelForNamespace(namespace: string, level: LogLevel): void {
-    if (namespace === '') this.defaultLogLevel = level;
-    else this.#levels.set(namespace, level);
+    const valid = logLevelWithName(level, `log level for namespace '${namespace}'`);
+    if (namespace === '') this.#defaultLogLevel = valid;
+    else this.#levels.set(namespace, valid);
   }
 
   /** Forgets every namespace's level; the default level stays. */

@@ -12,6 +12,10 @@ import type { LogEvent } from './interfaces.js';
  * the field `name`, `{name.attr}` and `{name[key]}` reach inside it,
  * `{name!r}` shows the value's representation (`util.inspect`), and `{{` /
  * `}}` are literal braces. A format spec after `:` is accepted and ignored.
+ * A field or step written with `()` is called, without arguments, as
+ * Twisted's `formatEvent` does: `{log_source.getPeer()}` calls `getPeer` on
+ * the event's `log_source` (as its method). A call that throws, or of
+ * something that is not a function, makes the event unformattable.
  * An event without `log_format` formats as the empty string. When the format
  * cannot be applied (an unknown field, an unbalanced brace) the result says
  * so instead of throwing: formatting never loses the event.
@@ -51,12 +55,16 @@ export function formatUnformattableEvent(event: LogEvent, error: unknown): strin
  * One line of classic log text, plus the failure's traceback if there is one:
  * `2026-11-22T10:00:00.000Z [namespace#level] text`.
  *
+ * @remarks
+ * A missing time, namespace or level is written `-`, as in Twisted: an event
+ * without a level is not passed off as `info`.
+ *
  * @since 0.1.0
  */
 export function formatEventAsClassicLogText(event: LogEvent): string {
   const time =
     typeof event.log_time === 'number' ? new Date(event.log_time * 1000).toISOString() : '-';
-  const system = event.log_system ?? `${event.log_namespace ?? '-'}#${event.log_level ?? 'info'}`;
+  const system = event.log_system ?? `${event.log_namespace ?? '-'}#${event.log_level ?? '-'}`;
   let text = typeof event.log_text === 'string' ? event.log_text : formatEvent(event);
   if (event.log_failure !== undefined) {
     const traceback = event.log_failure.getTraceback();
@@ -65,7 +73,9 @@ export function formatEventAsClassicLogText(event: LogEvent): string {
   return `${time} [${system}] ${text.replaceAll('\n', '\n\t')}\n`;
 }
 
-const FIELD = /^([^.[!:]+)((?:\.[^.[!:]+|\[[^\]]*\])*)(?:!([rs]))?(?::.*)?$/;
+// A name, then `.attr` / `[key]` steps; any of them may end in `()` (a call).
+const FIELD =
+  /^([^.[!:()]+(?:\(\))?)((?:\.[^.[!:()]+(?:\(\))?|\[[^\]]*\](?:\(\))?)*)(?:!([rs]))?(?::.*)?$/;
 
 function applyFormat(format: string, event: LogEvent): string {
   let out = '';
@@ -100,16 +110,29 @@ function applyFormat(format: string, event: LogEvent): string {
 function renderField(spec: string, event: LogEvent): string {
   const match = FIELD.exec(spec);
   if (match === null) throw new Error(`bad field {${spec}}`);
-  const [, name = '', path = '', conversion] = match;
+  const [, head = '', path = '', conversion] = match;
+  const callsHead = head.endsWith('()');
+  const name = callsHead ? head.slice(0, -2) : head;
   if (!Object.hasOwn(event, name)) throw new Error(`no field named '${name}'`);
   let value: unknown = event[name];
-  for (const [, attr, key] of path.matchAll(/\.([^.[]+)|\[([^\]]*)\]/g)) {
+  if (callsHead) value = callMember(value, undefined, name);
+  for (const [, attr, attrCall, key, keyCall] of path.matchAll(
+    /\.([^.[()]+)(\(\))?|\[([^\]]*)\](\(\))?/g,
+  )) {
     const member = attr ?? key ?? '';
     if (value === null || value === undefined)
       throw new Error(`cannot read '${member}' of ${value}`);
-    value = (value as Record<string, unknown>)[member];
+    const owner = value as Record<string, unknown>;
+    value = owner[member];
+    if (attrCall !== undefined || keyCall !== undefined) value = callMember(value, owner, member);
   }
   return conversion === 'r' ? inspect(value, { breakLength: Infinity }) : asText(value);
+}
+
+/** Calls a field written with `()`, as the method of `owner` if it has one. */
+function callMember(value: unknown, owner: object | undefined, member: string): unknown {
+  if (typeof value !== 'function') throw new Error(`'${member}' is not callable`);
+  return Reflect.apply(value, owner, []);
 }
 
 function asText(value: unknown): string {

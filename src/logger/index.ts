@@ -45,13 +45,21 @@ export {
 export { formatEvent, formatEventAsClassicLogText, formatUnformattableEvent } from './format.js';
 export type { ILogObserver, LogEvent } from './interfaces.js';
 export {
+  type EventFromJSONOptions,
   eventAsJSON,
   eventFromJSON,
   eventsFromJSONLogFile,
   type JSONFileLogObserverOptions,
   jsonFileLogObserver,
+  type KnownErrorClass,
 } from './json.js';
-export { compareLogLevels, isLogLevel, LogLevel } from './levels.js';
+export {
+  compareLogLevels,
+  InvalidLogLevelError,
+  isLogLevel,
+  LogLevel,
+  logLevelWithName,
+} from './levels.js';
 export { type LogFields, Logger, type LoggerOptions } from './logger.js';
 export {
   globalLogPublisher,

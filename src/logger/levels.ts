@@ -54,3 +54,41 @@ export function compareLogLevels(a: LogLevel, b: LogLevel): number {
 export function isLogLevel(name: unknown): name is LogLevel {
   return typeof name === 'string' && Object.hasOwn(severity, name);
 }
+
+/**
+ * Thrown when a name that is not one of the level names is given where a
+ * level is expected, such as a typo in a configured level.
+ *
+ * @see Twisted: twisted.logger.InvalidLogLevelError
+ * @since 0.1.0
+ */
+export class InvalidLogLevelError extends Error {
+  /** The name that was refused. */
+  readonly level: unknown;
+
+  /**
+   * @param level - The name that was refused.
+   * @param where - What was given it, for the message.
+   */
+  constructor(level: unknown, where = 'log level') {
+    super(
+      `Invalid ${where} ${JSON.stringify(level) ?? String(level)}: expected one of ${Object.keys(severity).join(', ')}`,
+    );
+    this.name = 'InvalidLogLevelError';
+    this.level = level;
+  }
+}
+
+/**
+ * The level called `name`, refusing anything else with a clear error.
+ *
+ * @param name - A level name such as `'warn'`.
+ * @param where - Names what was given the level, for the error message.
+ * @throws {@link InvalidLogLevelError} if `name` is not a level name.
+ * @see Twisted: twisted.logger.LogLevel.levelWithName
+ * @since 0.1.0
+ */
+export function logLevelWithName(name: unknown, where?: string): LogLevel {
+  if (isLogLevel(name)) return name;
+  throw new InvalidLogLevelError(name, where);
+}

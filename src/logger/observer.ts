@@ -2,6 +2,7 @@
 // (Twisted: twisted.logger._observer, _global).
 // Tests: test/unit/logger/observer.test.ts
 
+import { Failure } from '../internet/failure.js';
 import { formatEventAsClassicLogText } from './format.js';
 import type { ILogObserver, LogEvent } from './interfaces.js';
 import { compareLogLevels } from './levels.js';
@@ -20,9 +21,13 @@ export interface LogPublisherOptions {
  * Fans each event out to every attached observer.
  *
  * @remarks
- * An observer that throws does not stop delivery to the others; its error is
- * logged to all the other observers ("Temporarily disabling observer …") and
- * the observer stays attached, as in Twisted.
+ * An observer that throws does not stop delivery to the others, nor the
+ * emit: once the event has reached every observer, each one that threw is
+ * reported to all the others as a `critical` event, as in Twisted: format
+ * "Temporarily disabling observer {observer} due to exception", `observer`
+ * the failing observer's function name (or `<anonymous observer>`),
+ * `log_failure` a {@link Failure} of what it threw (so text observers print
+ * its traceback) and `error` its message. The observer stays attached.
  *
  * @see Twisted: twisted.logger.LogPublisher
  * @since 0.1.0
@@ -77,7 +82,8 @@ export class LogPublisher {
 
   #reportBroken(observer: ILogObserver, error: unknown, observers: ILogObserver[]): void {
     const report: LogEvent = {
-      log_format: 'Temporarily disabling observer {observer} due to exception: {error}',
+      log_format: 'Temporarily disabling observer {observer} due to exception',
+      log_failure: error instanceof Failure ? error : new Failure(error),
       log_level: 'critical',
       log_namespace: 'torsion.logger',
       log_time: Date.now() / 1000,

@@ -4,9 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   FilteringLogObserver,
+  InvalidLogLevelError,
   type LogEvent,
+  type LogLevel,
   LogLevelFilterPredicate,
   type LogPredicate,
+  logLevelWithName,
 } from 'torsion/logger';
 
 function sink(): { events: LogEvent[]; observer: (e: LogEvent) => void } {
@@ -104,6 +107,40 @@ describe('LogLevelFilterPredicate', () => {
     assert.equal(levels.defaultLogLevel, 'error');
     levels.clearLogLevels();
     assert.equal(levels.logLevelForNamespace('x'), 'error');
+  });
+
+  test('refuses an unknown level name for a namespace, naming it and listing the valid ones', () => {
+    const levels = new LogLevelFilterPredicate();
+    const typo = 'warning' as LogLevel;
+    assert.throws(
+      () => levels.setLogLevelForNamespace('app.http', typo),
+      (error: unknown) =>
+        error instanceof InvalidLogLevelError &&
+        error.level === 'warning' &&
+        error.message ===
+          `Invalid log level for namespace 'app.http' "warning": expected one of debug, info, warn, error, critical`,
+    );
+    // Nothing was set: the namespace still inherits the default.
+    assert.equal(levels.logLevelForNamespace('app.http'), 'info');
+  });
+
+  test('refuses an unknown default level, in the constructor and when set', () => {
+    assert.throws(() => new LogLevelFilterPredicate('loud' as LogLevel), InvalidLogLevelError);
+    const levels = new LogLevelFilterPredicate('warn');
+    assert.throws(() => {
+      levels.defaultLogLevel = 'INFO' as LogLevel;
+    }, /Invalid default log level "INFO": expected one of debug, info, warn, error, critical/);
+    assert.throws(() => levels.setLogLevelForNamespace('', 'x' as LogLevel), InvalidLogLevelError);
+    assert.equal(levels.defaultLogLevel, 'warn');
+  });
+
+  test('logLevelWithName accepts each level name and refuses anything else', () => {
+    for (const name of ['debug', 'info', 'warn', 'error', 'critical']) {
+      assert.equal(logLevelWithName(name), name);
+    }
+    for (const bad of ['', 'Info', 'warning', 'fatal', undefined, 3]) {
+      assert.throws(() => logLevelWithName(bad), InvalidLogLevelError, String(bad));
+    }
   });
 
   test('filters a whole stream of events through FilteringLogObserver', () => {

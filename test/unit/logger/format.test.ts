@@ -133,6 +133,62 @@ describe('formatEvent without a usable format', () => {
   });
 });
 
+describe('formatEvent calls', () => {
+  // Twisted: FormattingTests.test_formatWithCall / test_formatEvent (callables).
+  test('calls a field written with (), without arguments', () => {
+    const event: LogEvent = {
+      log_format: 'Hello, {world}. {callme()}.',
+      world: 'earth',
+      callme: () => 'maybe',
+    };
+    assert.equal(formatEvent(event), 'Hello, earth. maybe.');
+  });
+
+  test('calls a method reached through attributes, with its object as this', () => {
+    class Transport {
+      readonly #peer = '10.0.0.1:80';
+      getPeer(): string {
+        return this.#peer;
+      }
+    }
+    const event: LogEvent = {
+      log_format: 'connection from {log_source.transport.getPeer()} ({log_source.kind})',
+      log_source: { transport: new Transport(), kind: 'tcp' },
+    };
+    assert.equal(formatEvent(event), 'connection from 10.0.0.1:80 (tcp)');
+  });
+
+  test('calls a key step and then reaches into the result, with !r', () => {
+    const event: LogEvent = {
+      log_format: '{m[f]().n!r}',
+      m: { f: () => ({ n: 'x' }) },
+    };
+    assert.equal(formatEvent(event), "'x'");
+  });
+
+  test('a field without () is shown, not called', () => {
+    const event: LogEvent = { log_format: '{f}', f: () => 'called' };
+    assert.notEqual(formatEvent(event), 'called');
+  });
+
+  test('a call that throws makes the event unformattable, without throwing', () => {
+    const event: LogEvent = {
+      log_format: 'peer {broken()}',
+      broken: () => {
+        throw new Error('no peer');
+      },
+    };
+    const text = formatEvent(event);
+    assert.match(text, /^Unable to format event .*: no peer$/);
+    assert.match(formatEventAsClassicLogText(event), /Unable to format event .*: no peer\n$/);
+  });
+
+  test('calling something that is not a function makes the event unformattable', () => {
+    const text = formatEvent({ log_format: '{n()}', n: 3 });
+    assert.match(text, /^Unable to format event .*'n' is not callable$/);
+  });
+});
+
 describe('formatUnformattableEvent', () => {
   test('shows the event and the reason', () => {
     const event: LogEvent = { log_format: '{x}', y: 2 };
@@ -175,8 +231,13 @@ describe('formatEventAsClassicLogText', () => {
     );
   });
 
-  test('writes - for a missing time and namespace, and info for a missing level', () => {
-    assert.equal(formatEventAsClassicLogText({ log_format: 'hi' }), '- [-#info] hi\n');
+  test('writes - for a missing time and namespace, and a missing level, as Twisted does (not info)', () => {
+    assert.equal(formatEventAsClassicLogText({ log_format: 'hi' }), '- [-#-] hi\n');
+  });
+
+  test('writes the namespace with - when only the level is missing', () => {
+    const event: LogEvent = { log_namespace: 'app', log_format: 'hi' };
+    assert.equal(formatEventAsClassicLogText(event), '- [app#-] hi\n');
   });
 
   test('prefers log_system to namespace and level', () => {
@@ -186,12 +247,12 @@ describe('formatEventAsClassicLogText', () => {
 
   test('prefers log_text to log_format', () => {
     const event: LogEvent = { log_text: 'already text', log_format: '{missing}' };
-    assert.equal(formatEventAsClassicLogText(event), '- [-#info] already text\n');
+    assert.equal(formatEventAsClassicLogText(event), '- [-#-] already text\n');
   });
 
   test('indents the lines after the first with a tab', () => {
     const event: LogEvent = { log_format: 'one\ntwo\nthree' };
-    assert.equal(formatEventAsClassicLogText(event), '- [-#info] one\n\ttwo\n\tthree\n');
+    assert.equal(formatEventAsClassicLogText(event), '- [-#-] one\n\ttwo\n\tthree\n');
   });
 
   test('appends the failure’s traceback, indented, after the text', () => {
@@ -199,18 +260,18 @@ describe('formatEventAsClassicLogText', () => {
     const event: LogEvent = { log_format: 'it broke', log_failure: failure };
     const text = formatEventAsClassicLogText(event);
     const traceback = failure.getTraceback().trimEnd().replaceAll('\n', '\n\t');
-    assert.equal(text, `- [-#info] it broke\n\t${traceback}\n`);
+    assert.equal(text, `- [-#-] it broke\n\t${traceback}\n`);
     assert.match(text, /\n\tRangeError: out of range\n\t {4}at /);
   });
 
   test('shows only the traceback when the text is empty', () => {
     const failure = new Failure('thrown string');
     const text = formatEventAsClassicLogText({ log_failure: failure });
-    assert.match(text, /^- \[-#info\] String: thrown string\n/);
+    assert.match(text, /^- \[-#-\] String: thrown string\n/);
   });
 
   test('shows an unformattable event instead of throwing', () => {
     const text = formatEventAsClassicLogText({ log_format: '{nope}' });
-    assert.match(text, /^- \[-#info\] Unable to format event /);
+    assert.match(text, /^- \[-#-\] Unable to format event /);
   });
 });

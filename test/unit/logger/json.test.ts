@@ -4,12 +4,14 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { CancelledError, Failure } from 'torsion/defer';
 import {
   eventAsJSON,
   eventFromJSON,
   eventsFromJSONLogFile,
   formatEvent,
+  formatEventAsClassicLogText,
   jsonFileLogObserver,
   type LogEvent,
   Logger,
@@ -46,12 +48,100 @@ describe('eventAsJSON', () => {
     assert.equal(back.check('CancelledError'), 'CancelledError');
     assert.equal(back.check('TypeError'), null);
     assert.equal(back.type?.name, 'CancelledError');
-    assert.equal(back.check(CancelledError), null, 'it is not the real class');
+    assert.equal(back.check(CancelledError), null, 'CancelledError was not named as known');
+    assert.equal(back.check(Error), Error);
   });
 
-  test('turns bytes into text, one character per byte', () => {
-    const loaded = eventFromJSON(eventAsJSON({ data: new Uint8Array([104, 105, 255]) }));
-    assert.equal(loaded.data, 'hi\u00ff');
+  test('restores a built-in error class: check and trap against the class itself', () => {
+    const failure = new Failure(new RangeError('too big'));
+    const back = eventFromJSON(eventAsJSON({ log_failure: failure })).log_failure as Failure;
+    assert.equal(back.check(TypeError, RangeError), RangeError);
+    assert.equal(back.trap(RangeError), RangeError);
+    assert.ok(back.value instanceof RangeError);
+    assert.equal(back.type, RangeError);
+    assert.equal(back.getErrorMessage(), 'too big');
+  });
+
+  test('restores a class passed in knownErrors, and its ancestors, without calling its constructor', () => {
+    const failure = new Failure(new CancelledError('stopped'));
+    const text = eventAsJSON({ log_failure: failure });
+    const back = eventFromJSON(text, { knownErrors: [CancelledError] }).log_failure as Failure;
+    assert.equal(back.check(CancelledError), CancelledError);
+    assert.equal(back.check(Error), Error);
+    assert.equal(back.check('TorsionError'), 'TorsionError');
+    assert.equal(back.type, CancelledError);
+    assert.equal(back.getErrorMessage(), 'stopped');
+    assert.match(back.getTraceback(), /CancelledError: stopped/);
+  });
+
+  test('a known ancestor with an unknown subclass: check by the ancestor, by name for the rest', () => {
+    class AppError extends Error {}
+    class DiskError extends AppError {
+      override name = 'DiskError';
+    }
+    const text = eventAsJSON({ log_failure: new Failure(new DiskError('full')) });
+    const back = eventFromJSON(text, { knownErrors: [AppError] }).log_failure as Failure;
+    assert.equal(back.check(AppError), AppError);
+    assert.equal(back.check('DiskError'), 'DiskError');
+    assert.equal(back.check(DiskError), null, 'DiskError itself was not known');
+    assert.equal(back.type?.name, 'DiskError');
+  });
+
+  test('eventsFromJSONLogFile passes knownErrors on', async () => {
+    const line = `${eventAsJSON({ log_failure: new Failure(new CancelledError('x')) })}\n`;
+    const events: LogEvent[] = [];
+    for await (const e of eventsFromJSONLogFile([line], { knownErrors: [CancelledError] })) {
+      events.push(e);
+    }
+    assert.equal(events[0]?.log_failure?.check(CancelledError), CancelledError);
+  });
+
+  test('refuses a knownErrors entry that is not a named class', () => {
+    assert.throws(
+      () => eventFromJSON('{}', { knownErrors: [(() => {}) as unknown as typeof Error] }),
+      /knownErrors holds .*not a named class/,
+    );
+  });
+
+  test('keeps an event without a level without one, and writes it as text with #-', () => {
+    const back = eventFromJSON(eventAsJSON({ log_namespace: 'app', log_format: 'no level' }));
+    assert.equal(Object.hasOwn(back, 'log_level'), false);
+    assert.equal(formatEventAsClassicLogText(back), '- [app#-] no level\n');
+  });
+
+  test('round-trips a Buffer as a Buffer of the same bytes, not {"type":"Buffer"}', () => {
+    const data = Buffer.from([104, 105, 0, 255]);
+    const text = eventAsJSON({ data, nested: { list: [Buffer.from('ab')] } });
+    assert.doesNotMatch(text, /"type":"Buffer"/);
+    const loaded = eventFromJSON(text);
+    assert.ok(Buffer.isBuffer(loaded.data));
+    assert.deepEqual(loaded.data, data);
+    assert.deepEqual(loaded.nested, { list: [Buffer.from('ab')] });
+  });
+
+  test('round-trips a Uint8Array as a Uint8Array, only its own view of the memory', () => {
+    const whole = new Uint8Array([1, 2, 3, 4, 5, 250]);
+    const view = whole.subarray(2, 5);
+    const loaded = eventFromJSON(eventAsJSON({ view, empty: new Uint8Array(0) }));
+    assert.equal(Buffer.isBuffer(loaded.view), false);
+    assert.deepEqual(loaded.view, new Uint8Array([3, 4, 5]));
+    assert.deepEqual(loaded.empty, new Uint8Array(0));
+  });
+
+  test('round-trips any bytes (property, fixed seed)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), (bytes, asBuffer) => {
+        const data = asBuffer ? Buffer.from(bytes) : bytes;
+        const loaded = eventFromJSON(eventAsJSON({ data, log_format: '{data!r}' }));
+        assert.deepEqual(loaded.data, data);
+      }),
+      { seed: 14, numRuns: 200 },
+    );
+  });
+
+  test('leaves an object that merely has a __bytes__ key with other fields alone', () => {
+    const odd = { __bytes__: 'aGk=', other: 1 };
+    assert.deepEqual(eventFromJSON(JSON.stringify({ odd })).odd, odd);
   });
 
   test('marks values JSON cannot hold as unpersistable, and drops the logger', () => {

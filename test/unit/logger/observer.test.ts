@@ -4,7 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { globalLogPublisher, type ILogObserver, type LogEvent, LogPublisher } from 'torsion/logger';
+import { Failure } from 'torsion/defer';
+import {
+  formatEventAsClassicLogText,
+  globalLogPublisher,
+  type ILogObserver,
+  type LogEvent,
+  LogPublisher,
+} from 'torsion/logger';
 
 /** An observer that records what it sees, under a name. */
 function recorder(name: string, seen: Array<[string, LogEvent]>): ILogObserver {
@@ -134,10 +141,12 @@ describe('LogPublisher with an observer that throws', () => {
     assert.equal(typeof report.log_time, 'number');
     assert.equal(report.observer, 'broken');
     assert.equal(report.error, 'observer bug');
-    assert.equal(
-      report.log_format,
-      'Temporarily disabling observer {observer} due to exception: {error}',
-    );
+    // Twisted: LogPublisherTests.test_observerRaises — the report carries a
+    // Failure of what the observer threw.
+    assert.ok(report.log_failure instanceof Failure);
+    assert.equal(report.log_failure.check(Error), Error);
+    assert.equal((report.log_failure.value as Error).message, 'observer bug');
+    assert.equal(report.log_format, 'Temporarily disabling observer {observer} due to exception');
   });
 
   test('reports after the event has reached every observer', () => {
@@ -150,7 +159,7 @@ describe('LogPublisher with an observer that throws', () => {
     publisher.publish({ log_format: 'event' });
     assert.deepEqual(
       seen.map(([, event]) => event.log_format),
-      ['event', 'Temporarily disabling observer {observer} due to exception: {error}'],
+      ['event', 'Temporarily disabling observer {observer} due to exception'],
     );
   });
 
@@ -165,6 +174,24 @@ describe('LogPublisher with an observer that throws', () => {
     const report = seen[1]?.[1] as LogEvent;
     assert.equal(report.observer, '<anonymous observer>');
     assert.equal(report.error, 'plain string');
+    assert.equal(report.log_failure?.value, 'plain string');
+  });
+
+  test('the report written as text names the observer and shows the traceback', () => {
+    const publisher = new LogPublisher();
+    const lines: string[] = [];
+    publisher.addObserver(function brokenWriter() {
+      throw new TypeError('disk on fire');
+    });
+    publisher.addObserver((event) => {
+      if (event.log_failure !== undefined) lines.push(formatEventAsClassicLogText(event));
+    });
+    publisher.publish({ log_format: 'x' });
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0] ?? '',
+      /\[torsion\.logger#critical\] Temporarily disabling observer brokenWriter due to exception\n\t.*TypeError: disk on fire/,
+    );
   });
 
   test('keeps the observer attached: it gets the next event too', () => {
