@@ -238,6 +238,8 @@ export function jsonFileLogObserver(
  * with or without record separators. Records that are truncated or not JSON
  * are skipped.
  *
+ * @throws TypeError (when first iterated) if `options.knownErrors` holds
+ *   something that is not a named class.
  * @param input - Chunks of the file: a readable stream (`fs.createReadStream`),
  *   or an iterable of strings or bytes.
  * @param options - As for {@link eventFromJSON}.
@@ -248,6 +250,9 @@ export async function* eventsFromJSONLogFile(
   input: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   options: EventFromJSONOptions = {},
 ): AsyncGenerator<LogEvent> {
+  // A bad knownErrors list is the caller's mistake, not a bad record: refuse
+  // it here rather than skip every record.
+  knownErrorsByName(options);
   const decoder = new TextDecoder();
   let pending = '';
   for await (const chunk of input) {

@@ -103,6 +103,15 @@ describe('eventAsJSON', () => {
     );
   });
 
+  test('eventsFromJSONLogFile refuses such an entry too, instead of skipping every record', async () => {
+    const bad = { knownErrors: [(() => {}) as unknown as typeof Error] };
+    await assert.rejects(async () => {
+      for await (const _ of eventsFromJSONLogFile(['{}\n'], bad)) {
+        // never reached
+      }
+    }, /knownErrors holds .*not a named class/);
+  });
+
   test('keeps an event without a level without one, and writes it as text with #-', () => {
     const back = eventFromJSON(eventAsJSON({ log_namespace: 'app', log_format: 'no level' }));
     assert.equal(Object.hasOwn(back, 'log_level'), false);
