@@ -43,19 +43,19 @@ const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).d
 /** What the backpressure route saw. */
 const pushed = { sent: 0, blocked: false };
 
-/** Writes `body` in pieces, waiting for `drain` when the socket is full; `delay` ms between pieces. */
+/** Writes `body` in pieces, waiting for `drain` when the socket is full; `turns` turns of the loop between pieces. */
 async function writeSlowly(
   res: ServerResponse,
   body: Buffer,
   piece: number,
-  delay: number,
+  turns: number,
   onWrite?: (sent: number, accepted: boolean) => void,
 ): Promise<void> {
   for (let offset = 0; offset < body.length; offset += piece) {
     const accepted = res.write(body.subarray(offset, offset + piece));
     onWrite?.(Math.min(offset + piece, body.length), accepted);
     if (!accepted) await new Promise((resolve) => res.once('drain', resolve));
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
   }
   res.end();
 }

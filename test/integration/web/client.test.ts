@@ -190,7 +190,7 @@ describe('Agent against node:http on loopback', SUITE, () => {
       const tick = (): void => {
         res.write('x');
         if (++i === 20) res.end();
-        else setTimeout(tick, 1);
+        else setImmediate(tick);
       };
       tick();
     });

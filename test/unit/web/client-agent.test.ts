@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { IPv4Address } from '../../../src/internet/address.js';
-import { CancelledError, type Deferred, succeed } from '../../../src/internet/defer.js';
+import { CancelledError, succeed } from '../../../src/internet/defer.js';
 import {
   ConnectingCancelledError,
   ConnectionRefusedError,
@@ -15,25 +15,15 @@ import {
   TimeoutError,
 } from '../../../src/internet/error.js';
 import { Failure } from '../../../src/internet/failure.js';
-import type {
-  IHostnameResolver,
-  IProtocolFactory,
-  IStreamClientEndpoint,
-} from '../../../src/internet/interfaces.js';
+import type { IHostnameResolver, IProtocolFactory } from '../../../src/internet/interfaces.js';
 import {
   assertNoResult,
   failureResultOf,
   successResultOf,
 } from '../../../src/testing/deferred-asserts.js';
-import {
-  connect,
-  FakeAddress,
-  makeFakeClient,
-  makeFakeServer,
-} from '../../../src/testing/iosim.js';
 import { MemoryReactorClock } from '../../../src/testing/memory-reactor.js';
 import { StringTransportWithDisconnection } from '../../../src/testing/string-transport.js';
-import { Agent, type IAgentEndpointFactory } from '../../../src/web/client/agent.js';
+import { Agent } from '../../../src/web/client/agent.js';
 import { ResponseNeverReceived } from '../../../src/web/client/errors.js';
 import { HTTPConnectionPool } from '../../../src/web/client/pool.js';
 import { readBody } from '../../../src/web/client/response.js';
@@ -41,7 +31,7 @@ import { InvalidURIError } from '../../../src/web/client/uri.js';
 import { Headers } from '../../../src/web/headers.js';
 import type { Request } from '../../../src/web/request.js';
 import { Resource } from '../../../src/web/resource.js';
-import { Site } from '../../../src/web/site.js';
+import { MemoryWeb } from '../../helpers/memory-web.js';
 
 /** Completes the reactor's `n`th TCP (or TLS) attempt on a StringTransport. */
 function complete(
@@ -241,28 +231,6 @@ describe('Agent: cancellation', () => {
   });
 });
 
-/** An endpoint factory connecting every URL to `site` in memory; it counts the connections. */
-class SiteEndpoints implements IAgentEndpointFactory {
-  connections = 0;
-  readonly pumps: { flush(): void }[] = [];
-  constructor(readonly site: Site) {}
-  endpointForURI(): IStreamClientEndpoint {
-    return {
-      connect: <F extends IProtocolFactory>(factory: F) => {
-        this.connections++;
-        const client = factory.buildProtocol(new FakeAddress());
-        const server = this.site.buildProtocol(new FakeAddress());
-        assert.ok(client !== null && server !== null);
-        this.pumps.push(connect(server, makeFakeServer(server), client, makeFakeClient(client)));
-        return succeed(client) as Deferred<never>;
-      },
-    };
-  }
-  flush(): void {
-    for (const pump of this.pumps) pump.flush();
-  }
-}
-
 class Echo extends Resource {
   override isLeaf = true;
   render_GET(request: Request): string {
@@ -272,32 +240,32 @@ class Echo extends Resource {
 
 describe('Agent against a Site in memory', () => {
   test('requests on a persistent pool reuse one connection', () => {
-    const reactor = new MemoryReactorClock();
-    const endpoints = new SiteEndpoints(new Site(new Echo(), { clock: reactor }));
-    const pool = new HTTPConnectionPool(reactor);
-    const agent = Agent.usingEndpointFactory(reactor, endpoints, { pool });
+    const web = new MemoryWeb();
+    web.serve('torsion.test', 80, new Echo());
+    const pool = new HTTPConnectionPool(web.reactor);
+    const agent = Agent.usingEndpointFactory(web.reactor, web, { pool });
     for (const path of ['/one', '/two', '/three']) {
       const d = agent.request('GET', `http://torsion.test${path}`).addCallback(readBody);
-      endpoints.flush();
+      web.flush();
       assert.equal(text(successResultOf(d)), `GET ${path} torsion.test`);
     }
-    assert.equal(endpoints.connections, 1);
+    assert.deepEqual(web.connects, ['torsion.test:80']);
     assert.equal(pool.idleConnections('http://torsion.test'), 1);
     const closed = pool.closeCachedConnections();
-    endpoints.flush();
+    web.flush();
     successResultOf(closed);
     assert.equal(pool.idleConnections('http://torsion.test'), 0);
   });
 
   test('without a pool each request has its own connection, closed after it', () => {
-    const reactor = new MemoryReactorClock();
-    const endpoints = new SiteEndpoints(new Site(new Echo(), { clock: reactor }));
-    const agent = Agent.usingEndpointFactory(reactor, endpoints);
+    const web = new MemoryWeb();
+    web.serve('torsion.test', 80, new Echo());
+    const agent = Agent.usingEndpointFactory(web.reactor, web);
     for (const path of ['/one', '/two']) {
       const d = agent.request('GET', `http://torsion.test${path}`).addCallback(readBody);
-      endpoints.flush();
+      web.flush();
       assert.equal(text(successResultOf(d)), `GET ${path} torsion.test`);
     }
-    assert.equal(endpoints.connections, 2);
+    assert.deepEqual(web.connects, ['torsion.test:80', 'torsion.test:80']);
   });
 });

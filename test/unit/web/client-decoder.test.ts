@@ -254,6 +254,38 @@ function decodedOf(
   return { result, response, producer };
 }
 
+/**
+ * A gzip decoder whose zlib streams the test can watch, and a wait for the
+ * definite state in which zlib can do no more: its output buffer full (the
+ * reader takes nothing) and its input backed up. A paused reader that has
+ * nothing then really was held back.
+ */
+function watchedGzip(): { decoders: IContentDecoder[]; zlibStalled(): Promise<void> } {
+  const streams: zlib.Gunzip[] = [];
+  const decoder: IContentDecoder = {
+    name: 'gzip',
+    createStream() {
+      const stream = zlib.createGunzip();
+      streams.push(stream);
+      return stream;
+    },
+  };
+  const stalled = (): boolean =>
+    streams.some(
+      (stream) => stream.readableLength >= stream.readableHighWaterMark && stream.writableNeedDrain,
+    );
+  return {
+    decoders: [decoder],
+    async zlibStalled() {
+      for (let turn = 0; turn < 100_000; turn++) {
+        if (stalled()) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      throw new Error('zlib never stalled');
+    },
+  };
+}
+
 describe('ContentDecoderAgent: decoded bodies', () => {
   test('a gzip body arriving before the reader comes is decoded whole (Twisted test_gzipEncodingResponse)', async () => {
     const { result, response } = decodedOf({ foo: ['bar'], 'content-encoding': ['gzip'] });
@@ -489,7 +521,11 @@ describe('ContentDecoderAgent: decoded bodies', () => {
   test('a paused reader pauses decompression and then the connection; resuming delivers the rest', async () => {
     const plain = randomBytes(512 * 1024);
     const data = zlib.gzipSync(plain);
-    const { result, response, producer } = decodedOf({ 'content-encoding': ['gzip'] });
+    const gzip = watchedGzip();
+    const { result, response, producer } = decodedOf(
+      { 'content-encoding': ['gzip'] },
+      { decoders: gzip.decoders },
+    );
     // Feed the body as a connection would: stop while told to pause, go on
     // (a turn later) when told to resume.
     let offset = 0;
@@ -514,9 +550,9 @@ describe('ContentDecoderAgent: decoded bodies', () => {
     reader.producer?.pauseProducing();
     feed();
     assert.equal(producer.events.at(-1), 'pause');
-    // A negative check: whatever zlib does meanwhile, the paused reader gets
-    // nothing and the connection stays paused with most of the body unsent.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Once zlib can do no more, the paused reader has none of its output and
+    // the connection is paused with most of the body unsent.
+    await gzip.zlibStalled();
     assert.equal(reader.chunks.length, 0);
     assert.equal(producer.events.at(-1), 'pause');
     assert.ok(offset < 128 * 1024, `${offset} bytes read while the reader was paused`);
@@ -527,12 +563,16 @@ describe('ContentDecoderAgent: decoded bodies', () => {
 
   test('a decompression bomb read by a paused reader holds little memory', async () => {
     const bomb = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024));
-    const { result, response } = decodedOf({ 'content-encoding': ['gzip'] });
+    const gzip = watchedGzip();
+    const { result, response } = decodedOf(
+      { 'content-encoding': ['gzip'] },
+      { decoders: gzip.decoders },
+    );
     const reader = new Collector();
     result.deliverBody(reader);
     reader.producer?.pauseProducing();
     response._bodyDataReceived(bomb);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await gzip.zlibStalled();
     assert.ok(Buffer.concat(reader.chunks).length <= 64 * 1024);
     reader.producer?.stopProducing();
   });
