@@ -25,15 +25,16 @@
 // dist/bench/http-client-load.js of a build with a patch to compare.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLK_TCK, machineTicks, processTicks } from './_machine.js';
+import { format, median } from './_stats.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const HOST = '127.0.0.1';
-const CLK_TCK = 100;
 const SERVER_CPU = '0';
 const CLIENT_CPU = '1';
 
@@ -195,32 +196,6 @@ function serverConnections(port: number): Promise<number> {
 
 // ---------------------------------------------------------------- /proc
 
-/** CPU ticks of every user-space process, with its session id. */
-function processTicks(): Map<number, { sid: number; ticks: number }> {
-  const out = new Map<number, { sid: number; ticks: number }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(name);
-    if (pid === 2 || fields[1] === '2') continue; // kernel threads
-    out.set(pid, { sid: Number(fields[3]), ticks: Number(fields[11]) + Number(fields[12]) });
-  }
-  return out;
-}
-
-/** The machine's CPU counters (all cores): total, idle and steal ticks. */
-function machineTicks(): { total: number; idle: number; steal: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string;
-  const v = line.split(/\s+/).slice(1, 9).map(Number);
-  return { total: v.reduce((a, b) => a + b, 0), idle: (v[3] ?? 0) + (v[4] ?? 0), steal: v[7] ?? 0 };
-}
-
 /**
  * CPU used during a window by processes outside the given sessions (and
  * this process), in % of one core, with the machine's busy and steal %
@@ -290,20 +265,6 @@ async function measure(spec: ClientSpec, bench: Case, options: Options, pin: boo
 }
 
 // ---------------------------------------------------------------- summaries
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function format(value: number): string {
-  if (!Number.isFinite(value)) return '–';
-  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
-  return value.toPrecision(3);
-}
 
 /** `median [min–max] ±half-spread%`. */
 function spread(values: number[]): string {

@@ -10,6 +10,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { format, median } from './_stats.js';
 
 /**
  * One measured program: prints one JSON line with the field `metric`. With a
@@ -304,19 +305,6 @@ async function runOnce(program: Program): Promise<Record<string, number>> {
   } finally {
     if (server !== undefined) await stop(server);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function format(value: number): string {
-  if (value >= 1000) return Math.round(value).toLocaleString('en-US');
-  return value.toPrecision(3);
 }
 
 function summary(values: number[]): string {
