@@ -23,6 +23,7 @@
 // Tests: test/unit/app/service.test.ts, test/unit/app/timer-service.test.ts,
 // test/unit/app/endpoint-service.test.ts
 
+export { type IDrainable, isDrainable } from './drain.js';
 export {
   StreamServerEndpointService,
   type StreamServerEndpointServiceOptions,
