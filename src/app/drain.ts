@@ -20,7 +20,7 @@ import type { Deferred } from '../internet/defer.js';
  * {@link StreamServerEndpointService} drains its factory, if the factory
  * has a `drain` method, after its port has stopped listening; a factory
  * without one is stopped as in Twisted (its connections stay until the
- * reactor stops). {@link Site} is drainable.
+ * reactor stops). `Site` (`torsion/web`) is drainable.
  *
  * The interface is duck-typed: any object with a `drain()` method returning
  * a Deferred or a promise qualifies; see {@link isDrainable}.
