@@ -39,7 +39,7 @@ interface Conn {
   readonly channel: HTTPChannel;
   readonly transport: StringTransport<IPv4Address>;
   send(text: string): void;
-  replies(): ReturnType<typeof parseReplies>;
+  replies(methods?: readonly string[]): ReturnType<typeof parseReplies>;
 }
 
 function newSite(resource: Resource, options: { maxPipelinedRequests?: number } = {}) {
@@ -69,7 +69,7 @@ function open(site: Site, manual = false): Conn {
     channel,
     transport,
     send: (text) => channel.dataReceived(Buffer.from(text, 'latin1')),
-    replies: () => parseReplies(transport.value()),
+    replies: (methods) => parseReplies(transport.value(), methods),
   };
 }
 
@@ -177,6 +177,38 @@ describe('Site.drain', () => {
     const [reply] = c.replies();
     assert.equal(reply?.body, 'got hello body');
     assert.equal(reply?.header('connection'), 'close');
+    assert.equal(successResultOf(drained), undefined);
+  });
+
+  test('a pipelined request with a body, held behind the one answered, is read and answered last', () => {
+    const resource = new Slow();
+    const { site } = newSite(resource);
+    const c = open(site);
+    c.send(
+      `${GET('/slow')}POST /up HTTP/1.1\r\nHost: example.com\r\nContent-Length: 4\r\n\r\nbody`,
+    );
+    assert.equal(c.channel.pendingRequests, 2);
+    const drained = site.drain();
+    (resource.held[0] as Request).finish();
+    const replies = c.replies(['GET', 'POST']);
+    assert.deepEqual(
+      replies.map((r) => [r.body, r.header('connection')]),
+      [
+        ['', undefined],
+        ['got body', 'close'],
+      ],
+    );
+    assert.equal(successResultOf(drained), undefined);
+  });
+
+  test('an HTTP/1.0 keep-alive request in flight is answered with Connection: close', () => {
+    const resource = new Slow();
+    const { site } = newSite(resource);
+    const c = open(site);
+    c.send('GET /slow HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    const drained = site.drain();
+    (resource.held[0] as Request).finish();
+    assert.equal(c.replies()[0]?.header('connection'), 'close');
     assert.equal(successResultOf(drained), undefined);
   });
 
