@@ -26,6 +26,7 @@
 // test/unit/app/endpoint-service.test.ts, test/unit/app/run-app.test.ts,
 // test/integration/app/run-app.test.ts
 
+export { type IDrainable, isDrainable } from './drain.js';
 export {
   StreamServerEndpointService,
   type StreamServerEndpointServiceOptions,
