@@ -24,6 +24,14 @@
 // test/unit/app/endpoint-service.test.ts
 
 export {
+  type BackoffPolicyOptions,
+  backoffPolicy,
+  ClientService,
+  type ClientServiceOptions,
+  type RetryPolicy,
+  type WhenConnectedOptions,
+} from './client-service.js';
+export {
   StreamServerEndpointService,
   type StreamServerEndpointServiceOptions,
 } from './endpoint-service.js';
