@@ -37,4 +37,5 @@ export {
 } from './endpoint-service.js';
 export { MultiService } from './multi-service.js';
 export { type IService, type IServiceCollection, Service, type ServiceResult } from './service.js';
+export { service } from './strports.js';
 export { TimerService } from './timer-service.js';

@@ -1,12 +1,18 @@
 // Type tests of ClientService's protocol parameter, checked by tsc during the
 // build: the protocol type is inferred from the factory, whenConnected gives
 // it and prepareConnection receives it; a plain IProtocolFactory gives
-// IProtocol; backoffPolicy returns a RetryPolicy.
+// IProtocol; the strports service() returns a StreamServerEndpointService.
 // The runtime assertions check that the values are what the types claim.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffPolicy, ClientService, type RetryPolicy } from 'torsion/app';
+import {
+  backoffPolicy,
+  ClientService,
+  type RetryPolicy,
+  StreamServerEndpointService,
+  service,
+} from 'torsion/app';
 import type { Deferred } from 'torsion/defer';
 import { TCP4ClientEndpoint } from 'torsion/endpoints';
 import { Factory, IPv4Address, Protocol } from 'torsion/protocol';
@@ -51,9 +57,11 @@ test('a factory typed only as IProtocolFactory gives IProtocol', () => {
   assert.ok(client instanceof ClientService);
 });
 
-test('backoffPolicy returns a RetryPolicy', () => {
+test('backoffPolicy returns a RetryPolicy; service() a StreamServerEndpointService', () => {
   const policy = backoffPolicy({ jitter: () => 0 });
   expectType<RetryPolicy>()(policy);
   expectType<number>()(policy(1));
-  assert.equal(policy(1), 1.5);
+  const listening = service('tcp:0', Factory.forProtocol(Greeter), new MemoryReactorClock());
+  expectType<StreamServerEndpointService>()(listening);
+  assert.ok(listening instanceof StreamServerEndpointService);
 });
