@@ -1,8 +1,9 @@
 // Type tests of ClientService's protocol parameter, checked by tsc during the
 // build: the protocol type is inferred from the factory, whenConnected gives
 // it and prepareConnection receives it; a plain IProtocolFactory gives
-// IProtocol; the strports service() returns a StreamServerEndpointService.
-// The runtime assertions check that the values are what the types claim.
+// IProtocol; the clock is required; the strports service() returns a
+// StreamServerEndpointService. The runtime assertions check that the values
+// are what the types claim.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -55,6 +56,21 @@ test('a factory typed only as IProtocolFactory gives IProtocol', () => {
   });
   expectType<Deferred<IProtocol>>()(client.whenConnected());
   assert.ok(client instanceof ClientService);
+});
+
+test('leaving out the clock does not compile (and throws for a JavaScript caller)', () => {
+  const reactor = new MemoryReactorClock();
+  const endpoint = new TCP4ClientEndpoint(reactor, '10.0.0.2', 7000);
+  assert.throws(
+    // @ts-expect-error: the options, with their clock, are required.
+    () => new ClientService(endpoint, Factory.forProtocol(Greeter)),
+    TypeError,
+  );
+  assert.throws(
+    // @ts-expect-error: the clock is required.
+    () => new ClientService(endpoint, Factory.forProtocol(Greeter), {}),
+    TypeError,
+  );
 });
 
 test('backoffPolicy returns a RetryPolicy; service() a StreamServerEndpointService', () => {
