@@ -582,12 +582,12 @@ export class ClientService<P extends IProtocol = IProtocol> extends Service {
     };
     if (what === 'failed') {
       log.warn(
-        '{service} could not connect to {endpoint} ({reason}); retry {attempt} in {delay} seconds',
+        '{service} could not connect to {endpoint} (retry {attempt} in {delay} seconds): {reason}',
         fields,
       );
     } else {
       log.info(
-        '{service} lost its connection to {endpoint} ({reason}); reconnecting in {delay} seconds',
+        '{service} lost its connection to {endpoint} (reconnecting in {delay} seconds): {reason}',
         fields,
       );
     }

@@ -691,10 +691,16 @@ describe('ClientService (beyond Twisted)', () => {
       texts.map(([level]) => level),
       ['warn', 'warn', 'info'],
     );
-    assert.match(String(texts[0]?.[1]), /could not connect .*refused.*retry 1 in 10 seconds/);
+    assert.match(
+      String(texts[0]?.[1]),
+      /could not connect to .*\(retry 1 in 10 seconds\): Connection was refused/,
+    );
     assert.match(String(texts[1]?.[1]), /retry 2 in 20 seconds/);
     // A lost connection starts the count again: the first retry's delay.
-    assert.match(String(texts[2]?.[1]), /lost its connection .*reset.*reconnecting in 10 seconds/);
+    assert.match(
+      String(texts[2]?.[1]),
+      /lost its connection to .*\(reconnecting in 10 seconds\): .*reset/,
+    );
     for (const event of logs.events) {
       assert.equal(event.log_namespace, 'torsion.app');
       assert.equal(typeof event.delay, 'number');
