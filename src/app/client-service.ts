@@ -2,7 +2,8 @@
 // again after a back-off whenever it fails or is lost; backoffPolicy, the
 // usual way to say how long to wait (Twisted:
 // twisted.application.internet.ClientService, backoffPolicy).
-// Tests: test/unit/app/client-service.test.ts, test/types/client-service.test.ts
+// Tests: test/unit/app/client-service.test.ts, test/types/client-service.test.ts,
+// test/integration/app/client-service.test.ts
 
 import { type HalfCloseableProtocol, isHalfCloseable } from '../internet/_half-close.js';
 import { requireClock } from '../internet/_require-clock.js';
