@@ -299,11 +299,12 @@ type State<P extends IProtocol> =
  * Differences from Twisted: `clock` is required (Twisted's defaults to the
  * global reactor); `prepareConnection` is given the protocol `factory`
  * built, not the proxy the endpoint connected; a connection that
- * `prepareConnection` rejects, or that is lost while being prepared, is
- * closed (Twisted leaves it open); starting again after a full stop
- * begins a fresh back-off; `whenConnected` callers waiting when a
- * never-started service is stopped fail with `CancelledError` (in Twisted
- * they wait on).
+ * `prepareConnection` rejects is closed (Twisted leaves it open), and one
+ * lost while being prepared cancels the preparation and counts as a failed
+ * attempt (Twisted has no transition for it); starting again after a stop
+ * begins a fresh back-off (Twisted keeps counting); `whenConnected`
+ * callers waiting when a never-started service is stopped fail with
+ * `CancelledError` (in Twisted they wait on).
  *
  * @example
  * ```ts
