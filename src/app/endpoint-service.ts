@@ -37,6 +37,16 @@ export interface StreamServerEndpointServiceOptions {
  *
  * @example
  * ```ts
+ * import { StreamServerEndpointService } from 'torsion/app';
+ * import { serverFromString } from 'torsion/endpoints';
+ * import { Factory, Protocol } from 'torsion/protocol';
+ * import { reactor } from 'torsion/reactor';
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport.write(data);
+ *   }
+ * }
  * const endpoint = serverFromString(reactor, 'tcp:8080');
  * const service = new StreamServerEndpointService(endpoint, Factory.forProtocol(Echo));
  * service.startService();

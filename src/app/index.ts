@@ -28,10 +28,19 @@
 
 export { type IDrainable, isDrainable } from './drain.js';
 export {
+  type BackoffPolicyOptions,
+  backoffPolicy,
+  ClientService,
+  type ClientServiceOptions,
+  type RetryPolicy,
+  type WhenConnectedOptions,
+} from './client-service.js';
+export {
   StreamServerEndpointService,
   type StreamServerEndpointServiceOptions,
 } from './endpoint-service.js';
 export { MultiService } from './multi-service.js';
 export { type AppReactor, type RunAppOptions, runApp, type ServiceMaker } from './run-app.js';
 export { type IService, type IServiceCollection, Service, type ServiceResult } from './service.js';
+export { service } from './strports.js';
 export { TimerService } from './timer-service.js';
