@@ -27,7 +27,6 @@
 // test/unit/app/endpoint-service.test.ts, test/unit/app/run-app.test.ts,
 // test/integration/app/run-app.test.ts
 
-export { type IDrainable, isDrainable } from './drain.js';
 export {
   type BackoffPolicyOptions,
   backoffPolicy,
@@ -36,6 +35,7 @@ export {
   type RetryPolicy,
   type WhenConnectedOptions,
 } from './client-service.js';
+export { type IDrainable, isDrainable } from './drain.js';
 export {
   StreamServerEndpointService,
   type StreamServerEndpointServiceOptions,

@@ -51,7 +51,7 @@ test("a pool's jobs are Deferreds of the type asked for", async () => {
     expectType<Deferred<string>>()(f<string>(url, 'name', 1, 'two'));
   assert.equal(typeof viaGlobal, 'function');
   const bytes: Uint8Array = new Uint8Array(4);
-  expectType<Transfer<Uint8Array>>()(transfer(bytes, [bytes.buffer]));
+  expectType<Transfer<Uint8Array>>()(transfer(bytes, [bytes.buffer as ArrayBuffer]));
   // @ts-expect-error a module is a URL or its string, not a function
   pool.run(() => 1, 'f');
   // @ts-expect-error the transfer list holds transferables
