@@ -16,6 +16,10 @@ import type { LogEvent } from './interfaces.js';
  * Twisted's `formatEvent` does: `{log_source.getPeer()}` calls `getPeer` on
  * the event's `log_source` (as its method). A call that throws, or of
  * something that is not a function, makes the event unformattable.
+ * An event that carries its text already (`log_text`, as
+ * `eventAsJSON` saves it) formats as that text, since objects in its
+ * fields may not have survived the trip through JSON (Twisted keeps their
+ * text in `log_flattened` for the same reason).
  * An event without `log_format` formats as the empty string. When the format
  * cannot be applied (an unknown field, an unbalanced brace) the result says
  * so instead of throwing: formatting never loses the event.
@@ -26,13 +30,66 @@ import type { LogEvent } from './interfaces.js';
  * @since 0.1.0
  */
 export function formatEvent(event: LogEvent): string {
+  // Text formatted before the event was saved (eventAsJSON), whose fields
+  // may not have survived: as Twisted's flattened fields.
+  if (typeof event.log_text === 'string') return event.log_text;
   const format = event.log_format;
   if (typeof format !== 'string') return '';
   try {
-    return applyFormat(format, event);
+    const flattened = event.log_flattened;
+    if (typeof flattened !== 'object' || flattened === null) {
+      return applyFormat(format, (spec) => renderField(spec, event));
+    }
+    // Read from a file Twisted wrote: its fields' text as Twisted made it.
+    const keyOf = flatKeys();
+    return applyFormat(format, (spec) => {
+      const text = (flattened as Record<string, unknown>)[keyOf(spec)];
+      return text === undefined ? renderField(spec, event) : String(text);
+    });
   } catch (error) {
     return formatUnformattableEvent(event, error);
   }
+}
+
+/**
+ * The text of each field of the event's format, under Twisted's keys
+ * (`name!s:`, `name!r:`, `name!s:/2` for its second use): what Twisted's
+ * `eventAsJSON` saves as `log_flattened`, so that Twisted's `formatEvent`
+ * shows our text. `undefined` if the format cannot be applied.
+ *
+ * @internal For eventAsJSON, in Twisted's dialect.
+ */
+export function flattenFields(event: LogEvent): Record<string, string> | undefined {
+  if (typeof event.log_format !== 'string') return undefined;
+  const flattened: Record<string, string> = {};
+  const keyOf = flatKeys();
+  try {
+    applyFormat(event.log_format, (spec) => {
+      const text = renderField(spec, event);
+      flattened[keyOf(spec)] = text;
+      return text;
+    });
+  } catch {
+    return undefined;
+  }
+  return flattened;
+}
+
+/** Twisted's KeyFlattener: a field's key, counting repeated uses. */
+function flatKeys(): (spec: string) => string {
+  const seen = new Map<string, number>();
+  return (spec) => {
+    const colon = spec.indexOf(':');
+    const head = colon === -1 ? spec : spec.slice(0, colon);
+    const formatSpec = colon === -1 ? '' : spec.slice(colon + 1);
+    const bang = head.indexOf('!');
+    const name = bang === -1 ? head : head.slice(0, bang);
+    const conversion = bang === -1 ? 's' : head.slice(bang + 1) || 's';
+    const key = `${name}!${conversion}:${formatSpec}`;
+    const count = (seen.get(key) ?? 0) + 1;
+    seen.set(key, count);
+    return count > 1 ? `${key}/${count}` : key;
+  };
 }
 
 /**
@@ -77,7 +134,7 @@ export function formatEventAsClassicLogText(event: LogEvent): string {
 const FIELD =
   /^([^.[!:()]+(?:\(\))?)((?:\.[^.[!:()]+(?:\(\))?|\[[^\]]*\](?:\(\))?)*)(?:!([rs]))?(?::.*)?$/;
 
-function applyFormat(format: string, event: LogEvent): string {
+function applyFormat(format: string, render: (spec: string) => string): string {
   let out = '';
   let i = 0;
   while (i < format.length) {
@@ -101,7 +158,7 @@ function applyFormat(format: string, event: LogEvent): string {
     }
     const end = format.indexOf('}', open);
     if (end === -1) throw new Error(`unclosed '{' at offset ${open}`);
-    out += renderField(format.slice(open + 1, end), event);
+    out += render(format.slice(open + 1, end));
     i = end + 1;
   }
   return out;

@@ -45,7 +45,9 @@ export {
 export { formatEvent, formatEventAsClassicLogText, formatUnformattableEvent } from './format.js';
 export type { ILogObserver, LogEvent } from './interfaces.js';
 export {
+  type EventAsJSONOptions,
   type EventFromJSONOptions,
+  type EventsFromJSONLogFileOptions,
   eventAsJSON,
   eventFromJSON,
   eventsFromJSONLogFile,
