@@ -42,7 +42,15 @@ export {
   type LogPredicate,
   type PredicateResult,
 } from './filter.js';
-export { formatEvent, formatEventAsClassicLogText, formatUnformattableEvent } from './format.js';
+export {
+  type EventAsTextOptions,
+  eventAsText,
+  formatEvent,
+  formatEventAsClassicLogText,
+  formatTime,
+  formatUnformattableEvent,
+  formatWithCall,
+} from './format.js';
 export type { ILogObserver, LogEvent } from './interfaces.js';
 export {
   type EventAsJSONOptions,
