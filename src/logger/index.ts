@@ -27,6 +27,9 @@ export {
   type BeginLoggingOptions,
   globalLogBeginner,
   LogBeginner,
+  type LogBeginnerOptions,
+  MORE_THAN_ONCE_WARNING,
+  type StandardStream,
   startLogging,
 } from './beginner.js';
 export { captureLogs, type LogCapture } from './capture.js';
