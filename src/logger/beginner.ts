@@ -29,6 +29,14 @@ export const MORE_THAN_ONCE_WARNING =
   'previously selected at <{fileThen}:{lineThen}>.  Remove one of the calls ' +
   'to beginLoggingTo.';
 
+/** The standard streams, as {@link LogBeginnerOptions.stdio} names them. */
+export interface StandardStreams {
+  /** Standard output: its lines become `info` events of namespace `stdout`. */
+  stdout: StandardStream;
+  /** Standard error: its lines become `error` events of namespace `stderr`. */
+  stderr: StandardStream;
+}
+
 /** A standard stream as the beginner redirects it: anything with a `write`. */
 export interface StandardStream {
   /** Writes a chunk; replaced while the stream is redirected into the log. */
@@ -53,7 +61,7 @@ export interface LogBeginnerOptions {
    * The standard streams that `redirectStandardIO` sends into the log.
    * @defaultValue `process`
    */
-  stdio?: { stdout: StandardStream; stderr: StandardStream } | undefined;
+  stdio?: StandardStreams | undefined;
 }
 
 /** Options of {@link LogBeginner.beginLoggingTo}. */
@@ -108,7 +116,7 @@ let adoptingGlobalBuffer = false;
 export class LogBeginner {
   readonly #publisher: LogPublisher;
   readonly #takeBuffer: () => LogEvent[];
-  readonly #stdio: { stdout: StandardStream; stderr: StandardStream };
+  readonly #stdio: StandardStreams;
   #previousBegin: [file: string, line: number] | undefined;
 
   /**

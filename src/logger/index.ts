@@ -30,6 +30,7 @@ export {
   type LogBeginnerOptions,
   MORE_THAN_ONCE_WARNING,
   type StandardStream,
+  type StandardStreams,
   startLogging,
 } from './beginner.js';
 export { captureLogs, type LogCapture } from './capture.js';
