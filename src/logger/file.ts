@@ -2,7 +2,7 @@
 // (Twisted: twisted.logger._file).
 // Tests: test/unit/logger/file.test.ts
 
-import { formatEventAsClassicLogText } from './format.js';
+import { eventAsText, formatTime } from './format.js';
 import type { ILogObserver, LogEvent } from './interfaces.js';
 
 /**
@@ -71,11 +71,12 @@ export function textFileLogObserver(
   options: TextFileLogObserverOptions = {},
 ): ILogObserver {
   const timeFormat = options.timeFormat;
+  const textOptions =
+    timeFormat === null
+      ? { includeTimestamp: false }
+      : { formatTime: (when: unknown) => formatTime(when, timeFormat) };
   return new FileLogObserver(output, (event) => {
-    if (timeFormat === undefined) return formatEventAsClassicLogText(event);
-    const line = formatEventAsClassicLogText({ ...event, log_time: undefined });
-    const rest = line.slice(line.indexOf(' ') + 1);
-    if (timeFormat === null || typeof event.log_time !== 'number') return rest;
-    return `${timeFormat(event.log_time)} ${rest}`;
+    const text = eventAsText(event, textOptions);
+    return text === '' ? null : `${text.replaceAll('\n', '\n\t')}\n`;
   }).observe;
 }

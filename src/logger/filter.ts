@@ -22,6 +22,12 @@ export type LogPredicate = (event: LogEvent) => PredicateResult;
  * Passes the events its predicates let through to `observer`, and the others
  * to `negativeObserver` (if given).
  *
+ * @remarks
+ * A predicate that returns anything but `'yes'`, `'no'` or `'maybe'` is a
+ * bug: the filter throws a TypeError (which the publisher reports). An event
+ * let through whose `log_trace` is an array gets `[filter, observer]`
+ * appended to it.
+ *
  * @see Twisted: twisted.logger.FilteringLogObserver
  * @since 0.1.0
  */
@@ -47,15 +53,24 @@ export class FilteringLogObserver {
 
   /** Filters `event`. Bound, so it can be attached directly as an observer. */
   readonly observe: ILogObserver = (event) => {
-    if (this.#shouldLog(event)) this.#observer(event);
-    else this.#negativeObserver?.(event);
+    if (this.#shouldLog(event)) {
+      if (Array.isArray(event.log_trace)) event.log_trace.push([this, this.#observer]);
+      this.#observer(event);
+    } else {
+      this.#negativeObserver?.(event);
+    }
   };
 
   #shouldLog(event: LogEvent): boolean {
     for (const predicate of this.#predicates) {
-      const result = predicate(event);
+      const result: unknown = predicate(event);
       if (result === 'yes') return true;
       if (result === 'no') return false;
+      if (result !== 'maybe') {
+        throw new TypeError(
+          `FilteringLogObserver: a predicate returned ${String(result)}, not 'yes', 'no' or 'maybe'`,
+        );
+      }
     }
     return true;
   }
@@ -91,48 +106,65 @@ export class LogLevelFilterPredicate {
   }
 
   /**
-   * The level of namespaces that have none of their own. Setting a name that
-   * is not a level throws {@link InvalidLogLevelError}.
+   * The level every namespace is at when no level has been set for it or
+   * for `''`, and again after {@link LogLevelFilterPredicate.clearLogLevels}.
    */
   get defaultLogLevel(): LogLevel {
     return this.#defaultLogLevel;
   }
 
-  /** Sets the default level; an unknown name throws {@link InvalidLogLevelError}. */
+  /**
+   * Sets the default level, and the level of namespaces that have none of
+   * their own; an unknown name throws {@link InvalidLogLevelError}.
+   */
   set defaultLogLevel(level: LogLevel) {
     this.#defaultLogLevel = logLevelWithName(level, 'default log level');
+    this.#levels.delete('');
   }
 
-  /** The minimum level for `namespace`, inherited from its parents. */
+  /**
+   * The minimum level for `namespace`, inherited from its parents; the level
+   * set for `''` (else the default) for a namespace with none, or for no
+   * namespace.
+   */
   logLevelForNamespace(namespace: string | undefined): LogLevel {
     for (let ns = namespace ?? ''; ns !== ''; ns = ns.slice(0, Math.max(0, ns.lastIndexOf('.')))) {
       const level = this.#levels.get(ns);
       if (level !== undefined) return level;
     }
-    return this.#defaultLogLevel;
+    return this.#levels.get('') ?? this.#defaultLogLevel;
   }
 
   /**
-   * Sets the minimum level of `namespace` and of the namespaces under it.
+   * Sets the minimum level of `namespace` and of the namespaces under it;
+   * `''` (or no namespace) sets the level of every namespace that has none
+   * of its own, until {@link LogLevelFilterPredicate.clearLogLevels}.
    *
    * @throws {@link InvalidLogLevelError} if `level` is not a level name (a
    *   configuration typo fails loudly instead of filtering nothing).
    */
-  setLogLevelForNamespace(namespace: string, level: LogLevel): void {
-    const valid = logLevelWithName(level, `log level for namespace '${namespace}'`);
-    if (namespace === '') this.#defaultLogLevel = valid;
-    else this.#levels.set(namespace, valid);
+  setLogLevelForNamespace(namespace: string | undefined, level: LogLevel): void {
+    const valid = logLevelWithName(level, `log level for namespace '${namespace ?? ''}'`);
+    this.#levels.set(namespace ?? '', valid);
   }
 
-  /** Forgets every namespace's level; the default level stays. */
+  /**
+   * Forgets every level set by namespace, including the one set for `''`:
+   * every namespace is at {@link LogLevelFilterPredicate.defaultLogLevel}
+   * again.
+   */
   clearLogLevels(): void {
     this.#levels.clear();
   }
 
-  /** The predicate: `'no'` below the namespace's level, `'maybe'` otherwise. */
+  /**
+   * The predicate: `'no'` below the namespace's level, and for an event
+   * without a level or a namespace (as Twisted's); `'maybe'` otherwise.
+   */
   readonly predicate: LogPredicate = (event) => {
     const level = event.log_level;
-    if (level === undefined) return 'no';
+    if (level === undefined || level === null) return 'no';
+    if (typeof event.log_namespace !== 'string' || event.log_namespace === '') return 'no';
     return compareLogLevels(level, this.logLevelForNamespace(event.log_namespace)) < 0
       ? 'no'
       : 'maybe';

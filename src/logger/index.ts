@@ -27,6 +27,10 @@ export {
   type BeginLoggingOptions,
   globalLogBeginner,
   LogBeginner,
+  type LogBeginnerOptions,
+  MORE_THAN_ONCE_WARNING,
+  type StandardStream,
+  type StandardStreams,
   startLogging,
 } from './beginner.js';
 export { captureLogs, type LogCapture } from './capture.js';
@@ -42,10 +46,20 @@ export {
   type LogPredicate,
   type PredicateResult,
 } from './filter.js';
-export { formatEvent, formatEventAsClassicLogText, formatUnformattableEvent } from './format.js';
+export {
+  type EventAsTextOptions,
+  eventAsText,
+  formatEvent,
+  formatEventAsClassicLogText,
+  formatTime,
+  formatUnformattableEvent,
+  formatWithCall,
+} from './format.js';
 export type { ILogObserver, LogEvent } from './interfaces.js';
 export {
+  type EventAsJSONOptions,
   type EventFromJSONOptions,
+  type EventsFromJSONLogFileOptions,
   eventAsJSON,
   eventFromJSON,
   eventsFromJSONLogFile,

@@ -4,8 +4,13 @@
 
 import { Failure } from '../internet/failure.js';
 import { FileLogObserver, type LogOutput } from './file.js';
-import { formatEvent } from './format.js';
+import { flattenFields, formatEvent } from './format.js';
 import type { ILogObserver, LogEvent } from './interfaces.js';
+import { isLogLevel } from './levels.js';
+import { Logger } from './logger.js';
+
+/** Reports the records {@link eventsFromJSONLogFile} cannot read. */
+const log = new Logger('torsion.logger.json');
 
 /** The RFC 7464 record separator, which ends a record as a newline does. */
 const RS = '\u001e';
@@ -16,12 +21,36 @@ const FAILURE_KEY = '__failure__';
 /** Marks serialised bytes in JSON: `{"__bytes__": base64}`. */
 const BYTES_KEY = '__bytes__';
 
+/** Marks an object Twisted serialised by class: a level or a Failure. */
+const CLASS_UUID_KEY = '__class_uuid__';
+
+/** Twisted's mark of a serialised `LogLevel` constant: `{"name": "warn", …}`. */
+const TWISTED_LEVEL_UUID = '02e59486-f24d-46ad-8224-3acdf2a5732a';
+
+/** Twisted's mark of a serialised Failure. */
+const TWISTED_FAILURE_UUID = 'e76887e2-20ed-49bf-a8f8-ba25cc586f2d';
+
 /** A Failure as JSON: enough to show it and to `check`/`trap` it by name. */
 interface FailureJSON {
   type: string;
   message: string;
   traceback: string;
   parents: string[];
+}
+
+/** Options of {@link eventAsJSON}. */
+export interface EventAsJSONOptions {
+  /**
+   * How levels and Failures are written. `'torsion'`: `log_level` is the
+   * level's name (`"warn"`), a Failure is `{"__failure__": …}`.
+   * `'twisted'`: as Twisted's `eventAsJSON` writes them, so that Twisted's
+   * `eventFromJSON` restores a `LogLevel` (`{"name": "warn",
+   * "__class_uuid__": "02e59486-…"}`) and a Failure whose traceback shows
+   * our stack frames and whose type is `js.<name>`. {@link eventFromJSON}
+   * reads both.
+   * @defaultValue `'torsion'`
+   */
+  dialect?: 'torsion' | 'twisted' | undefined;
 }
 
 /**
@@ -35,19 +64,34 @@ interface FailureJSON {
  * back from {@link eventFromJSON} as the same bytes, a Buffer or a
  * Uint8Array as they went in (Twisted writes bytes as text and does not
  * restore them; we keep them exact). Other values JSON cannot hold (functions, symbols, cycles, the `log_logger`)
- * become `{"unpersistable": true}`.
+ * become `{"unpersistable": true}`. With `dialect: 'twisted'`, levels and
+ * Failures are written as Twisted writes them, so that Twisted's readers and
+ * formatters understand them, and the text of each field of the format is
+ * saved as Twisted's `log_flattened`, which its `formatEvent` shows.
  *
+ * @param event - The event to encode.
+ * @param options - See {@link EventAsJSONOptions}.
  * @see Twisted: twisted.logger.eventAsJSON
  * @since 0.1.0
  */
-export function eventAsJSON(event: LogEvent): string {
-  const withText: LogEvent =
+export function eventAsJSON(event: LogEvent, options: EventAsJSONOptions = {}): string {
+  const twisted = options.dialect === 'twisted';
+  let withText: LogEvent =
     event.log_text === undefined && event.log_format !== undefined
       ? { ...event, log_text: formatEvent(event) }
       : event;
+  if (twisted && withText.log_flattened === undefined) {
+    // Twisted's formatEvent reads the fields' text from here, not log_text.
+    const flattened = flattenFields(event);
+    if (flattened !== undefined) withText = { ...withText, log_flattened: flattened };
+  }
   const seen = new WeakSet<object>();
   return JSON.stringify(withText, function replacer(this: unknown, key, value: unknown) {
     if (key === 'log_logger') return undefined;
+    if (twisted && key === 'log_level' && this === withText && isLogLevel(value)) {
+      return { name: value, [CLASS_UUID_KEY]: TWISTED_LEVEL_UUID };
+    }
+    if (twisted && value instanceof Failure) return failureAsTwistedJSON(value);
     // The holder's own value: JSON.stringify has already applied Buffer's toJSON.
     const raw: unknown = (this as Record<string, unknown>)[key];
     if (raw instanceof Uint8Array) return bytesAsJSON(raw);
@@ -61,6 +105,35 @@ export function eventAsJSON(event: LogEvent): string {
     }
     return value;
   });
+}
+
+/**
+ * A Failure as Twisted's `failureAsJSON` writes one (its pickled state), so
+ * that Twisted's `failureFromJSON` rebuilds it: the type and its ancestors
+ * under the module name `js`, the message as the value, and the stack's
+ * frames, outermost first, as Python's.
+ */
+function failureAsTwistedJSON(failure: Failure): Record<string, unknown> {
+  const type = failure.type?.name ?? typeof failure.value;
+  const frames = failure
+    .getTraceback()
+    .split('\n')
+    .map((line) => /^ {4}at (?:(.*) \()?(.+?):(\d+)(?::\d+)?\)?$/.exec(line))
+    .filter((match) => match !== null)
+    .map(([, name, file, line]) => [name ?? '<anonymous>', file, Number(line), [], []])
+    .reverse();
+  return {
+    count: 0,
+    type: { __module__: 'js', __name__: type },
+    value: failure.getErrorMessage(),
+    captureVars: false,
+    frames,
+    stack: [],
+    tb: null,
+    parents: failure.parents.filter((n) => n !== 'Object').map((n) => `js.${n}`),
+    pickled: 1,
+    [CLASS_UUID_KEY]: TWISTED_FAILURE_UUID,
+  };
 }
 
 function bytesAsJSON(bytes: Uint8Array): Record<string, string> {
@@ -200,8 +273,46 @@ export function eventFromJSON(text: string, options: EventFromJSONOptions = {}):
     if (typeof value === 'object' && value !== null && BYTES_KEY in value) {
       return bytesFromJSON(value as Record<string, unknown>) ?? value;
     }
+    if (typeof value === 'object' && value !== null && CLASS_UUID_KEY in value) {
+      return fromTwistedClass(value as Record<string, unknown>, known);
+    }
     return value;
   }) as LogEvent;
+}
+
+/**
+ * An object Twisted serialised with its class's UUID: a `LogLevel` becomes
+ * its name (an unknown name, from a later Twisted, none at all, as Twisted
+ * reads it), a Failure becomes a Failure whose error checks by the recorded
+ * class names. Anything else is left as it is.
+ */
+function fromTwistedClass(
+  value: Record<string, unknown>,
+  known: ReadonlyMap<string, KnownErrorClass>,
+): unknown {
+  const uuid = String(value[CLASS_UUID_KEY]).toLowerCase();
+  if (uuid === TWISTED_LEVEL_UUID) return isLogLevel(value.name) ? value.name : undefined;
+  if (uuid !== TWISTED_FAILURE_UUID) return value;
+  const type = value.type as { __name__?: unknown } | undefined;
+  const typeName = typeof type?.__name__ === 'string' ? type.__name__ : 'Error';
+  // Python's qualified names (`builtins.ZeroDivisionError`), most derived first.
+  const parents = (Array.isArray(value.parents) ? value.parents : [])
+    .filter((n): n is string => typeof n === 'string')
+    .map((n) => n.slice(n.lastIndexOf('.') + 1))
+    .filter((n) => n !== 'object');
+  const message = typeof value.value === 'string' ? value.value : '';
+  // Python's frames, outermost first, as the `at` lines of a stack.
+  const frames = (Array.isArray(value.frames) ? value.frames : []).map((frame: unknown) => {
+    const [name, file, line] = Array.isArray(frame) ? frame : [];
+    return `    at ${String(name)} (${String(file)}:${String(line)})`;
+  });
+  const traceback = [`${typeName}: ${message}`, ...frames.reverse()];
+  return new Failure(
+    rebuildError(
+      { type: typeName, message, traceback: traceback.join('\n'), parents: [typeName, ...parents] },
+      known,
+    ),
+  );
 }
 
 /** Options of {@link jsonFileLogObserver}. */
@@ -211,7 +322,14 @@ export interface JSONFileLogObserverOptions {
    * as Twisted writes by default.
    * @defaultValue `''`: JSON Lines, one event per line
    */
-  recordSeparator?: string;
+  recordSeparator?: string | undefined;
+  /**
+   * How levels and Failures are written; see
+   * {@link EventAsJSONOptions.dialect}.
+   * @defaultValue `'twisted'` with a record separator (that format is there
+   *   for Twisted's tools), `'torsion'` without
+   */
+  dialect?: 'torsion' | 'twisted' | undefined;
 }
 
 /**
@@ -230,51 +348,134 @@ export function jsonFileLogObserver(
   options: JSONFileLogObserverOptions = {},
 ): ILogObserver {
   const separator = options.recordSeparator ?? '';
-  return new FileLogObserver(output, (event) => `${separator}${eventAsJSON(event)}\n`).observe;
+  const json: EventAsJSONOptions = {
+    dialect: options.dialect ?? (separator === '' ? 'torsion' : 'twisted'),
+  };
+  return new FileLogObserver(output, (event) => `${separator}${eventAsJSON(event, json)}\n`)
+    .observe;
+}
+
+/** Options of {@link eventsFromJSONLogFile}. */
+export interface EventsFromJSONLogFileOptions extends EventFromJSONOptions {
+  /**
+   * What starts each record. `'\x1e'` reads RFC 7464 JSON text sequences,
+   * as Twisted writes them: records are split on it, and one that does not
+   * end in a newline (cut short) is skipped. `''` reads JSON Lines.
+   * @defaultValue detected from the first byte, as Twisted does: `'\x1e'`
+   *   if the file starts with it, JSON Lines otherwise
+   */
+  recordSeparator?: string | undefined;
 }
 
 /**
- * Reads back the events of a file written by {@link jsonFileLogObserver},
- * with or without record separators. Records that are truncated or not JSON
- * are skipped.
+ * Reads back the events of a file written by {@link jsonFileLogObserver}
+ * (or by Twisted's), JSON Lines or record-separated.
+ *
+ * @remarks
+ * A record that cannot be read (not UTF-8, not JSON, not an object, or cut
+ * short in a record-separated file) is skipped and reported as an `error`
+ * event of namespace `torsion.logger.json` carrying the `record` (its text,
+ * or its bytes if they are not UTF-8), with Twisted's formats: `Unable to
+ * read JSON record: {record!r}`, `Unable to read truncated JSON record:
+ * {record!r}`, `Unable to decode UTF-8 for JSON record: {record!r}`. In JSON
+ * Lines, blank lines are skipped silently and a record separator before a
+ * record is tolerated.
+ *
+ * @example
+ * ```ts
+ * for await (const event of eventsFromJSONLogFile(createReadStream('app.log'))) {
+ *   process.stdout.write(formatEventAsClassicLogText(event) ?? '');
+ * }
+ * ```
  *
  * @throws TypeError (when first iterated) if `options.knownErrors` holds
  *   something that is not a named class.
  * @param input - Chunks of the file: a readable stream (`fs.createReadStream`),
  *   or an iterable of strings or bytes.
- * @param options - As for {@link eventFromJSON}.
+ * @param options - See {@link EventsFromJSONLogFileOptions}; `knownErrors`
+ *   as for {@link eventFromJSON}.
  * @see Twisted: twisted.logger.eventsFromJSONLogFile
  * @since 0.1.0
  */
 export async function* eventsFromJSONLogFile(
   input: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
-  options: EventFromJSONOptions = {},
+  options: EventsFromJSONLogFileOptions = {},
 ): AsyncGenerator<LogEvent> {
   // A bad knownErrors list is the caller's mistake, not a bad record: refuse
   // it here rather than skip every record.
   knownErrorsByName(options);
-  const decoder = new TextDecoder();
-  let pending = '';
+  let separator: Buffer | undefined =
+    options.recordSeparator === undefined ? undefined : Buffer.from(options.recordSeparator);
+  let pending: Buffer = Buffer.alloc(0);
   for await (const chunk of input) {
-    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    const records = pending.replaceAll(RS, '\n').split('\n');
-    pending = records.pop() ?? '';
-    for (const record of records) {
-      const event = parseRecord(record, options);
+    const bytes =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk)
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    pending = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
+    if (pending.length === 0) continue;
+    separator ??= pending[0] === RS_BYTE ? Buffer.from(RS) : Buffer.alloc(0);
+    // Work on bytes: a chunk may end inside a character.
+    const splitOn = separator.length === 0 ? NEWLINE : separator;
+    let start = 0;
+    for (
+      let end = pending.indexOf(splitOn, start);
+      end !== -1;
+      end = pending.indexOf(splitOn, start)
+    ) {
+      const event = readRecord(pending.subarray(start, end), separator.length > 0, options);
       if (event !== undefined) yield event;
+      start = end + splitOn.length;
     }
+    pending = pending.subarray(start);
   }
-  const event = parseRecord(pending + decoder.decode(), options);
-  if (event !== undefined) yield event;
+  if (pending.length > 0) {
+    const event = readRecord(pending, (separator?.length ?? 0) > 0, options);
+    if (event !== undefined) yield event;
+  }
 }
 
-function parseRecord(record: string, options: EventFromJSONOptions): LogEvent | undefined {
-  const text = record.trim();
-  if (text === '') return undefined;
-  try {
-    const event = eventFromJSON(text, options);
-    return typeof event === 'object' && event !== null && !Array.isArray(event) ? event : undefined;
-  } catch {
+const RS_BYTE = 0x1e;
+const NEWLINE = Buffer.from('\n');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One record's event, or `undefined` (reported) if it cannot be read. */
+function readRecord(
+  record: Buffer,
+  separated: boolean,
+  options: EventFromJSONOptions,
+): LogEvent | undefined {
+  if (record.length === 0) return undefined;
+  if (separated && record[record.length - 1] !== NEWLINE[0]) {
+    log.error('Unable to read truncated JSON record: {record!r}', { record: textOf(record) });
     return undefined;
+  }
+  let text: string;
+  try {
+    text = utf8.decode(record);
+  } catch {
+    log.error('Unable to decode UTF-8 for JSON record: {record!r}', {
+      record: Buffer.from(record),
+    });
+    return undefined;
+  }
+  // JSON Lines: blank lines, a stray \r or record separator are not records.
+  if (!separated && text.replaceAll(RS, '').trim() === '') return undefined;
+  try {
+    const event = eventFromJSON(separated ? text : text.replaceAll(RS, ''), options);
+    if (typeof event === 'object' && event !== null && !Array.isArray(event)) return event;
+  } catch {
+    // Reported below, as a record that is not JSON.
+  }
+  log.error('Unable to read JSON record: {record!r}', { record: text });
+  return undefined;
+}
+
+/** A record's text for a report, or its bytes if it is not UTF-8. */
+function textOf(record: Buffer): string | Buffer {
+  try {
+    return utf8.decode(record);
+  } catch {
+    return Buffer.from(record);
   }
 }

@@ -15,6 +15,8 @@ export interface LogPublisherOptions {
    * @defaultValue none: such events are dropped.
    */
   fallback?: ILogObserver | undefined;
+  /** Observers attached from the start, in order. */
+  observers?: Iterable<ILogObserver> | undefined;
 }
 
 /**
@@ -29,6 +31,11 @@ export interface LogPublisherOptions {
  * `log_failure` a {@link Failure} of what it threw (so text observers print
  * its traceback) and `error` its message. The observer stays attached.
  *
+ * An event whose `log_trace` is an array records its path: before each
+ * observer is called, `[publisher, observer]` is appended to it (as
+ * {@link FilteringLogObserver} does when it passes an event on), to find
+ * out where events go.
+ *
  * @see Twisted: twisted.logger.LogPublisher
  * @since 0.1.0
  */
@@ -41,10 +48,21 @@ export class LogPublisher {
    */
   constructor(options: LogPublisherOptions = {}) {
     this.#fallback = options.fallback;
+    for (const observer of options.observers ?? []) this.addObserver(observer);
   }
 
-  /** Attaches `observer`; attaching one twice has no further effect. */
+  /**
+   * Attaches `observer`; attaching one twice has no further effect.
+   *
+   * @throws TypeError if `observer` is not a function (an observer object
+   *   such as a FilteringLogObserver is attached by its `observe`).
+   */
   addObserver(observer: ILogObserver): void {
+    if (typeof observer !== 'function') {
+      throw new TypeError(
+        `LogPublisher.addObserver: an observer must be a function, not ${describe(observer)}`,
+      );
+    }
     if (!this.#observers.includes(observer)) this.#observers = [...this.#observers, observer];
   }
 
@@ -69,7 +87,9 @@ export class LogPublisher {
       return;
     }
     let broken: Array<[ILogObserver, unknown]> | undefined;
+    const trace = Array.isArray(event.log_trace) ? (event.log_trace as unknown[]) : undefined;
     for (const observer of observers) {
+      trace?.push([this, observer]);
       try {
         observer(event);
       } catch (error) {
@@ -99,6 +119,12 @@ export class LogPublisher {
       }
     }
   }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
+  return typeof value;
 }
 
 /** How many of the events published before logging began are kept for replay. */

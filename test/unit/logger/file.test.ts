@@ -81,4 +81,25 @@ describe('textFileLogObserver', () => {
     log.warn('{count} slow queries', { count: 3 });
     assert.deepEqual(out.text, ['[myapp.db#warn] 3 slow queries\n']);
   });
+
+  test('writes nothing for an event with nothing to show (Twisted: formatEventAsClassicLogText gives None)', () => {
+    const out = collector();
+    textFileLogObserver(out)({ id: '123' });
+    textFileLogObserver(out)({ log_format: '', log_time: 1 });
+    assert.deepEqual(out.text, []);
+  });
+
+  test('a failure with only a traceback starts on the first line (test_observeFailure)', () => {
+    const out = collector();
+    textFileLogObserver(out, { timeFormat: null })({
+      log_failure: new Failure(new RangeError('r')),
+    });
+    assert.match(out.text[0] ?? '', /^\[-#-\] RangeError: r\n\t {4}at /);
+  });
+
+  test('notes a failure whose traceback cannot be had instead of throwing (test_observeFailureThatRaisesInGetTraceback)', () => {
+    const out = collector();
+    textFileLogObserver(out)({ log_failure: {} as Failure });
+    assert.match(out.text[0] ?? '', /^- \[-#-\] \(UNABLE TO OBTAIN TRACEBACK FROM EVENT\): /);
+  });
 });

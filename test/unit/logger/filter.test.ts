@@ -9,7 +9,9 @@ import {
   type LogLevel,
   LogLevelFilterPredicate,
   type LogPredicate,
+  LogPublisher,
   logLevelWithName,
+  type PredicateResult,
 } from 'torsion/logger';
 
 function sink(): { events: LogEvent[]; observer: (e: LogEvent) => void } {
@@ -80,8 +82,11 @@ describe('LogLevelFilterPredicate', () => {
     assert.equal(levels.predicate({ log_level: 'critical', log_namespace: 'a' }), 'maybe');
   });
 
-  test('drops events without a level', () => {
-    assert.equal(new LogLevelFilterPredicate().predicate({ log_namespace: 'a' }), 'no');
+  test('drops events without a level, or without a namespace', () => {
+    const levels = new LogLevelFilterPredicate();
+    assert.equal(levels.predicate({ log_namespace: 'a' }), 'no');
+    assert.equal(levels.predicate({ log_level: 'critical' }), 'no');
+    assert.equal(levels.predicate({ log_level: 'critical', log_namespace: '' }), 'no');
   });
 
   test('a namespace inherits the level of its nearest parent that has one', () => {
@@ -100,13 +105,22 @@ describe('LogLevelFilterPredicate', () => {
     assert.equal(levels.predicate({ log_level: 'warn', log_namespace: 'app.db' }), 'no');
   });
 
-  test('the empty namespace sets the default, and clearLogLevels keeps only the default', () => {
+  test('the empty namespace sets the level of the rest until clearLogLevels, which goes back to the default', () => {
     const levels = new LogLevelFilterPredicate();
     levels.setLogLevelForNamespace('', 'error');
     levels.setLogLevelForNamespace('x', 'debug');
-    assert.equal(levels.defaultLogLevel, 'error');
+    assert.equal(levels.logLevelForNamespace('y'), 'error');
+    assert.equal(levels.defaultLogLevel, 'info');
     levels.clearLogLevels();
-    assert.equal(levels.logLevelForNamespace('x'), 'error');
+    assert.equal(levels.logLevelForNamespace('x'), 'info');
+    assert.equal(levels.logLevelForNamespace(''), 'info');
+  });
+
+  test('setting defaultLogLevel replaces the level set for the empty namespace', () => {
+    const levels = new LogLevelFilterPredicate();
+    levels.setLogLevelForNamespace('', 'error');
+    levels.defaultLogLevel = 'warn';
+    assert.equal(levels.logLevelForNamespace('y'), 'warn');
   });
 
   test('refuses an unknown level name for a namespace, naming it and listing the valid ones', () => {
@@ -156,5 +170,155 @@ describe('LogLevelFilterPredicate', () => {
       out.events.map((e) => e.id),
       [2, 4],
     );
+  });
+});
+
+describe("Twisted's test_filter.py", () => {
+  type Name = 'twoMinus' | 'twoPlus' | 'notTwo' | 'no' | 'bogus';
+  const filters: Record<Name, LogPredicate> = {
+    twoMinus: (e) => ((e.count as number) <= 2 ? 'yes' : 'maybe'),
+    twoPlus: (e) => ((e.count as number) >= 2 ? 'yes' : 'maybe'),
+    notTwo: (e) => (e.count === 2 ? 'no' : 'maybe'),
+    no: () => 'no',
+    bogus: () => undefined as unknown as PredicateResult,
+  };
+
+  /** The counts of the events 0..3 let through, and of those dropped (Twisted: filterWith). */
+  function filterWith(names: Name[]): [number[], number[]] {
+    const seen = sink();
+    const notSeen = sink();
+    const filter = new FilteringLogObserver(
+      seen.observer,
+      names.map((n) => filters[n]),
+      notSeen.observer,
+    );
+    for (const count of [0, 1, 2, 3]) filter.observe({ count });
+    return [
+      seen.events.map((e) => e.count as number),
+      notSeen.events.map((e) => e.count as number),
+    ];
+  }
+
+  test('no filters, a no, a yes, yes then no, yes yes no (test_shouldLogEvent…)', () => {
+    assert.deepEqual(filterWith([]), [[0, 1, 2, 3], []]);
+    assert.deepEqual(filterWith(['notTwo']), [[0, 1, 3], [2]]);
+    assert.deepEqual(filterWith(['twoPlus']), [[0, 1, 2, 3], []]);
+    assert.deepEqual(filterWith(['twoPlus', 'no']), [
+      [2, 3],
+      [0, 1],
+    ]);
+    assert.deepEqual(filterWith(['twoPlus', 'twoMinus', 'no']), [[0, 1, 2, 3], []]);
+  });
+
+  test('a predicate that answers something else is a TypeError (test_shouldLogEventBadPredicateResult)', () => {
+    assert.throws(() => filterWith(['bogus']), {
+      name: 'TypeError',
+      message: /a predicate returned undefined, not 'yes', 'no' or 'maybe'/,
+    });
+  });
+
+  test('yes and maybe let the event through, no does not (test_call)', () => {
+    for (const [result, passes] of [
+      ['yes', true],
+      ['maybe', true],
+      ['no', false],
+    ] as const) {
+      const out = sink();
+      const e: LogEvent = { obj: {} };
+      new FilteringLogObserver(out.observer, [() => result]).observe(e);
+      assert.deepEqual(out.events, passes ? [e] : [], result);
+    }
+  });
+
+  test('log_trace records the way through publishers and filters (test_trace)', () => {
+    const oYes = () => undefined;
+    const oNo = () => undefined;
+    const yesFilter = new FilteringLogObserver(oYes, [() => 'yes']);
+    const noFilter = new FilteringLogObserver(oNo, [() => 'no']);
+    const event: LogEvent = { log_trace: [] };
+    let traced: unknown[] = [];
+    const testObserver = (e: LogEvent): void => {
+      assert.equal(e, event);
+      traced = [...(e.log_trace as unknown[])];
+    };
+    const publisher = new LogPublisher({
+      observers: [yesFilter.observe, noFilter.observe, testObserver],
+    });
+    publisher.publish(event);
+    assert.deepEqual(traced, [
+      [publisher, yesFilter.observe],
+      [yesFilter, oYes],
+      [publisher, noFilter.observe],
+      [publisher, testObserver],
+    ]);
+  });
+
+  test('the default level for no namespace and any namespace (test_defaultLogLevel)', () => {
+    const predicate = new LogLevelFilterPredicate();
+    for (const namespace of ['', undefined, 'rocker.cool.namespace']) {
+      assert.equal(predicate.logLevelForNamespace(namespace), predicate.defaultLogLevel);
+    }
+  });
+
+  test('levels set and read by namespace, inherited by dotted children (test_setLogLevel)', () => {
+    for (const root of ['', undefined]) {
+      const predicate = new LogLevelFilterPredicate();
+      predicate.setLogLevelForNamespace(root, 'error');
+      predicate.setLogLevelForNamespace('twext.web2', 'debug');
+      predicate.setLogLevelForNamespace('twext.web2.dav', 'warn');
+      assert.equal(predicate.logLevelForNamespace(''), 'error');
+      assert.equal(predicate.logLevelForNamespace(undefined), 'error');
+      assert.equal(predicate.logLevelForNamespace('twisted'), 'error');
+      assert.equal(predicate.logLevelForNamespace('twext.web2'), 'debug');
+      assert.equal(predicate.logLevelForNamespace('twext.web2.dav'), 'warn');
+      assert.equal(predicate.logLevelForNamespace('twext.web2.dav.test'), 'warn');
+      assert.equal(predicate.logLevelForNamespace('twext.web2.dav.test1.test2'), 'warn');
+    }
+  });
+
+  test('an invalid level is refused (test_setInvalidLogLevel)', () => {
+    const predicate = new LogLevelFilterPredicate();
+    assert.throws(
+      () => predicate.setLogLevelForNamespace('twext.web2', {} as LogLevel),
+      InvalidLogLevelError,
+    );
+  });
+
+  test('clearLogLevels puts every namespace back at the default (test_clearLogLevels)', () => {
+    const predicate = new LogLevelFilterPredicate();
+    predicate.setLogLevelForNamespace('twext.web2', 'debug');
+    predicate.setLogLevelForNamespace('twext.web2.dav', 'error');
+    predicate.clearLogLevels();
+    for (const ns of ['twisted', 'twext.web2', 'twext.web2.dav', 'twext.web2.dav.test']) {
+      assert.equal(predicate.logLevelForNamespace(ns), predicate.defaultLogLevel);
+    }
+  });
+
+  test('events are filtered by level and namespace (test_filtering)', () => {
+    const predicate = new LogLevelFilterPredicate();
+    predicate.setLogLevelForNamespace('', 'error');
+    predicate.setLogLevelForNamespace('twext.web2', 'debug');
+    predicate.setLogLevelForNamespace('twext.web2.dav', 'warn');
+    const check = (
+      namespace: string | undefined,
+      level: LogLevel | undefined,
+      expected: PredicateResult,
+    ) =>
+      assert.equal(
+        predicate.predicate({ log_namespace: namespace, log_level: level }),
+        expected,
+        `${String(namespace)} ${String(level)}`,
+      );
+    check('', 'debug', 'no');
+    check(undefined, 'debug', 'no');
+    check('', 'error', 'no');
+    check(undefined, 'error', 'no');
+    check('twext.web2', 'debug', 'maybe');
+    check('twext.web2', 'error', 'maybe');
+    check('twext.web2.dav', 'debug', 'no');
+    check('twext.web2.dav', 'error', 'maybe');
+    check('', 'critical', 'no');
+    check(undefined, 'critical', 'no');
+    check('twext.web2', undefined, 'no');
   });
 });

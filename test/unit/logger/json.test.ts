@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { CancelledError, Failure } from 'torsion/defer';
 import {
+  captureLogs,
   eventAsJSON,
   eventFromJSON,
   eventsFromJSONLogFile,
@@ -213,13 +214,299 @@ describe('eventsFromJSONLogFile', () => {
     }
   });
 
-  test('skips truncated, non-JSON and non-object records', async () => {
+  test('skips truncated, non-JSON and non-object records, reporting each', async () => {
     const file = '{"a":1}\n{"trunc\nnot json\n[1,2]\n42\n{"b":2}';
-    assert.deepEqual(await collect(eventsFromJSONLogFile([file])), [{ a: 1 }, { b: 2 }]);
+    const { events, errors } = await readLogFile([file]);
+    assert.deepEqual(events, [{ a: 1 }, { b: 2 }]);
+    assert.deepEqual(
+      errors.map((e) => e.record),
+      ['{"trunc', 'not json', '[1,2]', '42'],
+    );
   });
 
   test('reads from a readable stream', async () => {
     const stream = Readable.from([Buffer.from('{"a":1}\n{"b"'), Buffer.from(':2}\n')]);
     assert.deepEqual(await collect(eventsFromJSONLogFile(stream)), [{ a: 1 }, { b: 2 }]);
+  });
+});
+
+/** Reads `input` as eventsFromJSONLogFile does, also collecting what it reports. */
+async function readLogFile(
+  input: Iterable<string | Uint8Array>,
+  options: Parameters<typeof eventsFromJSONLogFile>[1] = {},
+): Promise<{ events: LogEvent[]; errors: LogEvent[] }> {
+  const logs = captureLogs();
+  try {
+    const events = await collect(eventsFromJSONLogFile(input, options));
+    const errors = logs.events.filter((e) => e.log_namespace === 'torsion.logger.json');
+    return { events, errors };
+  } finally {
+    logs.stop();
+  }
+}
+
+/** Splits `bytes` into chunks of `size`, as a reader with that buffer would see them. */
+function chunked(bytes: Uint8Array, size: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+  return chunks;
+}
+
+describe("Twisted's test_json.py: saving and loading", () => {
+  test('an empty event saves as one line and loads back empty (test_simpleSaveLoad)', () => {
+    const json = eventAsJSON({});
+    assert.equal(json.includes('\n'), false);
+    assert.deepEqual(eventFromJSON(json), {});
+  });
+
+  test('simple values and non-ASCII keys and values load back the same (test_saveLoad, test_saveNonASCII)', () => {
+    const json = eventAsJSON({ 1: 2, '3': '4', '\u1234': '\u4321' });
+    assert.equal(json.includes('\n'), false);
+    assert.deepEqual(eventFromJSON(json), { 1: 2, '3': '4', '\u1234': '\u4321' });
+  });
+
+  test('a value JSON cannot hold loads as a placeholder (test_saveUnPersistable)', () => {
+    assert.deepEqual(eventFromJSON(eventAsJSON({ '1': 2, '3': Symbol('x') })), {
+      '1': 2,
+      '3': { unpersistable: true },
+    });
+  });
+
+  test('an object that does not survive JSON still formats as it did (test_saveUnPersistableThenFormat)', () => {
+    class Reprable {
+      constructor(readonly value: number) {}
+      toString(): string {
+        return 'reprable';
+      }
+    }
+    const loaded = eventFromJSON(
+      eventAsJSON({ log_format: '{object} {object.value}', object: new Reprable(7) }),
+    );
+    assert.equal(formatEvent(loaded), 'reprable 7');
+    // Its plain fields keep their types (test_extractingFieldsPostLoad).
+    assert.equal((loaded.object as { value: unknown }).value, 7);
+  });
+
+  test('a level loads back as the same level, in either spelling (test_saveLoadLevel)', () => {
+    const plain = eventAsJSON({ log_level: 'warn' });
+    const twisted = eventAsJSON({ log_level: 'warn' }, { dialect: 'twisted' });
+    assert.equal(plain, '{"log_level":"warn"}');
+    assert.equal(
+      twisted,
+      '{"log_level":{"name":"warn","__class_uuid__":"02e59486-f24d-46ad-8224-3acdf2a5732a"}}',
+    );
+    assert.deepEqual(eventFromJSON(plain), { log_level: 'warn' });
+    assert.deepEqual(eventFromJSON(twisted), { log_level: 'warn' });
+  });
+
+  test('a level of a name we do not know loads as no level (test_saveLoadUnknownLevel)', () => {
+    const loaded = eventFromJSON(
+      '{"log_level": {"name": "other", "__class_uuid__": "02E59486-F24D-46AD-8224-3ACDF2A5732A"}}',
+    );
+    assert.equal(loaded.log_level, undefined);
+  });
+
+  test('a Failure written by Twisted loads as a Failure that checks by its class names', () => {
+    const loaded = eventFromJSON(
+      JSON.stringify({
+        log_failure: {
+          type: { __module__: 'builtins', __name__: 'ZeroDivisionError' },
+          value: { unpersistable: true },
+          frames: [['<module>', 'app.py', 7, [], []]],
+          parents: ['builtins.ZeroDivisionError', 'builtins.ArithmeticError', 'builtins.object'],
+          __class_uuid__: 'e76887e2-20ed-49bf-a8f8-ba25cc586f2d',
+        },
+      }),
+    );
+    const failure = loaded.log_failure;
+    assert.ok(failure instanceof Failure);
+    assert.equal(failure.check('ZeroDivisionError'), 'ZeroDivisionError');
+    assert.equal(failure.check('ArithmeticError'), 'ArithmeticError');
+    assert.ok(failure.value instanceof Error);
+    assert.match(failure.getTraceback(), /^ZeroDivisionError: \n {4}at <module> \(app\.py:7\)/);
+  });
+});
+
+describe("Twisted's test_json.py: jsonFileLogObserver", () => {
+  test('with a record separator, writes RS, the JSON and a newline, with Twisted’s levels', () => {
+    const written: string[] = [];
+    const observer = jsonFileLogObserver(
+      { write: (t: string) => written.push(t) },
+      { recordSeparator: '\x1e' },
+    );
+    observer({ x: 1 });
+    observer({ x: 2, log_level: 'info' });
+    assert.deepEqual(written, [
+      '\x1e{"x":1}\n',
+      '\x1e{"x":2,"log_level":{"name":"info","__class_uuid__":"02e59486-f24d-46ad-8224-3acdf2a5732a"}}\n',
+    ]);
+  });
+
+  test('dialect overrides how the level is written, either way', () => {
+    const written: string[] = [];
+    const write = (t: string) => written.push(t);
+    jsonFileLogObserver(
+      { write },
+      { recordSeparator: '\x1e', dialect: 'torsion' },
+    )({
+      log_level: 'info',
+    });
+    jsonFileLogObserver({ write }, { dialect: 'twisted' })({ log_level: 'info' });
+    assert.deepEqual(written, [
+      '\x1e{"log_level":"info"}\n',
+      '{"log_level":{"name":"info","__class_uuid__":"02e59486-f24d-46ad-8224-3acdf2a5732a"}}\n',
+    ]);
+  });
+
+  test('a failure written to the file reads back as a Failure with its traceback (test_failureFormatting)', async () => {
+    for (const recordSeparator of ['', '\x1e']) {
+      const written: string[] = [];
+      const log = new Logger('json.test', {
+        observer: jsonFileLogObserver(
+          { write: (t: string) => written.push(t) },
+          { recordSeparator },
+        ),
+      });
+      log.failure('failed as expected', new RangeError('out of range'));
+      const [event, ...rest] = (await readLogFile(written)).events;
+      assert.equal(rest.length, 0);
+      assert.ok(event?.log_failure instanceof Failure);
+      assert.equal(event.log_failure.check(RangeError), RangeError);
+      assert.equal(event.log_level, 'critical');
+      assert.match(event.log_failure.getTraceback(), /json\.test\.js/);
+    }
+  });
+});
+
+describe("Twisted's test_json.py: eventsFromJSONLogFile", () => {
+  const twoEvents = [{ x: 1 }, { y: 2 }];
+
+  test('detects the record separator from the first byte (test_readEventsAutoWithRecordSeparator)', async () => {
+    assert.deepEqual(await readLogFile(['\x1e{"x": 1}\n\x1e{"y": 2}\n']), {
+      events: twoEvents,
+      errors: [],
+    });
+  });
+
+  test('reads JSON Lines when the file does not start with one (test_readEventsAutoEmptyRecordSeparator)', async () => {
+    assert.deepEqual(await readLogFile(['{"x": 1}\n{"y": 2}\n']), {
+      events: twoEvents,
+      errors: [],
+    });
+  });
+
+  test('reads with the separator it is told (test_readEventsExplicitRecordSeparator)', async () => {
+    assert.deepEqual(
+      await readLogFile(['\x08{"x": 1}\n\x08{"y": 2}\n'], { recordSeparator: '\x08' }),
+      { events: twoEvents, errors: [] },
+    );
+  });
+
+  test('reads records that arrive one byte at a time (test_readEventsPartialBuffer)', async () => {
+    const bytes = Buffer.from('\x1e{"x": 1}\n\x1e{"y": 2}\n');
+    assert.deepEqual(await readLogFile(chunked(bytes, 1)), { events: twoEvents, errors: [] });
+  });
+
+  test('skips a truncated record and reports it (test_readTruncated)', async () => {
+    const { events, errors } = await readLogFile(['\x1e{"x": 1\x1e{"y": 2}\n']);
+    assert.deepEqual(events, [{ y: 2 }]);
+    assert.deepEqual(
+      errors.map((e) => [e.log_level, e.log_format, e.record]),
+      [['error', 'Unable to read truncated JSON record: {record!r}', '{"x": 1']],
+    );
+  });
+
+  test('skips the last record when the file ends without its newline', async () => {
+    const { events, errors } = await readLogFile(['\x1e{"x": 1}\n\x1e{"y": 2}']);
+    assert.deepEqual(events, [{ x: 1 }]);
+    assert.equal(errors.length, 1);
+  });
+
+  test('reads text and UTF-8 bytes, even cut inside a character (test_readUnicode, test_readUTF8Bytes, test_readTruncatedUTF8Bytes)', async () => {
+    const expected = { events: [{ currency: '\u20ac' }], errors: [] };
+    assert.deepEqual(await readLogFile(['\x1e{"currency": "\u20ac"}\n']), expected);
+    const bytes = Buffer.from('\x1e{"currency": "\u20ac"}\n');
+    assert.deepEqual(await readLogFile([bytes]), expected);
+    for (const size of [1, 2, 8, 15, 16, 17]) {
+      assert.deepEqual(await readLogFile(chunked(bytes, size)), expected, `chunks of ${size}`);
+    }
+  });
+
+  test('skips a record that is not UTF-8 and reports its bytes (test_readInvalidUTF8Bytes)', async () => {
+    const bad = Buffer.from([...Buffer.from('{"x": "'), 0xe2, 0xac, ...Buffer.from('"}\n')]);
+    const file = Buffer.concat([Buffer.from('\x1e'), bad, Buffer.from('\x1e{"y": 2}\n')]);
+    const { events, errors } = await readLogFile([file]);
+    assert.deepEqual(events, [{ y: 2 }]);
+    assert.deepEqual(
+      errors.map((e) => [e.log_format, e.record]),
+      [['Unable to decode UTF-8 for JSON record: {record!r}', bad]],
+    );
+  });
+
+  test('skips a record that is not JSON and reports it (test_readInvalidJSON)', async () => {
+    const { events, errors } = await readLogFile(['\x1e{"x": }\n\x1e{"y": 2}\n']);
+    assert.deepEqual(events, [{ y: 2 }]);
+    assert.deepEqual(
+      errors.map((e) => [e.log_format, e.record]),
+      [['Unable to read JSON record: {record!r}', '{"x": }\n']],
+    );
+  });
+
+  test('in a record-separated file, lines without a separator are not records (test_readUnseparated)', async () => {
+    const { events, errors } = await readLogFile(['\x1e{"x": 1}\n{"y": 2}\n']);
+    assert.deepEqual(events, []);
+    assert.deepEqual(
+      errors.map((e) => e.record),
+      ['{"x": 1}\n{"y": 2}\n'],
+    );
+  });
+
+  test('in JSON Lines, reports a line that is not an object and reads on', async () => {
+    const { events, errors } = await readLogFile(['{"x": 1}\n\n[1]\n{"y": 2}\n']);
+    assert.deepEqual(events, twoEvents);
+    assert.deepEqual(
+      errors.map((e) => e.record),
+      ['[1]'],
+    );
+  });
+
+  test('reads back what jsonFileLogObserver wrote, in either format (test_roundTrip)', async () => {
+    for (const recordSeparator of ['', '\x1e']) {
+      const written: string[] = [];
+      jsonFileLogObserver({ write: (t: string) => written.push(t) }, { recordSeparator })({ x: 1 });
+      assert.deepEqual(await readLogFile(written), { events: [{ x: 1 }], errors: [] });
+    }
+  });
+});
+
+describe('log_flattened, the text of the fields as Twisted saves it', () => {
+  test('an event read from Twisted formats with the text Twisted saved for each field', () => {
+    const event = eventFromJSON(
+      '{"log_format": "{b!r} and {b} and {b}", "b": "\\u0000", "log_flattened": {"b!r:": "b\'\\\\x00\'", "b!s:": "first", "b!s:/2": "second"}}',
+    );
+    assert.equal(formatEvent(event), "b'\\x00' and first and second");
+  });
+
+  test('a field Twisted did not flatten is formatted from the event', () => {
+    assert.equal(
+      formatEvent({ log_format: '{a} {c}', a: 1, c: 2, log_flattened: { 'a!s:': 'one' } }),
+      'one 2',
+    );
+  });
+
+  test('in the twisted dialect, eventAsJSON saves each field’s text under Twisted’s keys', () => {
+    const saved = JSON.parse(
+      eventAsJSON(
+        { log_format: '{a} {a} {a!r} {o.k:>3}', a: 'x', o: { k: 1 } },
+        { dialect: 'twisted' },
+      ),
+    ) as LogEvent;
+    assert.deepEqual(saved.log_flattened, {
+      'a!s:': 'x',
+      'a!s:/2': 'x',
+      'a!r:': "'x'",
+      'o.k!s:>3': '1',
+    });
+    assert.equal(JSON.parse(eventAsJSON({ log_format: '{a}', a: 1 })).log_flattened, undefined);
   });
 });

@@ -259,3 +259,61 @@ describe('globalLogPublisher', () => {
     assert.ok(globalLogPublisher instanceof LogPublisher);
   });
 });
+
+describe("LogPublisher (Twisted's test_observer.py)", () => {
+  test('takes its first observers in the constructor (test_observers)', () => {
+    const o1: ILogObserver = () => undefined;
+    const o2: ILogObserver = () => undefined;
+    const publisher = new LogPublisher({ observers: [o1, o2] });
+    assert.deepEqual(publisher.observers, [o1, o2]);
+    const o3: ILogObserver = () => undefined;
+    publisher.addObserver(o3);
+    assert.deepEqual(publisher.observers, [o1, o2, o3]);
+  });
+
+  test('refuses an observer that is not a function (test_addObserverNotCallable)', () => {
+    const publisher = new LogPublisher();
+    for (const bad of [{}, null, 'observer', { observe: () => undefined }]) {
+      assert.throws(() => publisher.addObserver(bad as unknown as ILogObserver), {
+        name: 'TypeError',
+        message: /an observer must be a function/,
+      });
+    }
+    assert.deepEqual(publisher.observers, []);
+  });
+
+  test('an observer that throws: the others get a report with the very error (test_observerRaises)', () => {
+    const exception = new Error('ARGH! EVIL DEATH!');
+    const events: LogEvent[] = [];
+    const observer: ILogObserver = (event) => {
+      const shouldThrow = events.length === 0;
+      events.push(event);
+      if (shouldThrow) throw exception;
+    };
+    const collector: LogEvent[] = [];
+    const publisher = new LogPublisher({ observers: [observer, (e) => collector.push(e)] });
+    const event: LogEvent = { foo: 1, bar: 2 };
+    publisher.publish(event);
+    assert.deepEqual(events, [event]);
+    const errors = collector.filter((e) => e.log_failure !== undefined).map((e) => e.log_failure);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]?.value, exception);
+  });
+
+  test('log_trace records each observer the event is given to (test_trace)', () => {
+    const traces = new Map<number, unknown[]>();
+    const o1: ILogObserver = (e) => {
+      if (!traces.has(1)) traces.set(1, [...(e.log_trace as unknown[])]);
+    };
+    const o2: ILogObserver = (e) => {
+      if (!traces.has(2)) traces.set(2, [...(e.log_trace as unknown[])]);
+    };
+    const publisher = new LogPublisher({ observers: [o1, o2] });
+    publisher.publish({ foo: 1, log_trace: [] });
+    assert.deepEqual(traces.get(1), [[publisher, o1]]);
+    assert.deepEqual(traces.get(2), [
+      [publisher, o1],
+      [publisher, o2],
+    ]);
+  });
+});
