@@ -21,6 +21,7 @@ type Layer =
   | 'testing'
   | 'web'
   | 'app'
+  | 'runner'
   | 'default reactor'
   | 'package root';
 
@@ -50,6 +51,7 @@ function layerOf(path: string): Layer {
   if (path.startsWith('src/testing/')) return 'testing';
   if (path.startsWith('src/web/')) return 'web';
   if (path.startsWith('src/app/')) return 'app';
+  if (path.startsWith('src/runner/')) return 'runner';
   throw new Error(`${path} belongs to no layer: add it to docs/architecture.md and this test`);
 }
 
@@ -64,6 +66,18 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   testing: ['core', 'logger', 'protocol', 'task', 'protocols'],
   web: ['core', 'logger', 'protocol', 'task', 'protocols', 'endpoints'],
   app: ['core', 'logger', 'protocol', 'task', 'endpoints'],
+  runner: [
+    'core',
+    'logger',
+    'protocol',
+    'task',
+    'node reactor',
+    'endpoints',
+    'protocols',
+    'testing',
+    'web',
+    'app',
+  ],
   'default reactor': ['core', 'node reactor'],
   'package root': [
     'core',
@@ -76,6 +90,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'testing',
     'web',
     'app',
+    'runner',
     'default reactor',
   ],
 };
