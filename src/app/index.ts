@@ -3,7 +3,9 @@
  * `twisted.application.service` and `twisted.application.internet`: a
  * {@link Service} starts and stops with its parent, a {@link MultiService}
  * holds children (started in order, stopped in reverse, waited for), and
- * ready-made services listen on an endpoint or call a function on a timer.
+ * ready-made services listen on an endpoint or call a function on a timer,
+ * and {@link runApp} runs a service tree as a program (logging, signals, a
+ * graceful stop, worker processes).
  *
  * @example
  * ```ts
@@ -21,12 +23,14 @@
  * @primaryExport
  */
 // Tests: test/unit/app/service.test.ts, test/unit/app/timer-service.test.ts,
-// test/unit/app/endpoint-service.test.ts
+// test/unit/app/endpoint-service.test.ts, test/unit/app/run-app.test.ts,
+// test/integration/app/run-app.test.ts
 
 export {
   StreamServerEndpointService,
   type StreamServerEndpointServiceOptions,
 } from './endpoint-service.js';
 export { MultiService } from './multi-service.js';
+export { type AppReactor, type RunAppOptions, runApp, type ServiceMaker } from './run-app.js';
 export { type IService, type IServiceCollection, Service, type ServiceResult } from './service.js';
 export { TimerService } from './timer-service.js';

@@ -4,6 +4,7 @@
 // file descriptors logged). (Twisted: twisted.internet.tcp.Port)
 // Tests: test/integration/listen-fence.test.ts, test/integration/stream-transport-contract.test.ts, test/integration/tcp.test.ts, test/integration/unix.test.ts, test/integration/listen-backlog.test.ts, test/integration/listen-emfile.test.ts
 
+import cluster from 'node:cluster';
 import { closeSync, openSync } from 'node:fs';
 import { Server, type Socket } from 'node:net';
 import { Logger } from '../logger/logger.js';
@@ -52,7 +53,12 @@ export function findListen2(
  *
  * @internal
  */
-export const nodeInternals: { listen2: Listen2 | null } = { listen2: findListen2() };
+export const nodeInternals: { listen2: Listen2 | null } = {
+  // A node:cluster worker must bind through the public
+  // listen: only that asks the primary for the shared socket; _listen2 would
+  // bind a socket of its own, and the second worker would find the port taken.
+  listen2: cluster.isWorker ? null : findListen2(),
+};
 
 /** Swallows a bind error emitted after {@link listenNow} has already thrown one. */
 function lateBindError(): void {}

@@ -20,7 +20,7 @@ import type { ConnectTarget } from './_connector.js';
 import { ListeningServer, listenNow } from './_listening.js';
 import { type SocketHost, StreamTransport, TLSStreamTransport } from './_stream-transport.js';
 import { type IPAddress, IPv4Address, IPv6Address } from './address.js';
-import type { Deferred } from './defer.js';
+import { Deferred, fail, succeed } from './defer.js';
 import { CannotListenError, InvalidAddressError } from './error.js';
 import type {
   ConnectTCPOptions,
@@ -78,6 +78,8 @@ export class TCPPort implements IListeningPort<IPAddress> {
   readonly #tls: TlsOptions | undefined;
   readonly #listening: ListeningServer;
   #address: IPAddress | undefined;
+  #bound: { ok: true } | { ok: false; error: CannotListenError } | null = null;
+  #boundWaiters: Deferred<void>[] = [];
 
   constructor(
     host: SocketHost,
@@ -119,6 +121,7 @@ export class TCPPort implements IListeningPort<IPAddress> {
    */
   startListening(): void {
     if (this.#listening.listening) return;
+    this.#bound = null;
     const tls = this.#tls;
     // tls.createServer checks the key and certificate now, and throws. It
     // gets no allowHalfOpen: a client that hangs up during the handshake
@@ -141,15 +144,24 @@ export class TCPPort implements IListeningPort<IPAddress> {
     }
     if (bound) {
       this.#address = boundAddress(server, host, this.#port);
+      this.#bound = { ok: true };
     } else {
-      // The fallback without Node's synchronous bind (see listenNow): the
-      // address is known, or the failure logged and the port stopped, later.
+      // The fallback without Node's synchronous bind (see listenNow), and a
+      // node:cluster worker's way: the address is known, or the failure
+      // logged and the port stopped, later.
       server.once('listening', () => {
         this.#address = boundAddress(server, host, this.#port);
+        this.#settleBound({ ok: true });
       });
-      server.once('error', () => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
         // Logged by the listening server's own 'error' listener.
-        if (!server.listening) this.#listening.stop(false);
+        if (server.listening) return;
+        this.#listening.stop(false);
+        const reason = error.code ?? error.message;
+        this.#settleBound({
+          ok: false,
+          error: new CannotListenError(this.#interface, this.#port, reason, { cause: error }),
+        });
       });
     }
     if (tls === undefined) {
@@ -175,6 +187,35 @@ export class TCPPort implements IListeningPort<IPAddress> {
 
   stopListening(): Deferred<void> {
     return this.#listening.stop(false);
+  }
+
+  /**
+   * A Deferred that fires once the socket is bound.
+   *
+   * @remarks
+   * Binding is done by the time `startListening` returns, so this has
+   * fired already, except in a node:cluster worker, where the primary hands
+   * the shared socket over on a later turn (and `getHost()` throws until
+   * then). The runner waits on it before it says the service is up.
+   *
+   * @returns A Deferred of nothing, failing with {@link CannotListenError}.
+   */
+  whenBound(): Deferred<void> {
+    const bound = this.#bound;
+    if (bound !== null) return bound.ok ? succeed(undefined) : fail(bound.error);
+    const waiter = new Deferred<void>();
+    this.#boundWaiters.push(waiter);
+    return waiter;
+  }
+
+  #settleBound(outcome: { ok: true } | { ok: false; error: CannotListenError }): void {
+    this.#bound = outcome;
+    const waiters = this.#boundWaiters;
+    this.#boundWaiters = [];
+    for (const waiter of waiters) {
+      if (outcome.ok) waiter.callback(undefined);
+      else waiter.errback(outcome.error);
+    }
   }
 
   getHost(): IPAddress {
