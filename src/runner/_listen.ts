@@ -1,53 +1,47 @@
-// What the built-in plugins share: a service listening on an endpoint
-// string that logs where it listens, and the check of endpoint strings
-// before anything starts.
+// What the built-in plugins share: named services listening on endpoint
+// strings, and the check of endpoint strings before anything starts.
 // Tests: test/unit/runner/plugins.test.ts
 
 import { StreamServerEndpointService } from '../app/endpoint-service.js';
-import { IPv6Address, UNIXAddress } from '../internet/address.js';
+import type { MultiService } from '../app/multi-service.js';
 import { type ServerReactor, serverFromString } from '../internet/endpoints/strings.js';
 import { EndpointStringError } from '../internet/error.js';
-import type { IAddress, IListeningPort, IProtocolFactory } from '../internet/interfaces.js';
-import { Logger } from '../logger/logger.js';
+import type { IProtocolFactory } from '../internet/interfaces.js';
 import { UsageError } from './options.js';
-
-const log = new Logger('torsion.runner');
-
-/** `127.0.0.1:8080`, `[::1]:8080` or the socket's path: where a port listens, as people write it. */
-export function describeAddress(address: IAddress): string {
-  if (address instanceof UNIXAddress) return address.name ?? '(unnamed socket)';
-  const ip = address as Partial<{ host: string; port: number }>;
-  if (typeof ip.host === 'string' && typeof ip.port === 'number') {
-    return address instanceof IPv6Address ? `[${ip.host}]:${ip.port}` : `${ip.host}:${ip.port}`;
-  }
-  return String(address);
-}
 
 /**
  * A service that listens with `factory` on the endpoint `description`
- * while it runs, and logs "`label` listening on HOST:PORT" once it does.
- * A failure to listen is thrown by its start (so the command exits with
- * status 1), not only logged.
+ * while it runs, named `name` (runApp's "NAME listening on HOST:PORT" line
+ * shows it). A failure to listen is thrown by its start, so the command
+ * exits with status 1, rather than only logged.
  */
 export function listeningService(
   reactor: ServerReactor,
   description: string,
   factory: IProtocolFactory,
-  label: string,
+  name: string,
 ): StreamServerEndpointService {
   const endpoint = serverFromString(reactor, description);
   const service = new StreamServerEndpointService(endpoint, factory, { raiseSynchronously: true });
-  service.whenListening().addCallbacks(
-    (port: IListeningPort) => {
-      log.info('{label} listening on {address}', {
-        label,
-        address: describeAddress(port.getHost()),
-        endpoint: description,
-      });
-    },
-    () => undefined, // the service reports the failure itself
-  );
+  service.name = name;
   return service;
+}
+
+/**
+ * Adds a service listening with `factory` on each of `descriptions` to
+ * `parent`, named `label` (`label 1`, `label 2`, … when there are several).
+ */
+export function listenOnEach(
+  parent: MultiService,
+  reactor: ServerReactor,
+  descriptions: readonly string[],
+  factory: IProtocolFactory,
+  label: string,
+): void {
+  descriptions.forEach((description, i) => {
+    const name = descriptions.length === 1 ? label : `${label} ${i + 1}`;
+    listeningService(reactor, description, factory, name).setServiceParent(parent);
+  });
 }
 
 /** A reactor for reading endpoint strings only: every call is a bug. */

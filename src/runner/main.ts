@@ -4,8 +4,7 @@
 // Tests: test/unit/runner/main.test.ts, test/integration/runner/cli.test.ts
 
 import { readFileSync } from 'node:fs';
-import type { IService } from '../app/service.js';
-import type { LogLevel } from '../logger/levels.js';
+import type { RunAppOptions, ServiceMaker } from '../app/run-app.js';
 import { formatPluginHelp, formatUsage } from './help.js';
 import {
   GLOBAL_OPTION_NAMES,
@@ -15,42 +14,16 @@ import {
   parseCommandLine,
   UsageError,
 } from './options.js';
-import type { PluginReactor, TorsionPlugin } from './plugin.js';
+import type { TorsionPlugin } from './plugin.js';
 import { discoverPluginModules, PluginRegistry } from './registry.js';
 
 /**
- * What the command hands runApp: the options of the command line that
- * concern the process (logging, workers, shutdown).
+ * What `main` calls to run the service: torsion/app's `runApp`, or a
+ * stand-in in tests.
  *
  * @since 0.1.0
  */
-export interface RunnerAppOptions {
-  /** The least severe level logged. */
-  logLevel: LogLevel;
-  /** Text or JSON lines. */
-  logFormat: 'text' | 'json';
-  /** A path, or `-` for standard output. */
-  logFile: string;
-  /** Seconds of grace for in-flight work on SIGINT or SIGTERM. */
-  shutdownTimeout: number;
-  /** Processes serving. */
-  workers: number;
-  /** Where to write the process ID, if anywhere. */
-  pidFile?: string;
-  /** The command's name, for messages. */
-  programName: string;
-}
-
-/**
- * Runs a service (made by a maker given the reactor) until a stop signal,
- * and resolves with the exit status: runApp's shape, which `main` calls.
- *
- * @since 0.1.0
- */
-export type RunApp = (
-  maker: (reactor: PluginReactor) => IService | Promise<IService>,
-  options: RunnerAppOptions,
-) => Promise<number>;
+export type RunApp = (maker: ServiceMaker, options: RunAppOptions) => Promise<number>;
 
 /**
  * What `main` reads and writes; every field has a default (the process's
@@ -85,7 +58,7 @@ export function packageVersion(): string {
 }
 
 /** The options runApp gets for `global`. */
-export function runAppOptions(global: GlobalOptions): RunnerAppOptions {
+export function runAppOptions(global: GlobalOptions): RunAppOptions {
   return {
     logLevel: global.logLevel,
     logFormat: global.logFormat,
@@ -135,11 +108,9 @@ export function parsePluginArguments(
   };
 }
 
-/** Loads runApp from torsion/app (it loads the default reactor itself). */
+/** runApp, loaded when a plugin runs (not for help or errors); it loads the default reactor itself. */
 const defaultRunApp: RunApp = async (maker, options) => {
-  // TEMPORARY until runApp lands in main: a computed specifier tsc does not check.
-  const specifier = '../app/run-app.js';
-  const { runApp } = (await import(specifier)) as { runApp: RunApp };
+  const { runApp } = await import('../app/run-app.js');
   return runApp(maker, options);
 };
 

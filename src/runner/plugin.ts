@@ -2,23 +2,9 @@
 // with its options (Twisted: twisted.application.service.IServiceMaker).
 // Tests: test/unit/runner/registry.test.ts
 
+import type { AppReactor } from '../app/run-app.js';
 import type { IService } from '../app/service.js';
-import type {
-  IReactorCore,
-  IReactorSSL,
-  IReactorTCP,
-  IReactorTime,
-  IReactorUNIX,
-} from '../internet/interfaces.js';
 import type { OptionSpec, PluginOptions, PositionalSpec } from './options.js';
-
-/**
- * The reactor a plugin's service runs on: it keeps time, listens and
- * connects over TCP, UNIX sockets and TLS, and runs until stopped.
- *
- * @since 0.1.0
- */
-export type PluginReactor = IReactorCore & IReactorTime & IReactorTCP & IReactorUNIX & IReactorSSL;
 
 /**
  * A plugin of the `torsion` command: `torsion [global options] NAME
@@ -71,5 +57,5 @@ export interface TorsionPlugin {
    * Makes the service to run: the command starts it, and stops it on
    * SIGINT or SIGTERM.
    */
-  makeService(options: PluginOptions, reactor: PluginReactor): IService | Promise<IService>;
+  makeService(options: PluginOptions, reactor: AppReactor): IService | Promise<IService>;
 }

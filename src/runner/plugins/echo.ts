@@ -3,10 +3,11 @@
 // Tests: test/unit/runner/plugins.test.ts
 
 import { MultiService } from '../../app/multi-service.js';
+import type { AppReactor } from '../../app/run-app.js';
 import { Factory, Protocol } from '../../internet/protocol.js';
-import { checkEndpoints, listeningService } from '../_listen.js';
+import { checkEndpoints, listenOnEach } from '../_listen.js';
 import type { PluginOptions } from '../options.js';
-import type { PluginReactor, TorsionPlugin } from '../plugin.js';
+import type { TorsionPlugin } from '../plugin.js';
 
 /**
  * Writes back every byte it receives.
@@ -42,12 +43,10 @@ export const echoPlugin: TorsionPlugin = {
   check(options: PluginOptions): void {
     checkEndpoints(options.strings('listen'), '--listen');
   },
-  makeService(options: PluginOptions, reactor: PluginReactor): MultiService {
+  makeService(options: PluginOptions, reactor: AppReactor): MultiService {
     const top = new MultiService();
     const factory = Factory.forProtocol(EchoProtocol);
-    for (const description of options.strings('listen')) {
-      listeningService(reactor, description, factory, 'echo').setServiceParent(top);
-    }
+    listenOnEach(top, reactor, options.strings('listen'), factory, 'echo');
     return top;
   },
 };

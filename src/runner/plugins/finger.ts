@@ -5,6 +5,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { MultiService } from '../../app/multi-service.js';
+import type { AppReactor } from '../../app/run-app.js';
 import { Service } from '../../app/service.js';
 import type { IDelayedCall, IReactorTime } from '../../internet/interfaces.js';
 import { ServerFactory } from '../../internet/protocol.js';
@@ -14,9 +15,9 @@ import { escapeHtml } from '../../web/_html.js';
 import type { Request } from '../../web/request.js';
 import { type IResource, Resource } from '../../web/resource.js';
 import { Site } from '../../web/site.js';
-import { checkEndpoints, listeningService } from '../_listen.js';
+import { checkEndpoints, listenOnEach } from '../_listen.js';
 import { type PluginOptions, UsageError } from '../options.js';
-import type { PluginReactor, TorsionPlugin } from '../plugin.js';
+import type { TorsionPlugin } from '../plugin.js';
 
 const log = new Logger('torsion.runner.finger');
 
@@ -243,19 +244,16 @@ export const fingerPlugin: TorsionPlugin = {
     }
     if (!isFile) throw new UsageError(`--file ${JSON.stringify(file)}: not a file`);
   },
-  makeService(options: PluginOptions, reactor: PluginReactor): MultiService {
+  makeService(options: PluginOptions, reactor: AppReactor): MultiService {
     const top = new MultiService();
     const users = new FingerUsersService(options.resolvePath(options.string('file')), reactor);
+    users.name = 'finger users';
     users.setServiceParent(top);
     const finger = new FingerFactory(users);
-    for (const description of options.strings('listen')) {
-      listeningService(reactor, description, finger, 'finger').setServiceParent(top);
-    }
+    listenOnEach(top, reactor, options.strings('listen'), finger, 'finger');
     if (options.has('web')) {
       const site = new Site(new FingerResource(users), { clock: reactor });
-      for (const description of options.strings('web')) {
-        listeningService(reactor, description, site, 'finger web').setServiceParent(top);
-      }
+      listenOnEach(top, reactor, options.strings('web'), site, 'finger web');
     }
     return top;
   },

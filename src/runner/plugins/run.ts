@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { AppReactor } from '../../app/run-app.js';
 import type { IService } from '../../app/service.js';
 import { type PluginOptions, UsageError } from '../options.js';
-import type { PluginReactor, TorsionPlugin } from '../plugin.js';
+import type { TorsionPlugin } from '../plugin.js';
 
 /**
  * What `torsion run` accepts from a module: a `makeService(options,
@@ -22,7 +23,7 @@ export interface RunnableModule {
   /** Makes the service from the command line's `--key value` pairs. */
   makeService?: (
     options: Readonly<Record<string, string>>,
-    reactor: PluginReactor,
+    reactor: AppReactor,
   ) => IService | Promise<IService>;
   /** A service, or a function of the reactor (and the `--key value` pairs) that makes one. */
   default?: unknown;
@@ -117,14 +118,14 @@ export async function importRunnable(specifier: string, cwd: string): Promise<Ru
 export async function serviceFrom(
   module: RunnableModule,
   extra: Readonly<Record<string, string>>,
-  reactor: PluginReactor,
+  reactor: AppReactor,
   specifier: string,
 ): Promise<IService> {
   let made: unknown;
   if (typeof module.makeService === 'function') made = await module.makeService(extra, reactor);
   else if (isService(module.default)) made = module.default;
   else if (typeof module.default === 'function') {
-    made = await (module.default as (r: PluginReactor, o: typeof extra) => unknown)(reactor, extra);
+    made = await (module.default as (r: AppReactor, o: typeof extra) => unknown)(reactor, extra);
   }
   if (!isService(made)) {
     throw new TypeError(`run: ${specifier} made ${String(made)}, not a service`);
@@ -140,7 +141,7 @@ export async function serviceFrom(
  * @example
  * ```ts
  * // app.ts, compiled to app.js; run with: torsion run ./app.js --greeting hi
- * export function makeService(options: Record<string, string>, reactor: PluginReactor) {
+ * export function makeService(options: Record<string, string>, reactor: AppReactor) {
  *   const endpoint = serverFromString(reactor, options.listen ?? 'tcp:8000');
  *   return new StreamServerEndpointService(endpoint, Factory.forProtocol(Greeter));
  * }
@@ -156,7 +157,7 @@ export const runPlugin: TorsionPlugin = {
   async check(options: PluginOptions): Promise<void> {
     await importRunnable(options.positional.module ?? '', options.cwd);
   },
-  async makeService(options: PluginOptions, reactor: PluginReactor): Promise<IService> {
+  async makeService(options: PluginOptions, reactor: AppReactor): Promise<IService> {
     const specifier = options.positional.module ?? '';
     const module = await importRunnable(specifier, options.cwd);
     return serviceFrom(module, options.extra, reactor, specifier);

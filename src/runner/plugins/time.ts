@@ -3,11 +3,12 @@
 // Tests: test/unit/runner/plugins.test.ts
 
 import { MultiService } from '../../app/multi-service.js';
+import type { AppReactor } from '../../app/run-app.js';
 import type { IReactorTime } from '../../internet/interfaces.js';
 import { Factory, Protocol } from '../../internet/protocol.js';
-import { checkEndpoints, listeningService } from '../_listen.js';
+import { checkEndpoints, listenOnEach } from '../_listen.js';
 import type { PluginOptions } from '../options.js';
-import type { PluginReactor, TorsionPlugin } from '../plugin.js';
+import type { TorsionPlugin } from '../plugin.js';
 
 /** Seconds from 1900-01-01 (RFC 868's epoch) to 1970-01-01 (the UNIX epoch). */
 export const RFC868_EPOCH_OFFSET = 2_208_988_800;
@@ -77,12 +78,10 @@ export const timePlugin: TorsionPlugin = {
   check(options: PluginOptions): void {
     checkEndpoints(options.strings('listen'), '--listen');
   },
-  makeService(options: PluginOptions, reactor: PluginReactor): MultiService {
+  makeService(options: PluginOptions, reactor: AppReactor): MultiService {
     const top = new MultiService();
     const factory = new TimeFactory(reactor);
-    for (const description of options.strings('listen')) {
-      listeningService(reactor, description, factory, 'time').setServiceParent(top);
-    }
+    listenOnEach(top, reactor, options.strings('listen'), factory, 'time');
     return top;
   },
 };

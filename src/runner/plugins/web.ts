@@ -4,11 +4,12 @@
 
 import { statSync } from 'node:fs';
 import { MultiService } from '../../app/multi-service.js';
+import type { AppReactor } from '../../app/run-app.js';
 import { Site } from '../../web/site.js';
 import { File } from '../../web/static.js';
-import { checkEndpoints, listeningService } from '../_listen.js';
+import { checkEndpoints, listenOnEach } from '../_listen.js';
 import { type PluginOptions, UsageError } from '../options.js';
-import type { PluginReactor, TorsionPlugin } from '../plugin.js';
+import type { TorsionPlugin } from '../plugin.js';
 
 /** The index file names of `--index` values: each may hold several, comma-separated. */
 function indexNames(options: PluginOptions): string[] {
@@ -71,16 +72,14 @@ export const webPlugin: TorsionPlugin = {
       throw new UsageError(`--path ${JSON.stringify(path)}: cannot serve it (${code})`);
     }
   },
-  makeService(options: PluginOptions, reactor: PluginReactor): MultiService {
+  makeService(options: PluginOptions, reactor: AppReactor): MultiService {
     const root = new File(options.resolvePath(options.string('path')), {
       indexNames: indexNames(options),
       directoryListing: options.boolean('listing'),
     });
     const site = new Site(root, { clock: reactor });
     const top = new MultiService();
-    for (const description of options.strings('listen')) {
-      listeningService(reactor, description, site, 'web').setServiceParent(top);
-    }
+    listenOnEach(top, reactor, options.strings('listen'), site, 'web');
     return top;
   },
 };

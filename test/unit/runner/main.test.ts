@@ -7,15 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { IService } from '../../../src/app/service.js';
+import type { RunAppOptions, ServiceMaker } from '../../../src/app/run-app.js';
 import { formatPluginHelp, formatUsage } from '../../../src/runner/help.js';
-import {
-  type MainOptions,
-  main,
-  packageVersion,
-  type RunnerAppOptions,
-} from '../../../src/runner/main.js';
-import type { PluginReactor } from '../../../src/runner/plugin.js';
+import { type MainOptions, main, packageVersion } from '../../../src/runner/main.js';
 import { webPlugin } from '../../../src/runner/plugins/web.js';
 import { PluginRegistry } from '../../../src/runner/registry.js';
 import { MemoryReactorClock } from '../../../src/testing/index.js';
@@ -24,8 +18,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'torsion-main-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface Ran {
-  maker: (reactor: PluginReactor) => IService | Promise<IService>;
-  options: RunnerAppOptions;
+  maker: ServiceMaker;
+  options: RunAppOptions;
 }
 
 /** Runs main with `argv`, capturing its output and what it would run. */

@@ -11,8 +11,7 @@ import type { IService } from '../../../src/app/service.js';
 import { IPv4Address } from '../../../src/internet/address.js';
 import { CannotListenError } from '../../../src/internet/error.js';
 import type { IProtocolFactory, ListenTCPOptions } from '../../../src/internet/interfaces.js';
-import { captureLogs, formatEvent } from '../../../src/logger/index.js';
-import { describeAddress } from '../../../src/runner/_listen.js';
+import { captureLogs } from '../../../src/logger/index.js';
 import { parsePluginArguments } from '../../../src/runner/main.js';
 import { type PluginOptions, UsageError } from '../../../src/runner/options.js';
 import type { TorsionPlugin } from '../../../src/runner/plugin.js';
@@ -38,23 +37,20 @@ function optionsFor(plugin: TorsionPlugin, args: string[]): PluginOptions {
   return parsed.options;
 }
 
-/** Checks the options, makes the service on `reactor` and starts it; returns it and the log lines. */
+/** Checks the options, makes the service on `reactor` and starts it; returns it and its children's names. */
 async function start(
   plugin: TorsionPlugin,
   args: string[],
   reactor = new MemoryReactorClock(1_000_000_000),
-): Promise<{ service: IService; reactor: MemoryReactorClock; logs: string[] }> {
+): Promise<{ service: IService; reactor: MemoryReactorClock; names: (string | undefined)[] }> {
   const options = optionsFor(plugin, args);
   await plugin.check?.(options);
   const service = await plugin.makeService(options, reactor);
-  const capture = captureLogs();
-  try {
-    service.privilegedStartService();
-    service.startService();
-  } finally {
-    capture.stop();
-  }
-  return { service, reactor, logs: capture.events.map(formatEvent) };
+  service.privilegedStartService();
+  service.startService();
+  const iterable = Symbol.iterator in service;
+  const children = iterable ? [...(service as unknown as Iterable<IService>)] : [];
+  return { service, reactor, names: children.map((child) => child.name) };
 }
 
 /** A connection to the factory the reactor's `index`th TCP port serves. */
@@ -94,10 +90,10 @@ function listened(reactor: MemoryReactorClock): [number, string][] {
 }
 
 describe('echo', () => {
-  test('listens on tcp:8000 at 127.0.0.1 by default, logs it, and echoes', async () => {
-    const { service, reactor, logs } = await start(echoPlugin, []);
+  test('listens on tcp:8000 at 127.0.0.1 by default, in a service named echo, and echoes', async () => {
+    const { service, reactor, names } = await start(echoPlugin, []);
     assert.deepEqual(listened(reactor), [[8000, '127.0.0.1']]);
-    assert.ok(logs.includes('echo listening on 127.0.0.1:8000'), logs.join('\n'));
+    assert.deepEqual(names, ['echo']);
     const { protocol, transport } = connect(reactor);
     protocol.dataReceived(Buffer.from('hello'));
     protocol.dataReceived(Buffer.from(' there'));
@@ -106,8 +102,8 @@ describe('echo', () => {
     assert.ok(reactor.ports.every((port) => port.stoppedListening));
   });
 
-  test('--listen may be given several times: one port each', async () => {
-    const { reactor } = await start(echoPlugin, [
+  test('--listen may be given several times: one port each, in services numbered from 1', async () => {
+    const { reactor, names } = await start(echoPlugin, [
       '--listen',
       'tcp:7001:interface=127.0.0.1',
       '--listen=tcp:7002',
@@ -116,6 +112,7 @@ describe('echo', () => {
       [7001, '127.0.0.1'],
       [7002, ''],
     ]);
+    assert.deepEqual(names, ['echo 1', 'echo 2']);
   });
 
   test('a bad endpoint string is a usage error naming the option, before anything starts', () => {
@@ -146,9 +143,9 @@ describe('echo', () => {
 
 describe('time', () => {
   test('listens on tcp:1100 at 127.0.0.1 by default, as the texts do', async () => {
-    const { reactor, logs } = await start(timePlugin, []);
+    const { reactor, names } = await start(timePlugin, []);
     assert.deepEqual(listened(reactor), [[1100, '127.0.0.1']]);
-    assert.ok(logs.includes('time listening on 127.0.0.1:1100'));
+    assert.deepEqual(names, ['time']);
   });
 
   test('sends the seconds since 1900 as 4 big-endian bytes (RFC 868), then hangs up', async () => {
@@ -176,9 +173,9 @@ describe('web', () => {
   writeFileSync(join(site, 'bare', 'a.txt'), 'a');
 
   test('listens on tcp:8080 at 127.0.0.1 by default and serves the files under --path', async () => {
-    const { reactor, logs } = await start(webPlugin, ['--path', site]);
+    const { reactor, names } = await start(webPlugin, ['--path', site]);
     assert.deepEqual(listened(reactor), [[8080, '127.0.0.1']]);
-    assert.ok(logs.includes('web listening on 127.0.0.1:8080'));
+    assert.deepEqual(names, ['web']);
     const reply = get(reactor, '/hello.txt');
     assert.equal(reply.status, 200);
     assert.equal(reply.body, 'hello, web\n');
@@ -242,9 +239,9 @@ describe('finger', () => {
   });
 
   test('listens on tcp:1079 at 127.0.0.1 by default and answers a query with the status', async () => {
-    const { reactor, logs, service } = await start(fingerPlugin, ['--file', users]);
+    const { reactor, names, service } = await start(fingerPlugin, ['--file', users]);
     assert.deepEqual(listened(reactor), [[1079, '127.0.0.1']]);
-    assert.ok(logs.includes('finger listening on 127.0.0.1:1079'));
+    assert.deepEqual(names, ['finger users', 'finger']);
     const known = connect(reactor);
     known.protocol.dataReceived(Buffer.from('moshez\r\n'));
     assert.equal(known.transport.value().toString(), 'Happy and well\r\n');
@@ -272,12 +269,12 @@ describe('finger', () => {
   });
 
   test('--web serves the users on the web: / lists them, /USER shows one, 404 for an unknown one', async () => {
-    const { reactor, logs } = await start(fingerPlugin, ['--file', users, '--web', 'tcp:8001']);
+    const { reactor, names } = await start(fingerPlugin, ['--file', users, '--web', 'tcp:8001']);
     assert.deepEqual(listened(reactor), [
       [1079, '127.0.0.1'],
       [8001, ''],
     ]);
-    assert.ok(logs.includes('finger web listening on 0.0.0.0:8001'));
+    assert.deepEqual(names, ['finger users', 'finger', 'finger web']);
     const list = get(reactor, '/', 1);
     assert.match(list.body, /<a href="\/moshez">moshez<\/a>: Happy and well/);
     assert.match(list.body, /shawn<\/a>: Busy/);
@@ -385,8 +382,4 @@ describe('run', () => {
       message: 'missing argument MODULE',
     });
   });
-});
-
-test('describeAddress writes host:port, [v6]:port, or the socket path', () => {
-  assert.equal(describeAddress(new IPv4Address('TCP', '127.0.0.1', 80)), '127.0.0.1:80');
 });
