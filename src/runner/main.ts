@@ -130,10 +130,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const cwd = options.cwd ?? process.cwd();
   let registry = options.registry;
   const getRegistry = (): PluginRegistry => {
-    if (registry === undefined) {
-      const discovery = discoverPluginModules(cwd);
-      registry = new PluginRegistry(undefined, discovery.modules, discovery.warnings);
-    }
+    // Discovery reads package.json files: only when a name is not built in, or for the list.
+    registry ??= new PluginRegistry(undefined, () => discoverPluginModules(cwd));
     return registry;
   };
   let reported = 0;

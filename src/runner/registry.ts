@@ -199,7 +199,7 @@ interface LoadedModule {
  */
 export class PluginRegistry {
   readonly #builtins: readonly PluginEntry[];
-  readonly #declared: readonly DeclaredPluginModule[];
+  #declared: readonly DeclaredPluginModule[] | (() => Discovery);
   readonly #loaded: LoadedModule[] = [];
   #loading: Promise<void> | null = null;
   readonly #warnings: string[] = [];
@@ -207,12 +207,14 @@ export class PluginRegistry {
 
   /**
    * @param builtins - The built-in plugins (their modules load on demand).
-   * @param declared - The modules packages declare plugins in.
+   * @param declared - The modules packages declare plugins in, or a
+   *   function discovering them (such as {@link discoverPluginModules}),
+   *   called only when a name is not built in or the list is asked for.
    * @param warnings - Warnings found before (by discovery), reported first.
    */
   constructor(
     builtins: readonly PluginEntry[] = BUILTIN_PLUGINS,
-    declared: readonly DeclaredPluginModule[] = [],
+    declared: readonly DeclaredPluginModule[] | (() => Discovery) = [],
     warnings: readonly string[] = [],
   ) {
     this.#builtins = builtins;
@@ -278,6 +280,11 @@ export class PluginRegistry {
 
   #loadDeclared(): Promise<void> {
     this.#loading ??= (async () => {
+      if (typeof this.#declared === 'function') {
+        const discovery = this.#declared();
+        for (const warning of discovery.warnings) this.#warn(warning);
+        this.#declared = discovery.modules;
+      }
       const builtinNames = new Set(this.#builtins.map((entry) => entry.name));
       const owner = new Map<string, DeclaredPluginModule>();
       for (const module of this.#declared) {

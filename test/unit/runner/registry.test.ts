@@ -177,6 +177,20 @@ describe('PluginRegistry with discovered modules', () => {
     assert.deepEqual(registry.warnings, [], 'the broken module was not loaded');
   });
 
+  test('a discovery function runs only when a name is not built in, or for the list, and once', async () => {
+    let calls = 0;
+    const registry = new PluginRegistry(undefined, () => {
+      calls++;
+      return { modules: [], warnings: ['seen once'] };
+    });
+    await registry.get('web');
+    assert.equal(calls, 0, 'a built-in name reads no package.json');
+    await registry.get('other');
+    await registry.list();
+    assert.equal(calls, 1);
+    assert.deepEqual(registry.warnings, ['seen once']);
+  });
+
   test('a module that throws on import is a warning naming the package and file, and the rest still works', async () => {
     const dir = project({
       'package.json': { name: 'app', dependencies: { broken: '*', good: '*' } },
