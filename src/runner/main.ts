@@ -9,10 +9,13 @@ import { formatPluginHelp, formatUsage } from './help.js';
 import {
   GLOBAL_OPTION_NAMES,
   type GlobalOptions,
+  type HelpRequest,
+  type ParseFailure,
   PluginOptions,
   parseArguments,
   parseCommandLine,
   UsageError,
+  type VersionRequest,
 } from './options.js';
 import type { TorsionPlugin } from './plugin.js';
 import { discoverPluginModules, PluginRegistry } from './registry.js';
@@ -70,11 +73,39 @@ export function runAppOptions(global: GlobalOptions): RunAppOptions {
   };
 }
 
+/**
+ * Whether `error` reports a bad command line: a {@link UsageError}, or any
+ * error whose `code` is `'ERR_USAGE'` (a plugin from another copy of the
+ * package, or one that does not import this module, can throw that).
+ */
+export function isUsageError(error: unknown): boolean {
+  return (
+    error instanceof UsageError ||
+    (error instanceof Error && (error as { code?: unknown }).code === 'ERR_USAGE')
+  );
+}
+
 /** The first line of an error's message. */
 function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split('\n')[0] ?? '';
 }
+
+/**
+ * A plugin's parsed arguments, or what was asked for instead.
+ *
+ * @since 0.1.0
+ */
+export type PluginArguments =
+  | {
+      /** Always `'options'`. */
+      readonly kind: 'options';
+      /** The options, for the plugin's `check` and `makeService`. */
+      readonly options: PluginOptions;
+    }
+  | HelpRequest
+  | VersionRequest
+  | ParseFailure;
 
 /**
  * Parses a plugin's arguments; relative paths in them will be resolved
@@ -88,11 +119,7 @@ export function parsePluginArguments(
   plugin: TorsionPlugin,
   args: readonly string[],
   cwd: string = process.cwd(),
-):
-  | { readonly kind: 'options'; readonly options: PluginOptions }
-  | { readonly kind: 'help' }
-  | { readonly kind: 'version' }
-  | { readonly kind: 'error'; readonly message: string } {
+): PluginArguments {
   const parsed = parseArguments(plugin.options ?? [], args, {
     positionals: plugin.positionals ?? [],
     allowExtra: plugin.extraOptions !== undefined,
@@ -193,7 +220,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   try {
     await plugin.check?.(parsed.options);
   } catch (error) {
-    if (error instanceof UsageError) return usageError(error.message, helpFor);
+    if (isUsageError(error)) return usageError(oneLine(error), helpFor);
     stderr(`${PROGRAM}: ${oneLine(error)}\n`);
     return 1;
   }

@@ -182,7 +182,11 @@ export class PluginOptions {
   }
 }
 
-/** What {@link parseArguments} was asked to accept beyond the specs. */
+/**
+ * What {@link parseArguments} accepts beyond the specs.
+ *
+ * @since 0.1.0
+ */
 export interface ParseArgumentsOptions {
   /**
    * Stop at the first positional argument and return it and the rest
@@ -197,25 +201,70 @@ export interface ParseArgumentsOptions {
    * Names of options that are valid elsewhere (the global options, after a
    * plugin name): an error about one of them says where it belongs.
    */
-  readonly elsewhere?: { readonly names: ReadonlySet<string>; readonly hint: string };
+  readonly elsewhere?: {
+    /** The option names (without dashes). */
+    readonly names: ReadonlySet<string>;
+    /** What the error says after the option: `is a global option: …`. */
+    readonly hint: string;
+  };
 }
 
-/** The outcome of {@link parseArguments}. */
-export type ParsedArguments =
-  | {
-      readonly kind: 'parsed';
-      /** The declared options' values, defaults included. */
-      readonly values: ReadonlyMap<string, OptionValue>;
-      /** The positional arguments by name. */
-      readonly positional: Readonly<Record<string, string>>;
-      /** Undeclared `--key value` pairs (with `allowExtra`). */
-      readonly extra: Readonly<Record<string, string>>;
-      /** With `stopAtPositional`: the first positional argument and what follows it. */
-      readonly rest: readonly string[];
-    }
-  | { readonly kind: 'help' }
-  | { readonly kind: 'version' }
-  | { readonly kind: 'error'; readonly message: string };
+/**
+ * What a command line asked for instead of running: `--help` or `-h`.
+ *
+ * @since 0.1.0
+ */
+export interface HelpRequest {
+  /** Always `'help'`. */
+  readonly kind: 'help';
+}
+
+/**
+ * What a command line asked for instead of running: `--version`.
+ *
+ * @since 0.1.0
+ */
+export interface VersionRequest {
+  /** Always `'version'`. */
+  readonly kind: 'version';
+}
+
+/**
+ * A command line that cannot run, and why.
+ *
+ * @since 0.1.0
+ */
+export interface ParseFailure {
+  /** Always `'error'`. */
+  readonly kind: 'error';
+  /** The reason, on one line. */
+  readonly message: string;
+}
+
+/**
+ * The options {@link parseArguments} read.
+ *
+ * @since 0.1.0
+ */
+export interface ParsedOptions {
+  /** Always `'parsed'`. */
+  readonly kind: 'parsed';
+  /** The declared options' values, defaults included. */
+  readonly values: ReadonlyMap<string, OptionValue>;
+  /** The positional arguments by name. */
+  readonly positional: Readonly<Record<string, string>>;
+  /** Undeclared `--key value` pairs (with `allowExtra`). */
+  readonly extra: Readonly<Record<string, string>>;
+  /** With `stopAtPositional`: the first positional argument and what follows it. */
+  readonly rest: readonly string[];
+}
+
+/**
+ * The outcome of {@link parseArguments}.
+ *
+ * @since 0.1.0
+ */
+export type ParsedArguments = ParsedOptions | HelpRequest | VersionRequest | ParseFailure;
 
 const TRUE_WORDS = new Set(['', 'true', 'yes', 'on', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
@@ -477,25 +526,33 @@ export const GLOBAL_OPTION_NAMES: ReadonlySet<string> = new Set(GLOBAL_OPTIONS.m
  *
  * @since 0.1.0
  */
-export type CommandLine =
-  | { readonly kind: 'help' }
-  | { readonly kind: 'version' }
-  | {
-      readonly kind: 'error';
-      /** The reason, on one line. */
-      readonly message: string;
-      /** Whether the usage text should follow (no plugin was named). */
-      readonly usage: boolean;
-    }
-  | {
-      readonly kind: 'plugin';
-      /** The global options, defaults filled in. */
-      readonly global: GlobalOptions;
-      /** The plugin's name, as given. */
-      readonly plugin: string;
-      /** The arguments after the plugin name. */
-      readonly args: readonly string[];
-    };
+export type CommandLine = HelpRequest | VersionRequest | CommandLineError | PluginCommand;
+
+/**
+ * A `torsion` command line that cannot run.
+ *
+ * @since 0.1.0
+ */
+export interface CommandLineError extends ParseFailure {
+  /** Whether the usage text should follow the message (no plugin was named). */
+  readonly usage: boolean;
+}
+
+/**
+ * A `torsion` command line naming a plugin to run.
+ *
+ * @since 0.1.0
+ */
+export interface PluginCommand {
+  /** Always `'plugin'`. */
+  readonly kind: 'plugin';
+  /** The global options, defaults filled in. */
+  readonly global: GlobalOptions;
+  /** The plugin's name, as given. */
+  readonly plugin: string;
+  /** The arguments after the plugin name, for the plugin to parse. */
+  readonly args: readonly string[];
+}
 
 /**
  * Parses the global options of a `torsion` command line (the arguments

@@ -49,8 +49,9 @@ export interface TorsionPlugin {
   readonly extraOptions?: string;
   /**
    * Checks the options before anything starts (files exist, modules
-   * load); a `UsageError` thrown here makes the command exit with
-   * status 2, anything else with status 1, its message on one line.
+   * load); a `UsageError` thrown here (or any error whose `code` is
+   * `'ERR_USAGE'`) makes the command exit with status 2, anything else
+   * with status 1, its message on one line.
    */
   check?(options: PluginOptions): void | Promise<void>;
   /**

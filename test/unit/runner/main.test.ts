@@ -182,6 +182,40 @@ describe('torsion: usage errors exit 2 with one line on standard error', () => {
     assert.deepEqual([...endpoint.ran, ...path.ran], []);
   });
 
+  test('a plugin’s check throwing an error with code ERR_USAGE is a usage error too; any other error exits 1', async () => {
+    const plugin = (check: () => never) => ({
+      name: 'picky',
+      description: 'Refuses',
+      check,
+      makeService: () => {
+        throw new Error('not reached');
+      },
+    });
+    const entry = (check: () => never) => [
+      { name: 'picky', description: 'Refuses', load: async () => plugin(check) },
+    ];
+    const usage = await run(['picky'], {
+      registry: new PluginRegistry(
+        entry(() => {
+          throw Object.assign(new Error('--level must be set\nmore'), { code: 'ERR_USAGE' });
+        }),
+      ),
+    });
+    assert.deepEqual(
+      [usage.code, usage.stderr],
+      [2, 'torsion: --level must be set (see torsion picky --help)\n'],
+    );
+    const other = await run(['picky'], {
+      registry: new PluginRegistry(
+        entry(() => {
+          throw new Error('database unreachable');
+        }),
+      ),
+    });
+    assert.deepEqual([other.code, other.stderr], [1, 'torsion: database unreachable\n']);
+    assert.deepEqual([...usage.ran, ...other.ran], []);
+  });
+
   test('run: a module exporting nothing usable exits 2; one that throws on import exits 1, on one line', async () => {
     writeFileSync(join(tmp, 'nothing.mjs'), 'export const x = 1;\n');
     writeFileSync(join(tmp, 'throws.mjs'), 'throw new Error("no config file\\nat line 2");\n');
