@@ -220,8 +220,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   try {
     await plugin.check?.(parsed.options);
   } catch (error) {
-    if (isUsageError(error)) return usageError(oneLine(error), helpFor);
-    stderr(`${PROGRAM}: ${oneLine(error)}\n`);
+    if (isUsageError(error)) return usageError(`${line.plugin}: ${oneLine(error)}`, helpFor);
+    stderr(`${PROGRAM}: ${line.plugin}: ${oneLine(error)}\n`);
     return 1;
   }
   const runApp = options.runApp ?? defaultRunApp;

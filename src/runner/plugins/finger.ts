@@ -234,7 +234,7 @@ export const fingerPlugin: TorsionPlugin = {
     checkEndpoints(options.strings('listen'), '--listen');
     if (options.has('web')) checkEndpoints(options.strings('web'), '--web');
     const file = options.optionalString('file');
-    if (file === undefined) throw new UsageError('finger needs --file PATH (the users file)');
+    if (file === undefined) throw new UsageError('--file PATH is required (the users file)');
     let isFile: boolean;
     try {
       isFile = statSync(options.resolvePath(file)).isFile();

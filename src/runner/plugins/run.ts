@@ -57,7 +57,7 @@ export function resolveModule(specifier: string, cwd: string): string {
   if (looksLikePath) {
     const path = resolve(cwd, specifier);
     if (!existsSync(path)) {
-      throw new UsageError(`run: no module at ${JSON.stringify(specifier)} (${path})`);
+      throw new UsageError(`no module at ${JSON.stringify(specifier)} (${path})`);
     }
     return pathToFileURL(path).href;
   }
@@ -65,7 +65,7 @@ export function resolveModule(specifier: string, cwd: string): string {
     return pathToFileURL(createRequire(join(cwd, 'package.json')).resolve(specifier)).href;
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`run: cannot find module ${JSON.stringify(specifier)}: ${reason}`);
+    throw new UsageError(`cannot find module ${JSON.stringify(specifier)}: ${reason}`);
   }
 }
 
@@ -88,12 +88,9 @@ export async function importRunnable(specifier: string, cwd: string): Promise<Ru
       module = (await import(url)) as RunnableModule;
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new ModuleLoadError(
-        `run: importing ${specifier} failed: ${reason.split('\n')[0] ?? ''}`,
-        {
-          cause: error,
-        },
-      );
+      throw new ModuleLoadError(`importing ${specifier} failed: ${reason.split('\n')[0] ?? ''}`, {
+        cause: error,
+      });
     }
     imported.set(url, module);
   }
@@ -103,7 +100,7 @@ export async function importRunnable(specifier: string, cwd: string): Promise<Ru
     typeof module.default === 'function';
   if (!usable) {
     throw new UsageError(
-      `run: ${specifier} exports neither makeService(options, reactor) nor a default service or service maker`,
+      `${specifier} exports neither makeService(options, reactor) nor a default service or service maker`,
     );
   }
   return module;
@@ -128,7 +125,7 @@ export async function serviceFrom(
     made = await (module.default as (r: AppReactor, o: typeof extra) => unknown)(reactor, extra);
   }
   if (!isService(made)) {
-    throw new TypeError(`run: ${specifier} made ${String(made)}, not a service`);
+    throw new TypeError(`module ${specifier} made ${String(made)}, not a service`);
   }
   return made;
 }

@@ -174,11 +174,14 @@ describe('torsion: usage errors exit 2 with one line on standard error', () => {
     assert.equal(endpoint.code, 2);
     assert.match(
       oneLine(endpoint.stderr),
-      /^torsion: --listen: bad endpoint description 'tcp:x'.* \(see torsion echo --help\)$/,
+      /^torsion: echo: --listen: bad endpoint description 'tcp:x'.* \(see torsion echo --help\)$/,
     );
     const path = await run(['web', '--path', join(tmp, 'absent')]);
     assert.equal(path.code, 2);
-    assert.match(oneLine(path.stderr), /--path ".*absent": cannot serve it \(ENOENT\)/);
+    assert.match(
+      oneLine(path.stderr),
+      /^torsion: web: --path ".*absent": cannot serve it \(ENOENT\)/,
+    );
     assert.deepEqual([...endpoint.ran, ...path.ran], []);
   });
 
@@ -203,7 +206,7 @@ describe('torsion: usage errors exit 2 with one line on standard error', () => {
     });
     assert.deepEqual(
       [usage.code, usage.stderr],
-      [2, 'torsion: --level must be set (see torsion picky --help)\n'],
+      [2, 'torsion: picky: --level must be set (see torsion picky --help)\n'],
     );
     const other = await run(['picky'], {
       registry: new PluginRegistry(
@@ -212,7 +215,7 @@ describe('torsion: usage errors exit 2 with one line on standard error', () => {
         }),
       ),
     });
-    assert.deepEqual([other.code, other.stderr], [1, 'torsion: database unreachable\n']);
+    assert.deepEqual([other.code, other.stderr], [1, 'torsion: picky: database unreachable\n']);
     assert.deepEqual([...usage.ran, ...other.ran], []);
   });
 

@@ -284,7 +284,7 @@ describe('finger', () => {
 
   test('--file is required, and must be a readable file', () => {
     const check = (args: string[]) => () => fingerPlugin.check?.(optionsFor(fingerPlugin, args));
-    assert.throws(check([]), /^UsageError: finger needs --file PATH/);
+    assert.throws(check([]), /^UsageError: --file PATH is required/);
     assert.throws(check(['--file', join(tmp, 'absent')]), /cannot read it \(ENOENT\)/);
     assert.throws(check(['--file', tmp]), /not a file/);
   });
@@ -354,15 +354,15 @@ describe('run', () => {
       (error: unknown) =>
         error instanceof UsageError &&
         error.message ===
-          `run: ${path} exports neither makeService(options, reactor) nor a default service or service maker`,
+          `${path} exports neither makeService(options, reactor) nor a default service or service maker`,
     );
     await assert.rejects(
       () => importRunnable('./absent.js', tmp),
-      /^UsageError: run: no module at "\.\/absent\.js"/,
+      /^UsageError: no module at "\.\/absent\.js"/,
     );
     await assert.rejects(
       () => importRunnable('no-such-package-xyz', tmp),
-      /^UsageError: run: cannot find module "no-such-package-xyz"/,
+      /^UsageError: cannot find module "no-such-package-xyz"/,
     );
   });
 
@@ -372,7 +372,7 @@ describe('run', () => {
       () => importRunnable(path, tmp),
       (error: unknown) =>
         error instanceof ModuleLoadError &&
-        error.message === `run: importing ${path} failed: RangeError: bad config`,
+        error.message === `importing ${path} failed: RangeError: bad config`,
     );
   });
 
