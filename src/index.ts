@@ -45,3 +45,4 @@ export * from './protocols/loopback.js';
 export * from './protocols/policies/index.js';
 export * from './testing/index.js';
 export * from './web/index.js';
+export * from './workers/index.js';

@@ -1,8 +1,8 @@
 // StreamServerEndpointService: a service that listens on an endpoint while
 // it runs (Twisted: twisted.application.internet.StreamServerEndpointService).
-// Tests: test/unit/app/endpoint-service.test.ts
+// Tests: test/unit/app/endpoint-service.test.ts, test/unit/app/drain.test.ts
 
-import { CancelledError, Deferred, fail, succeed } from '../internet/defer.js';
+import { CancelledError, Deferred, fail, maybeDeferred, succeed } from '../internet/defer.js';
 import type { Failure } from '../internet/failure.js';
 import type {
   IListeningPort,
@@ -10,6 +10,7 @@ import type {
   IStreamServerEndpoint,
 } from '../internet/interfaces.js';
 import { Logger } from '../logger/logger.js';
+import { type IDrainable, isDrainable } from './drain.js';
 import { Service } from './service.js';
 
 const log = new Logger('torsion.app');
@@ -36,6 +37,16 @@ export interface StreamServerEndpointServiceOptions {
  *
  * @example
  * ```ts
+ * import { StreamServerEndpointService } from 'torsion/app';
+ * import { serverFromString } from 'torsion/endpoints';
+ * import { Factory, Protocol } from 'torsion/protocol';
+ * import { reactor } from 'torsion/reactor';
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport.write(data);
+ *   }
+ * }
  * const endpoint = serverFromString(reactor, 'tcp:8080');
  * const service = new StreamServerEndpointService(endpoint, Factory.forProtocol(Echo));
  * service.startService();
@@ -115,10 +126,21 @@ export class StreamServerEndpointService extends Service {
   }
 
   /**
-   * Stops listening, or cancels the attempt to listen.
+   * Stops listening, or cancels the attempt to listen; then, if the factory
+   * is {@link IDrainable}, drains it.
    *
-   * @returns A Deferred that fires once the port has stopped listening (at
-   *   once if listening failed or never started).
+   * @remarks
+   * The port stops listening first, so no new connection arrives; once it
+   * has, a drainable factory (a `Site`, say) is asked to finish the work in
+   * flight on its connections and close them, and the returned Deferred
+   * waits for that too. A drain that fails is logged, and the stop fires
+   * all the same. A factory that is not drainable is stopped as in Twisted:
+   * its connections stay until the reactor stops. A factory shared by
+   * several services is drained by the first of them to stop.
+   *
+   * @returns A Deferred that fires once the port has stopped listening and
+   *   the factory's drain (if any) has settled; at once if listening failed
+   *   or never started.
    */
   override stopService(): Deferred<void> {
     const waiting = this.#waitingForPort;
@@ -128,14 +150,28 @@ export class StreamServerEndpointService extends Service {
       return succeed(undefined);
     }
     waiting.cancel();
+    const factory = this.factory;
     return waiting
-      .addCallback((port: IListeningPort | null) =>
-        port === null ? undefined : port.stopListening(),
-      )
+      .addCallback((port: IListeningPort | null) => {
+        if (port === null) return undefined;
+        const stopped = maybeDeferred(() => port.stopListening());
+        if (!isDrainable(factory)) return stopped;
+        // Drained whether or not stopping the port went well; its failure is the stop's.
+        return stopped.addBoth((result: unknown) => this.#drain(factory).addCallback(() => result));
+      })
       .addBoth((result: unknown) => {
         this.running = false;
         return result;
       }) as Deferred<void>;
+  }
+
+  /** Drains `factory`; a drain that throws or fails is logged, never passed on. */
+  #drain(factory: IDrainable): Deferred<void> {
+    return maybeDeferred(() => factory.drain()).addErrback((failure: Failure) => {
+      log.failure('{service} could not drain its connections', failure, {
+        service: String(this),
+      });
+    });
   }
 
   /**

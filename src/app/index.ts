@@ -26,6 +26,15 @@
 // test/unit/app/endpoint-service.test.ts, test/unit/app/run-app.test.ts,
 // test/integration/app/run-app.test.ts
 
+export { type IDrainable, isDrainable } from './drain.js';
+export {
+  type BackoffPolicyOptions,
+  backoffPolicy,
+  ClientService,
+  type ClientServiceOptions,
+  type RetryPolicy,
+  type WhenConnectedOptions,
+} from './client-service.js';
 export {
   StreamServerEndpointService,
   type StreamServerEndpointServiceOptions,
@@ -33,4 +42,5 @@ export {
 export { MultiService } from './multi-service.js';
 export { type AppReactor, type RunAppOptions, runApp, type ServiceMaker } from './run-app.js';
 export { type IService, type IServiceCollection, Service, type ServiceResult } from './service.js';
+export { service } from './strports.js';
 export { TimerService } from './timer-service.js';

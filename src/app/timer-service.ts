@@ -19,6 +19,9 @@ const log = new Logger('torsion.app');
  *
  * @example
  * ```ts
+ * import { TimerService } from 'torsion/app';
+ * import { Clock } from 'torsion/task';
+ *
  * const clock = new Clock();
  * const timer = new TimerService(clock, 60, () => console.log('a minute'));
  * timer.startService(); // prints at once

@@ -4,7 +4,7 @@
 // Tests: test/unit/web/channel.test.ts, test/unit/web/channel-bodies.test.ts,
 // test/unit/web/channel-timeouts.test.ts, test/integration/web/node-client.test.ts,
 // test/integration/web/curl.test.ts, test/reliability/web-slowloris.test.ts,
-// test/unit/web/twisted-http.test.ts
+// test/unit/web/twisted-http.test.ts, test/unit/web/site-drain.test.ts
 
 import type { IPAddress } from '../internet/address.js';
 import { ConnectionDone } from '../internet/error.js';
@@ -98,6 +98,8 @@ export class HTTPChannel
   /** No more requests are read: after a non-persistent request, an error or a timeout. */
   #closing = false;
   #readClosed = false;
+  /** The site drains: close once the requests already parsed are answered. */
+  #draining = false;
   /** `loseConnection` was called: the transport is no longer paused or resumed. */
   #closed = false;
   #lost = false;
@@ -155,6 +157,7 @@ export class HTTPChannel
       // Not every transport has TCP underneath (UNIX sockets).
     }
     this.#updateTimers();
+    this.site._channelOpened(this);
   }
 
   /** Parses what arrived. */
@@ -204,6 +207,23 @@ export class HTTPChannel
     this.#parsing = undefined;
     this.#awaiting = undefined;
     for (const request of queue) request._connectionLost(reason);
+    this.site._channelClosed(this);
+  }
+
+  /**
+   * @internal The site drains ({@link Site.drain}): an idle connection
+   * closes now; a busy one reads no further request, answers those already
+   * parsed (the last with `Connection: close`), then closes.
+   */
+  _drain(): void {
+    if (this.#lost || this.#closed || this.#draining) return;
+    this.#draining = true;
+    if (this.#queue.length === 0) {
+      this.#close();
+      return;
+    }
+    this.#closing = true;
+    this.#updateTimers();
   }
 
   /** @internal A request finished its response: go on with the next, or close. */
@@ -230,7 +250,8 @@ export class HTTPChannel
       this.#startFront();
     } else if (this.#pendingError !== undefined) {
       this.#writeError(this.#pendingError);
-    } else if (this.#readClosed) {
+    } else if (this.#readClosed || this.#draining) {
+      // The last answer's head may have gone out before the drain began, saying keep-alive.
       this.#close();
     }
     if (this.#queue.length <= this.site.maxPipelinedRequests && !this.#pipelineHeld()) {

@@ -2,8 +2,9 @@
 // its limits and timeouts, and its access log (Twisted: twisted.web.server.Site).
 // Tests: test/unit/web/channel.test.ts, test/unit/web/channel-timeouts.test.ts,
 // test/unit/web/request.test.ts, test/integration/web/site.test.ts,
-// test/unit/web/twisted-web.test.ts
+// test/unit/web/twisted-web.test.ts, test/unit/web/site-drain.test.ts
 
+import { Deferred, succeed } from '../internet/defer.js';
 import type { IAddress, IReactorTime } from '../internet/interfaces.js';
 import { Factory } from '../internet/protocol.js';
 import { realTimeClock } from '../internet/task/_real-time-clock.js';
@@ -101,6 +102,10 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * `endpoint.listen(site)`. Each request's path is walked from `resource`
  * (see {@link getChildForRequest}) and the resource reached renders it.
  *
+ * A site is drainable (it has the `drain()` of `torsion/app`'s
+ * `IDrainable`): a `StreamServerEndpointService` serving it stops
+ * listening, then waits for {@link Site.drain} before its stop fires.
+ *
  * @example
  * ```ts
  * const root = new Resource();
@@ -145,6 +150,10 @@ export class Site extends Factory<HTTPChannel> {
   readonly #dates: HttpDateCache;
   /** The last `serverName` found valid. */
   #checkedServerName: string | undefined;
+  /** The open connections. */
+  readonly #channels = new Set<HTTPChannel>();
+  /** While a drain runs, the Deferreds that fire when it ends; `null` otherwise. */
+  #drainWaiters: Deferred<void>[] | null = null;
 
   /**
    * @param resource - The root of the resource tree.
@@ -192,6 +201,65 @@ export class Site extends Factory<HTTPChannel> {
   /** A channel for a new connection. */
   override buildProtocol(_addr: IAddress): HTTPChannel {
     return new HTTPChannel(this);
+  }
+
+  /**
+   * Winds the site's connections down for a graceful stop: answers the
+   * requests already received, then closes every connection.
+   *
+   * @remarks
+   * A connection with no request in progress (idle between keep-alive
+   * requests, or part-way through a request head) closes at once. A
+   * connection with requests in progress reads no further request: the
+   * requests it had already parsed (a pipeline) are answered in order, the
+   * last answer says `Connection: close` (unless its head was sent before
+   * the drain began), and the connection closes after it. Requests the
+   * client pipelined that had not been parsed yet are dropped with the
+   * connection; the client sees it closed after the last answer and may
+   * send them again elsewhere. A streaming (`NOT_DONE_YET`) response is
+   * waited for; bounding that wait is the caller's business (the `torsion`
+   * runner stops the reactor after its shutdown timeout).
+   *
+   * A connection made while a drain runs is closed at once (it has no
+   * request in progress). Once the drain has fired the site serves new
+   * connections again, so that a stopped service may be started again.
+   *
+   * @returns A Deferred that fires when every connection has closed: at
+   *   once if there are none. Calling it again while a drain runs gives
+   *   another Deferred that fires at the same time.
+   *
+   * @example
+   * ```ts
+   * await port.stopListening(); // no new connections
+   * await site.drain(); // the requests in flight answered, every connection closed
+   * ```
+   */
+  drain(): Deferred<void> {
+    if (this.#channels.size === 0) return succeed(undefined);
+    const waiter = new Deferred<void>();
+    if (this.#drainWaiters !== null) {
+      this.#drainWaiters.push(waiter);
+      return waiter;
+    }
+    this.#drainWaiters = [waiter];
+    // A copy: a connection that closes at once leaves the set during the loop.
+    for (const channel of [...this.#channels]) channel._drain();
+    return waiter;
+  }
+
+  /** @internal A channel's connection was made; a channel made during a drain is drained too. */
+  _channelOpened(channel: HTTPChannel): void {
+    this.#channels.add(channel);
+    if (this.#drainWaiters !== null) channel._drain();
+  }
+
+  /** @internal A channel's connection was lost; the last one ends a drain. */
+  _channelClosed(channel: HTTPChannel): void {
+    if (!this.#channels.delete(channel) || this.#channels.size > 0) return;
+    const waiters = this.#drainWaiters;
+    if (waiters === null) return;
+    this.#drainWaiters = null;
+    for (const waiter of waiters) waiter.callback(undefined);
   }
 
   /**

@@ -22,6 +22,7 @@ type Layer =
   | 'web'
   | 'app'
   | 'runner'
+  | 'workers'
   | 'default reactor'
   | 'package root';
 
@@ -52,6 +53,7 @@ function layerOf(path: string): Layer {
   if (path.startsWith('src/web/')) return 'web';
   if (path.startsWith('src/app/')) return 'app';
   if (path.startsWith('src/runner/')) return 'runner';
+  if (path.startsWith('src/workers/')) return 'workers';
   throw new Error(`${path} belongs to no layer: add it to docs/architecture.md and this test`);
 }
 
@@ -77,7 +79,9 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'testing',
     'web',
     'app',
+    'workers',
   ],
+  workers: ['core', 'logger', 'task'],
   'default reactor': ['core', 'node reactor'],
   'package root': [
     'core',
@@ -91,6 +95,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'web',
     'app',
     'runner',
+    'workers',
     'default reactor',
   ],
 };

@@ -109,6 +109,20 @@ describe('runApp as a program', { timeout: 90_000 }, () => {
     assert.match(proc.stdout(), /Received SIGTERM, shutting down/);
   });
 
+  test('serves, says where it listens, and exits 0 on SIGTERM with a request in flight', async (t) => {
+    const proc = run(t, { shutdownTimeout: 5 });
+    const port = await portOf(proc);
+    assert.match(proc.stdout(), /\[torsion\.app#info\] StreamServerEndpointService .*listening on/);
+    assert.match((await get(port, '/')).body, /^pid \d+\n$/);
+    const slow = get(port, '/slow', () => {
+      if (proc.process.pid !== undefined) process.kill(proc.process.pid, 'SIGTERM');
+    });
+    const response = await waitFor(slow, 'the slow response', 15);
+    assert.equal(response.body, 'started\nfinished after the stop\n');
+    assert.equal(await exitOf(proc), 0);
+    assert.match(proc.stdout(), /Received SIGTERM, shutting down/);
+  });
+
   test('a port in use: status 1, the reason on one line of standard error', async (t) => {
     const blocker = createServer().listen(0, '127.0.0.1');
     t.after(() => blocker.close());

@@ -5,7 +5,7 @@
 // 2. start-up: from spawning `torsion echo` to its "listening on" line,
 //    against `node -e 0` (Node's own start-up) for scale.
 //
-//   node dist/bench/workers.js [--reps N] [--duration S] [--startups N]
+//   node dist/bench/torsion-web-workers.js [--reps N] [--duration S] [--startups N]
 //
 // Each repetition runs the four servers back to back in a rotating order.
 // Nothing is pinned: the workers need both cores, and wrk shares them, so
