@@ -3,7 +3,8 @@
  * `twisted.application.service` and `twisted.application.internet`: a
  * {@link Service} starts and stops with its parent, a {@link MultiService}
  * holds children (started in order, stopped in reverse, waited for), and
- * ready-made services listen on an endpoint or call a function on a timer,
+ * ready-made services listen on an endpoint, keep a client connection up
+ * or call a function on a timer,
  * and {@link runApp} runs a service tree as a program (logging, signals, a
  * graceful stop, worker processes).
  *
