@@ -210,8 +210,14 @@ describe('the packed package in a fresh project', { timeout: 180_000 }, () => {
     if (temp !== '') rmSync(temp, { recursive: true, force: true });
   });
 
-  test('npm pack ships the compiled library and its declarations, and nothing else', () => {
-    const always = new Set(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']);
+  test('npm pack ships the compiled library, its declarations and the torsion binary, and nothing else', () => {
+    const always = new Set([
+      'package.json',
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+      'bin/torsion.js',
+    ]);
     const stray = shipped.filter(
       (path) => !always.has(path) && !/^dist\/src\/.+(?<!\.map)\.(js|d\.ts)$/.test(path),
     );

@@ -21,6 +21,7 @@ type Layer =
   | 'testing'
   | 'web'
   | 'app'
+  | 'runner'
   | 'workers'
   | 'default reactor'
   | 'package root';
@@ -51,6 +52,7 @@ function layerOf(path: string): Layer {
   if (path.startsWith('src/testing/')) return 'testing';
   if (path.startsWith('src/web/')) return 'web';
   if (path.startsWith('src/app/')) return 'app';
+  if (path.startsWith('src/runner/')) return 'runner';
   if (path.startsWith('src/workers/')) return 'workers';
   throw new Error(`${path} belongs to no layer: add it to docs/architecture.md and this test`);
 }
@@ -66,6 +68,19 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   testing: ['core', 'logger', 'protocol', 'task', 'protocols'],
   web: ['core', 'logger', 'protocol', 'task', 'protocols', 'endpoints'],
   app: ['core', 'logger', 'protocol', 'task', 'endpoints'],
+  runner: [
+    'core',
+    'logger',
+    'protocol',
+    'task',
+    'node reactor',
+    'endpoints',
+    'protocols',
+    'testing',
+    'web',
+    'app',
+    'workers',
+  ],
   workers: ['core', 'logger', 'task'],
   'default reactor': ['core', 'node reactor'],
   'package root': [
@@ -79,6 +94,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'testing',
     'web',
     'app',
+    'runner',
     'workers',
     'default reactor',
   ],
