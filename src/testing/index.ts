@@ -44,6 +44,12 @@ export {
   describeDirtyReactor,
 } from './dirty-reactor.js';
 export {
+  FakeDatagramTransport,
+  type MemoryDatagram,
+  MemoryDatagramNetwork,
+  MemoryDatagramTransport,
+} from './fake-datagram.js';
+export {
   type AdvanceableClock,
   type ConnectableEndpointOptions,
   type ConnectedServerAndClientOptions,
@@ -84,7 +90,6 @@ export {
 export {
   AccumulatingProtocol,
   type AccumulatingProtocolFactory,
-  FakeDatagramTransport,
   NonStreamingProducer,
 } from './protocols.js';
 export {
