@@ -458,11 +458,12 @@ export class UDPPort implements IListeningPort<IPAddress>, IMulticastTransport {
     return this.#membership(addr, iface, false);
   }
 
-  /** `<UDPPort on 5353>`, or `<UDPPort (not listening)>`. */
+  /** `<Echo on 5353>` (the protocol's class and the port), or `<Echo not connected>`, as Twisted's repr. */
   toString(): string {
+    const name = this.#protocol.constructor.name;
     return this.#socket === undefined
-      ? `<${this.#protocol.constructor.name} on UDP (not listening)>`
-      : `<${this.#protocol.constructor.name} on UDP ${this.#address?.port ?? this.#port}>`;
+      ? `<${name} not connected>`
+      : `<${name} on ${this.#address?.port ?? this.#port}>`;
   }
 
   #membership(addr: string, iface: string, join: boolean): Deferred<void> {

@@ -191,6 +191,15 @@ describe('listenUDP', SUITE, () => {
     );
   });
 
+  test("reads as Twisted's repr: <Protocol on port>, then <Protocol not connected>", async (t) => {
+    const h = harness(t);
+    class Named extends Recording {}
+    const port = listen(h, new Named());
+    assert.equal(String(port), `<Named on ${port.getHost().port}>`);
+    await waitFor(port.stopListening(), 'stopListening');
+    assert.equal(String(port), '<Named not connected>');
+  });
+
   test('logs "<protocol> starting on <port>" and "(UDP Port <port> Closed)"', async (t) => {
     const h = harness(t);
     const logs = captureLogs();
