@@ -5,10 +5,15 @@
 // Twisted equivalent, it plays the part iosim plays for streams).
 // Tests: test/unit/testing/protocols.test.ts, test/unit/internet/udp.test.ts
 
-import { IPv4Address, IPv6Address } from '../internet/address.js';
+import { type IPAddress, IPv4Address, IPv6Address } from '../internet/address.js';
 import { type Deferred, succeed } from '../internet/defer.js';
 import { InvalidAddressError } from '../internet/error.js';
-import type { IAddress, IDatagramProtocol, IMulticastTransport } from '../internet/interfaces.js';
+import type {
+  IAddress,
+  IDatagramProtocol,
+  IListeningPort,
+  IMulticastTransport,
+} from '../internet/interfaces.js';
 import { Logger } from '../logger/logger.js';
 import { checkBytes } from './_bytes.js';
 
@@ -139,6 +144,39 @@ export class FakeDatagramTransport implements IMulticastTransport {
     const at = this.groups.findIndex(([g, i]) => g === addr && i === iface);
     if (at >= 0) this.groups.splice(at, 1);
     return succeed(undefined);
+  }
+}
+
+/**
+ * The port a `MemoryReactor`'s `listenMulticast` hands out: a
+ * {@link FakeDatagramTransport} that is also a listening port on a UDP
+ * address. Its protocol is not started.
+ *
+ * @since 0.1.0
+ */
+export class FakeDatagramPort extends FakeDatagramTransport implements IListeningPort<IPAddress> {
+  /** The protocol it was given. */
+  readonly protocol: IDatagramProtocol;
+  readonly #address: IPAddress;
+
+  /**
+   * @param address - What `getHost()` returns.
+   * @param protocol - The protocol it was given.
+   */
+  constructor(address: IPAddress, protocol: IDatagramProtocol) {
+    super(address);
+    this.#address = address;
+    this.protocol = protocol;
+  }
+
+  /** Clears `stopped`. */
+  startListening(): void {
+    this.stopped = false;
+  }
+
+  /** The UDP address given to the constructor. */
+  override getHost(): IPAddress {
+    return this.#address;
   }
 }
 

@@ -44,6 +44,7 @@ export {
   describeDirtyReactor,
 } from './dirty-reactor.js';
 export {
+  FakeDatagramPort,
   FakeDatagramTransport,
   type MemoryDatagram,
   MemoryDatagramNetwork,
@@ -76,6 +77,7 @@ export {
   type FakePortKind,
   MemoryReactor,
   MemoryReactorClock,
+  type MulticastServerRecord,
   RaisingMemoryReactor,
   type RaisingMemoryReactorOptions,
   type RecordedTrigger,

@@ -2,7 +2,7 @@
 // (multicast settings and groups included) and MemoryDatagramNetwork, which
 // carries datagrams between protocols in memory, drops what finds nobody
 // and reports refusals to connected senders. Plus the MemoryReactor's UDP
-// record. (Twisted: test_udp.py behaviours that need no socket.)
+// and multicast records. (Twisted: test_udp.py behaviours that need no socket.)
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import {
   FakeDatagramTransport,
   MemoryDatagramNetwork,
   MemoryReactor,
+  RaisingMemoryReactor,
   successResultOf,
 } from 'torsion/testing';
 
@@ -191,5 +192,30 @@ describe('MemoryReactor.listenUDP', () => {
     assert.deepEqual(reactor.udpServers, [[0, protocol, '127.0.0.1', 512]]);
     assert.equal(port.getHost().type, 'UDP');
     assert.equal(port.getHost().host, '127.0.0.1');
+  });
+});
+
+describe('MemoryReactor.listenMulticast', () => {
+  test('records the call and hands out a port that records the multicast calls', () => {
+    const reactor = new MemoryReactor();
+    const protocol = new Recording();
+    const port = reactor.listenMulticast(0, protocol, { listenMultiple: true });
+    assert.deepEqual(reactor.multicastServers, [[0, protocol, '', 8192, true]]);
+    assert.equal(port.getHost().type, 'UDP');
+    assert.equal(port.getHost().host, '0.0.0.0');
+    assert.ok(port.getHost().port > 0);
+    assert.equal(protocol.started, 0, 'the protocol is not started');
+    successResultOf(port.joinGroup('225.0.0.250'));
+    port.setTTL(4);
+    assert.deepEqual(port.groups, [['225.0.0.250', '']]);
+    assert.equal(port.getTTL(), 4);
+    successResultOf(port.stopListening());
+    assert.equal(port.stopped, true);
+    port.startListening();
+    assert.equal(port.stopped, false);
+  });
+
+  test('RaisingMemoryReactor throws from listenMulticast', () => {
+    assert.throws(() => new RaisingMemoryReactor().listenMulticast(5353, new Recording()));
   });
 });
