@@ -93,7 +93,7 @@ export class UDPPort implements IListeningPort<IPAddress>, IMulticastTransport {
   #connected: [string, number] | undefined;
   #closing: Deferred<void> | undefined;
   /** The peer host last checked by `write`, so that a stream of datagrams to one peer checks it once. */
-  #checkedHost = '';
+  #checkedHost: string | undefined;
   #broadcast = false;
   #ttl = 1;
   #loopback = true;
@@ -176,7 +176,7 @@ export class UDPPort implements IListeningPort<IPAddress>, IMulticastTransport {
     socket.on('message', this.#onMessage);
     this.#socket = socket;
     this.#connected = undefined;
-    this.#checkedHost = '';
+    this.#checkedHost = undefined;
     const local = socket.address();
     this.#address =
       local.family === 'IPv6'

@@ -284,6 +284,7 @@ describe('sending and receiving', SUITE, () => {
       () => port.write(Buffer.from('x'), ['example.invalid', 53]),
       (e: unknown) => e instanceof InvalidAddressError && /not hostnames/.test(e.message),
     );
+    assert.throws(() => port.write(Buffer.from('x'), ['', 9]), InvalidAddressError);
     assert.throws(() => port.write(Buffer.from('x'), ['127.0.0.1', 0]), InvalidAddressError);
     assert.throws(() => port.write(Buffer.from('x')), InvalidAddressError);
     assert.throws(() => port.write('x' as unknown as Uint8Array, ['127.0.0.1', 9]), TypeError);
