@@ -75,7 +75,10 @@ function isPeerPort(port: unknown): port is number {
  * (only IP addresses are accepted), so `bind` finishes, or emits its error,
  * before it returns. Both are public dgram behaviour. `getHost()` is known
  * as soon as `listenUDP` returns, even for port 0, and a bind error is
- * thrown as {@link CannotListenError}.
+ * thrown as {@link CannotListenError}. Should a future Node bind on a later
+ * turn all the same, `startListening` closes the socket and throws
+ * `CannotListenError` saying so, rather than hand out a port whose address
+ * is not known yet.
  *
  * @internal Created by `listenUDP` and `listenMulticast`; callers see an
  *   `IListeningPort` that is an `IMulticastTransport`.
