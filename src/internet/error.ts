@@ -330,6 +330,51 @@ export class InvalidAddressError extends TorsionError {
   }
 }
 
+/**
+ * A datagram is too long to send: more than 65,507 bytes over IPv4 or
+ * 65,527 over IPv6 (the most a UDP datagram can carry). Thrown by a UDP
+ * transport's `write`.
+ *
+ * @see Twisted: twisted.internet.error.MessageLengthError
+ * @since 0.1.0
+ */
+export class MessageLengthError extends TorsionError {
+  override name = 'MessageLengthError' as const;
+  override readonly code = 'ERR_MESSAGE_LENGTH' as const;
+  constructor(message = 'message is too long to send', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * Joining or leaving a multicast group failed: the Deferred of
+ * `joinGroup`/`leaveGroup` fails with it, the system's error as its `cause`.
+ *
+ * @see Twisted: twisted.internet.error.MulticastJoinError
+ * @since 0.1.0
+ */
+export class MulticastJoinError extends TorsionError {
+  override name = 'MulticastJoinError' as const;
+  override readonly code = 'ERR_MULTICAST_JOIN' as const;
+  /** The group's address. */
+  readonly group: string;
+  /** The local interface asked for (`''` for the default one). */
+  readonly interface: string;
+  /**
+   * @param group - The group's address.
+   * @param iface - The local interface (`''` for the default one).
+   * @param reason - Why, such as the system's error code.
+   */
+  constructor(group: string, iface: string, reason: string, options?: ErrorOptions) {
+    super(
+      `Couldn't join or leave multicast group ${group}${iface === '' ? '' : ` on ${iface}`}: ${reason}`,
+      options,
+    );
+    this.group = group;
+    this.interface = iface;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Closed connections
 

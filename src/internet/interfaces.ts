@@ -788,9 +788,12 @@ export interface IReactorSSL {
  * @since 0.1.0
  */
 export interface IUDPTransport {
-  /** Sends one datagram, to `addr` or to the connected peer. */
+  /**
+   * Sends one datagram, to `addr` (an IP address and port) or, once
+   * connected, to the peer.
+   */
   write(packet: Uint8Array, addr?: readonly [string, number]): void;
-  /** Restricts the socket to one peer. */
+  /** Restricts the socket to one peer, given by IP address. */
   connect(host: string, port: number): void;
   /** The local address. */
   getHost(): IAddress;
@@ -798,6 +801,33 @@ export interface IUDPTransport {
   stopListening(): Deferred<void>;
   /** Allows or forbids sending to broadcast addresses. */
   setBroadcastAllowed(enabled: boolean): void;
+  /** Whether sending to broadcast addresses is allowed (false at first). */
+  getBroadcastAllowed(): boolean;
+}
+
+/**
+ * A UDP socket's transport, with IP multicast.
+ *
+ * @see Twisted: twisted.internet.interfaces.IMulticastTransport
+ * @since 0.1.0
+ */
+export interface IMulticastTransport extends IUDPTransport {
+  /** The interface multicast datagrams are sent from (`'0.0.0.0'` at first: the system's choice). */
+  getOutgoingInterface(): string;
+  /** Sends multicast datagrams from the interface with this address. */
+  setOutgoingInterface(addr: string): Deferred<void>;
+  /** Whether this host's own multicast datagrams come back to it (true at first). */
+  getLoopbackMode(): boolean;
+  /** Sets whether this host's own multicast datagrams come back to it. */
+  setLoopbackMode(mode: boolean): void;
+  /** The time-to-live of multicast datagrams sent (1 at first). */
+  getTTL(): number;
+  /** Sets the time-to-live of multicast datagrams sent (0 to 255). */
+  setTTL(ttl: number): void;
+  /** Joins a multicast group, on `iface` (an interface's address) or the default one. */
+  joinGroup(addr: string, iface?: string): Deferred<void>;
+  /** Leaves a multicast group. */
+  leaveGroup(addr: string, iface?: string): Deferred<void>;
 }
 
 /**
@@ -813,6 +843,11 @@ export interface IDatagramProtocol {
   startProtocol(): void;
   /** Called when the socket is closed. */
   stopProtocol(): void;
+  /**
+   * Called by the port when it stops using the protocol (the
+   * `DatagramProtocol` base class calls `stopProtocol` from it); optional.
+   */
+  doStop?(): void;
   /** Called with each datagram and its sender. */
   datagramReceived(data: Uint8Array, addr: readonly [string, number]): void;
   /** Called when a datagram sent to a connected peer was refused. */
@@ -821,10 +856,26 @@ export interface IDatagramProtocol {
 
 /** Options of {@link IReactorUDP.listenUDP}. */
 export interface ListenUDPOptions {
-  /** @defaultValue all IPv4 interfaces */
+  /**
+   * The local IP address to bind: `'127.0.0.1'`, `'::'` for IPv6 (which
+   * makes the port an IPv6 one), …
+   *
+   * @defaultValue all IPv4 interfaces
+   */
   interface?: string;
-  /** Larger datagrams are truncated. @defaultValue 8192 */
+  /** Larger datagrams are truncated to this many bytes. @defaultValue 8192 */
   maxPacketSize?: number;
+}
+
+/** Options of {@link IReactorMulticast.listenMulticast}. */
+export interface ListenMulticastOptions extends ListenUDPOptions {
+  /**
+   * Let other sockets (of this process or others) bind the same port, as
+   * several receivers of one group do (`SO_REUSEADDR`).
+   *
+   * @defaultValue false
+   */
+  listenMultiple?: boolean;
 }
 
 /**
@@ -840,6 +891,24 @@ export interface IReactorUDP {
     protocol: IDatagramProtocol,
     options?: ListenUDPOptions,
   ): IListeningPort<IPAddress>;
+}
+
+/**
+ * UDP with IP multicast.
+ *
+ * @see Twisted: twisted.internet.interfaces.IReactorMulticast
+ * @since 0.1.0
+ */
+export interface IReactorMulticast {
+  /**
+   * Binds a UDP socket to `port` for multicast and hands its datagrams to
+   * `protocol`; the port is an {@link IMulticastTransport}.
+   */
+  listenMulticast(
+    port: number,
+    protocol: IDatagramProtocol,
+    options?: ListenMulticastOptions,
+  ): IListeningPort<IPAddress> & IMulticastTransport;
 }
 
 /**

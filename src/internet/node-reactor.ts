@@ -26,15 +26,22 @@ import type {
   ConnectTCPOptions,
   ConnectUNIXOptions,
   IConnector,
+  IDatagramProtocol,
   IHostnameResolver,
   IListeningPort,
+  IMulticastTransport,
   IProtocolFactory,
   IReactorCore,
+  IReactorMulticast,
   IReactorSSL,
   IReactorTCP,
   IReactorTime,
+  IReactorUDP,
   IReactorUNIX,
+  IUDPTransport,
+  ListenMulticastOptions,
   ListenTCPOptions,
+  ListenUDPOptions,
   ListenUNIXOptions,
   RunOptions,
   SystemEventPhase,
@@ -42,6 +49,7 @@ import type {
   SystemEventType,
 } from './interfaces.js';
 import { TCPPort, tcpTarget, tlsTarget } from './tcp.js';
+import { UDPPort } from './udp.js';
 import { connectUNIX, UNIXPort } from './unix.js';
 
 const log = new Logger('torsion.internet.reactor');
@@ -88,7 +96,15 @@ const STOP_SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
  * @since 0.1.0
  */
 export class NodeReactor
-  implements IReactorCore, IReactorTime, IReactorTCP, IReactorUNIX, IReactorSSL, IHostnameResolver
+  implements
+    IReactorCore,
+    IReactorTime,
+    IReactorTCP,
+    IReactorUNIX,
+    IReactorSSL,
+    IReactorUDP,
+    IReactorMulticast,
+    IHostnameResolver
 {
   readonly #calls: TimedCallQueue = new TimedCallQueue(
     () => this.seconds(),
@@ -130,6 +146,12 @@ export class NodeReactor
     untrack: (item) => {
       this.#open.delete(item);
     },
+  };
+
+  /** What UDP ports use of this reactor: the socket host, and name resolution for multicast groups. */
+  readonly #udpHost = {
+    ...this.#socketHost,
+    resolve: (name: string): Deferred<string> => this.resolve(name),
   };
 
   constructor() {
@@ -501,6 +523,70 @@ export class NodeReactor
     options?: ConnectUNIXOptions,
   ): IConnector<UNIXAddress> {
     return connectUNIX(this.#socketHost, address, factory, options);
+  }
+
+  // IReactorUDP
+
+  /**
+   * Binds a UDP socket to `port` and hands each datagram to `protocol`'s
+   * `datagramReceived(data, [host, port])`.
+   *
+   * @remarks
+   * The socket is bound, and the protocol started (`startProtocol`), before
+   * this returns: for port 0, `getHost().port` is the port chosen. (dgram
+   * binds through its address lookup, which this port answers at once for
+   * the IP address it is given; no private API is involved.)
+   * `interface` defaults to all IPv4 interfaces; `'::'` makes an IPv6 port
+   * (which also receives IPv4 datagrams, from `::ffff:`-mapped senders).
+   * A datagram longer than `maxPacketSize` (default 8192) is truncated to
+   * it, as Twisted's `recvfrom(maxPacketSize)` does. The port is closed when
+   * the reactor shuts down.
+   *
+   * @param port - The port number, or 0 for any free port.
+   * @param protocol - Gets the datagrams; `makeConnection` is called with the port.
+   * @param options - `interface` (an IP address) and `maxPacketSize`.
+   * @returns The port, which is also the protocol's transport.
+   * @throws {@link torsion/protocol!CannotListenError | CannotListenError} if the address is in use, not
+   *   local, or not permitted; `InvalidAddressError` if `interface` is not an
+   *   IP address or `port` not a port number.
+   * @see Twisted: twisted.internet.interfaces.IReactorUDP.listenUDP
+   */
+  listenUDP(
+    port: number,
+    protocol: IDatagramProtocol,
+    options: ListenUDPOptions = {},
+  ): IListeningPort<IPAddress> & IUDPTransport {
+    const { interface: iface, maxPacketSize } = options;
+    const listening = new UDPPort(this.#udpHost, port, protocol, {
+      ...(iface === undefined ? {} : { interface: iface }),
+      ...(maxPacketSize === undefined ? {} : { maxPacketSize }),
+    });
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Binds a UDP socket for IP multicast: as {@link NodeReactor.listenUDP},
+   * and the port has `joinGroup`, `leaveGroup`, `setTTL`,
+   * `setLoopbackMode`, `setOutgoingInterface` and their getters.
+   *
+   * @param options - `interface`, `maxPacketSize`, and `listenMultiple`
+   *   (`SO_REUSEADDR`: several sockets may bind the port, default false).
+   * @returns The port, which is also the protocol's transport.
+   * @throws As `listenUDP`.
+   * @see Twisted: twisted.internet.interfaces.IReactorMulticast.listenMulticast
+   */
+  listenMulticast(
+    port: number,
+    protocol: IDatagramProtocol,
+    options: ListenMulticastOptions = {},
+  ): IListeningPort<IPAddress> & IMulticastTransport {
+    const listening = new UDPPort(this.#udpHost, port, protocol, {
+      ...options,
+      listenMultiple: options.listenMultiple ?? false,
+    });
+    listening.startListening();
+    return listening;
   }
 
   /** Closes every open port and connection: the reactor is shutting down. */

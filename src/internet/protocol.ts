@@ -80,6 +80,8 @@ export {
   ConnectionRefusedError,
   DNSLookupError,
   InvalidAddressError,
+  MessageLengthError,
+  MulticastJoinError,
   NoProtocol,
   NoRouteError,
   NotConnectingError,

@@ -44,6 +44,13 @@ export {
   describeDirtyReactor,
 } from './dirty-reactor.js';
 export {
+  FakeDatagramPort,
+  FakeDatagramTransport,
+  type MemoryDatagram,
+  MemoryDatagramNetwork,
+  MemoryDatagramTransport,
+} from './fake-datagram.js';
+export {
   type AdvanceableClock,
   type ConnectableEndpointOptions,
   type ConnectedServerAndClientOptions,
@@ -70,6 +77,7 @@ export {
   type FakePortKind,
   MemoryReactor,
   MemoryReactorClock,
+  type MulticastServerRecord,
   RaisingMemoryReactor,
   type RaisingMemoryReactorOptions,
   type RecordedTrigger,
@@ -84,7 +92,6 @@ export {
 export {
   AccumulatingProtocol,
   type AccumulatingProtocolFactory,
-  FakeDatagramTransport,
   NonStreamingProducer,
 } from './protocols.js';
 export {

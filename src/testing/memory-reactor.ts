@@ -23,11 +23,13 @@ import type {
   IListeningPort,
   IProtocolFactory,
   IReactorCore,
+  IReactorMulticast,
   IReactorSSL,
   IReactorTCP,
   IReactorTime,
   IReactorUDP,
   IReactorUNIX,
+  ListenMulticastOptions,
   ListenTCPOptions,
   ListenUDPOptions,
   ListenUNIXOptions,
@@ -37,6 +39,7 @@ import type {
   SystemEventType,
 } from '../internet/interfaces.js';
 import { Clock, type DelayedCall } from '../internet/task/index.js';
+import { FakeDatagramPort } from './fake-datagram.js';
 
 // ---------------------------------------------------------------------------
 // What the reactor records
@@ -146,6 +149,20 @@ export type UDPServerRecord = [
   protocol: IDatagramProtocol,
   iface: string,
   maxPacketSize: number,
+];
+
+/**
+ * A {@link MemoryReactor.listenMulticast} call:
+ * `[port, protocol, interface, maxPacketSize, listenMultiple]`.
+ *
+ * @since 0.1.0
+ */
+export type MulticastServerRecord = [
+  port: number,
+  protocol: IDatagramProtocol,
+  iface: string,
+  maxPacketSize: number,
+  listenMultiple: boolean,
 ];
 
 /** The kind of socket a {@link FakePort} pretends to be. */
@@ -343,7 +360,7 @@ function hasStartedConnecting(
  * @since 0.1.0
  */
 export class MemoryReactor
-  implements IReactorCore, IReactorTCP, IReactorUNIX, IReactorSSL, IReactorUDP
+  implements IReactorCore, IReactorTCP, IReactorUNIX, IReactorSSL, IReactorUDP, IReactorMulticast
 {
   /** True between `run()` and `stop()` or `crash()`. */
   running = false;
@@ -371,6 +388,8 @@ export class MemoryReactor
   readonly unixClients: UNIXClientRecord[] = [];
   /** The `listenUDP` calls, in order. */
   readonly udpServers: UDPServerRecord[] = [];
+  /** The `listenMulticast` calls, in order. */
+  readonly multicastServers: MulticastServerRecord[] = [];
   /** The connectors handed out by the `connect…` methods, in order. */
   readonly connectors: FakeConnector[] = [];
   /** The ports handed out by the `listen…` methods, in order. */
@@ -630,6 +649,30 @@ export class MemoryReactor
     );
   }
 
+  /**
+   * Records the call and returns a {@link FakeDatagramPort} on a UDP
+   * address, which records the multicast calls made on it. The protocol is
+   * not started.
+   */
+  listenMulticast(
+    port: number,
+    protocol: IDatagramProtocol,
+    options: ListenMulticastOptions = {},
+  ): FakeDatagramPort {
+    const iface = options.interface ?? '';
+    this.multicastServers.push([
+      port,
+      protocol,
+      iface,
+      options.maxPacketSize ?? 8192,
+      options.listenMultiple ?? false,
+    ]);
+    return new FakeDatagramPort(
+      ipAddress('UDP', iface || '0.0.0.0', this.#portNumber(port)),
+      protocol,
+    );
+  }
+
   #portNumber(port: number): number {
     return port === 0 ? this.#nextPort++ : port;
   }
@@ -753,7 +796,9 @@ export interface RaisingMemoryReactorOptions {
  * @see Twisted: twisted.internet.testing.RaisingMemoryReactor
  * @since 0.1.0
  */
-export class RaisingMemoryReactor implements IReactorTCP, IReactorSSL, IReactorUNIX, IReactorUDP {
+export class RaisingMemoryReactor
+  implements IReactorTCP, IReactorSSL, IReactorUNIX, IReactorUDP, IReactorMulticast
+{
   readonly #listenException: unknown;
   readonly #connectException: unknown;
   readonly #hasListenException: boolean;
@@ -811,6 +856,15 @@ export class RaisingMemoryReactor implements IReactorTCP, IReactorSSL, IReactorU
 
   /** @throws the listen exception, always. */
   listenUDP(port: number, _protocol: IDatagramProtocol, options: ListenUDPOptions = {}): never {
+    throw this.#listenError(options.interface ?? '', port);
+  }
+
+  /** @throws the listen exception, always. */
+  listenMulticast(
+    port: number,
+    _protocol: IDatagramProtocol,
+    options: ListenMulticastOptions = {},
+  ): never {
     throw this.#listenError(options.interface ?? '', port);
   }
 

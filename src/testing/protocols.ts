@@ -1,12 +1,12 @@
 // Small protocols, producers and transports for tests
-// (Twisted: twisted.internet.testing.AccumulatingProtocol & co).
+// (Twisted: twisted.internet.testing.AccumulatingProtocol & co); the
+// datagram transport is in fake-datagram.ts.
 // Tests: test/unit/testing/protocols.test.ts
 
 import { Deferred } from '../internet/defer.js';
 import type { Failure } from '../internet/failure.js';
-import type { IAddress, IConsumer, IPullProducer, IUDPTransport } from '../internet/interfaces.js';
+import type { IConsumer, IPullProducer } from '../internet/interfaces.js';
 import { Protocol } from '../internet/protocol.js';
-import { checkBytes } from './_bytes.js';
 
 /**
  * What {@link AccumulatingProtocol} looks for on its factory: a Deferred to
@@ -160,69 +160,5 @@ export class NonStreamingProducer implements IPullProducer {
   #done(): void {
     this.consumer = undefined;
     if (!this.result.called) this.result.callback(undefined);
-  }
-}
-
-/**
- * A UDP transport that records the datagrams written to it.
- *
- * @see Twisted: twisted.internet.testing.FakeDatagramTransport
- * @since 0.1.0
- */
-export class FakeDatagramTransport implements IUDPTransport {
-  /** Each datagram written and where to: `undefined` means the connected peer. */
-  readonly written: Array<[packet: Uint8Array, addr: readonly [string, number] | undefined]> = [];
-  /** The peer given to `connect`, if any. */
-  connectedTo: readonly [string, number] | undefined;
-  /** Whether `stopListening` has been called. */
-  stopped = false;
-  /** The value last given to `setBroadcastAllowed`; false at first. */
-  broadcastAllowed = false;
-  readonly #host: IAddress;
-
-  /**
-   * @param host - What `getHost()` returns.
-   */
-  constructor(host: IAddress = { toString: () => 'FakeDatagramTransport' }) {
-    this.#host = host;
-  }
-
-  /**
-   * Records a copy of `packet` and `addr`.
-   *
-   * @throws TypeError if `packet` is not a Uint8Array.
-   */
-  write(packet: Uint8Array, addr?: readonly [string, number]): void {
-    checkBytes(packet, 'write');
-    this.written.push([new Uint8Array(packet), addr]);
-  }
-
-  /** Records the peer. */
-  connect(host: string, port: number): void {
-    this.connectedTo = [host, port];
-  }
-
-  /** The address given to the constructor. */
-  getHost(): IAddress {
-    return this.#host;
-  }
-
-  /**
-   * Sets `stopped`.
-   *
-   * @returns A Deferred that has already fired.
-   *
-   * Cancellation: it has fired already, so cancelling does nothing.
-   */
-  stopListening(): Deferred<void> {
-    this.stopped = true;
-    const d = new Deferred<void>();
-    d.callback(undefined);
-    return d;
-  }
-
-  /** Records the setting. */
-  setBroadcastAllowed(enabled: boolean): void {
-    this.broadcastAllowed = enabled;
   }
 }

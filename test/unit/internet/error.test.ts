@@ -14,6 +14,7 @@ const LEADING_ARGS: Record<string, unknown[]> = {
   CannotListenError: ['127.0.0.1', 8080, 'EADDRINUSE'],
   ConnectingCancelledError: ['127.0.0.1:80'],
   InvalidAddressError: ['nowhere', 'not an IP address'],
+  MulticastJoinError: ['225.0.0.250', '', 'join EINVAL'],
   EndpointStringError: ['tcp:x', 'x', 'not a port'],
 };
 
