@@ -29,6 +29,7 @@ type Layer =
 const NODE_REACTOR = new Set([
   'src/internet/node-reactor.ts',
   'src/internet/tcp.ts',
+  'src/internet/udp.ts',
   'src/internet/unix.ts',
   'src/internet/_stream-transport.ts',
   'src/internet/_listening.ts',
