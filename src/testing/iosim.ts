@@ -1,8 +1,11 @@
 // A simulated connection between two protocols in memory: each side's
 // transport buffers what is written, and an IOPump moves the bytes across
 // when the test says so (Twisted: twisted.test.iosim).
-// Tests: test/unit/testing/iosim.test.ts, test/unit/internet/half-close.test.ts, test/unit/internet/write-limits.test.ts
+// Tests: test/unit/testing/iosim.test.ts, test/unit/internet/half-close.test.ts, test/unit/internet/write-limits.test.ts,
+// test/unit/testing/iosim-tls.test.ts
 
+import { X509Certificate } from 'node:crypto';
+import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
 import { bindMethods, TRANSPORT_METHODS } from '../internet/_bind.js';
 import { isHalfCloseable } from '../internet/_half-close.js';
 import {
@@ -29,9 +32,10 @@ import type {
   IPullProducer,
   IPushProducer,
   IStreamClientEndpoint,
-  ITCPTransport,
+  ITLSTransport,
   IWriteBufferLimits,
   ProtocolOf,
+  StartTLSOptions,
   WriteBufferLimitOptions,
   WriteBufferLimits,
 } from '../internet/interfaces.js';
@@ -97,14 +101,17 @@ let nextSerial = 0;
  *   buffer across. A producer still registered when the connection is lost
  *   is stopped.
  *
+ * - `startTLS(options)` simulates STARTTLS without cryptography (see
+ *   {@link FakeTransport.startTLS}).
+ *
  * Differences from Twisted: registering a second producer throws,
  * `abortConnection` drops buffered data, pausing holds data back,
- * `loseWriteConnection` half-closes; there is no `startTLS`.
+ * `loseWriteConnection` half-closes.
  *
  * @see Twisted: twisted.test.iosim.FakeTransport
  * @since 0.1.0
  */
-export class FakeTransport implements ITCPTransport, IWriteBufferLimits {
+export class FakeTransport implements ITLSTransport, IWriteBufferLimits {
   /** The protocol this transport delivers received bytes to. */
   readonly protocol: IProtocol;
   /** True for the accepting side of the connection, false for the connecting side. */
@@ -137,6 +144,20 @@ export class FakeTransport implements ITCPTransport, IWriteBufferLimits {
   streamingProducer: boolean | undefined = undefined;
   /** This transport's state as a push producer of what it reads. */
   producerState: ProducerState = 'producing';
+  /** The options `startTLS` was given, or `undefined` before it was called. */
+  tlsOptions: ConnectionOptions | TlsOptions | undefined = undefined;
+  /** Whether this side plays the TLS server (set by `startTLS`). */
+  tlsServer = false;
+  // startTLS's progress: not asked; waiting for the peer's hello; done.
+  #tls: 'none' | 'started' | 'done' = 'none';
+  // This side's hello waits to be carried to the peer.
+  #helloPending = false;
+  // The bytes of `stream` written before startTLS: sent in the clear before the hello.
+  #plainLeft = 0;
+  // The peer's hello arrived (its transport) and this side has not used it yet.
+  #peerHello: FakeTransport | undefined;
+  #peerCertificate: PeerCertificate | null = null;
+  #negotiated: string | null = null;
   // True once this side's protocol has had connectionLost.
   #lost = false;
   #noDelay = false;
@@ -326,15 +347,196 @@ export class FakeTransport implements ITCPTransport, IWriteBufferLimits {
   }
 
   /**
-   * Takes the buffered bytes, joined, leaving the buffer empty; `undefined`
-   * if there are none. Called by the pump.
+   * Starts simulated TLS (STARTTLS) on this connection: no cryptography,
+   * but the order of events of a real handshake.
+   *
+   * @remarks
+   * What it simulates:
+   *
+   * - Bytes written before the call reach the peer in the clear, then this
+   *   side's "hello"; bytes written after it wait in the buffer until the
+   *   handshake has completed, then go (in order) as "encrypted" bytes,
+   *   which the peer's protocol gets as they were written.
+   * - The handshake completes on a side once it has called `startTLS` and
+   *   the peer's hello has arrived: both sides must call it. Then
+   *   `handshakeCompleted()` is called on a protocol that has it,
+   *   `negotiatedProtocol` is the first of the server's `ALPNProtocols`
+   *   that the client also offered (`null` unless both gave a list), and
+   *   `getPeerCertificate()` is the peer's `cert` option parsed (Node's
+   *   legacy object: `subject`, `issuer`, `subjectaltname`, `valid_to`,
+   *   `fingerprint256`, `raw`, …), or `null` if the peer gave none; a
+   *   client presents its certificate only to a server with `requestCert`.
+   * - Failures, as a real handshake would fail (the connection is lost with
+   *   a `ConnectionLost` whose message starts `TLS handshake failed:`, the
+   *   peer's with `Connection reset by peer`): plain bytes arriving after
+   *   this side started TLS (the peer did not start it, or sent plain bytes
+   *   after this side's hello); a server with `requestCert` (and
+   *   `rejectUnauthorized` not false) and a client without `cert`; ALPN
+   *   lists with nothing in common.
+   *
+   * What it cannot check: nothing is encrypted or verified. Keys,
+   * certificate chains, `ca`, host names (`servername`), versions and
+   * ciphers are not checked against each other; test those on real
+   * sockets (see `test/integration/starttls.test.ts`).
+   *
+   * @param options - As the real transport takes them: a client needs
+   *   `servername` or `host`, a server `key` and `cert` (or `pfx`, or a
+   *   `secureContext`).
+   * @param how - `server` says which side this end plays (by default the
+   *   accepting side's transport is the server); `unread` is ignored (no
+   *   TLS bytes ever share a chunk with plain ones here).
+   * @throws Error if TLS was started already, or the connection is
+   *   closing or half-closed; TypeError if the options lack what the side
+   *   needs.
+   */
+  startTLS(options: ConnectionOptions | TlsOptions, how: StartTLSOptions = {}): void {
+    if (this.#tls !== 'none') throw new Error(`startTLS(): ${String(this)} already uses TLS`);
+    if (this.disconnecting || this.writeDisconnecting) {
+      throw new Error(`startTLS(): ${String(this)} is closing or half-closed`);
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(
+        `startTLS() expects TLS options (an object), got ${options === null ? 'null' : typeof options}`,
+      );
+    }
+    const server = how.server ?? this.isServer;
+    if (server) {
+      const settings = options as TlsOptions;
+      if (
+        settings.secureContext === undefined &&
+        settings.pfx === undefined &&
+        settings.SNICallback === undefined &&
+        (settings.key === undefined || settings.cert === undefined)
+      ) {
+        throw new TypeError(
+          'startTLS() as a TLS server needs a key and a certificate (key and cert, pfx, or a secureContext)',
+        );
+      }
+    } else {
+      const settings = options as ConnectionOptions;
+      const name = settings.servername ?? settings.host;
+      if (typeof name !== 'string' || name === '') {
+        throw new TypeError(
+          "startTLS() as a TLS client needs the server's name to verify its certificate: give servername (or host)",
+        );
+      }
+    }
+    this.tlsOptions = options;
+    this.tlsServer = server;
+    this.#tls = 'started';
+    this.#helloPending = true;
+    this.#plainLeft = this.getWriteBufferSize();
+    // The peer's hello came first (it started TLS before this side did).
+    if (this.#peerHello !== undefined) this.#handshake(this.#peerHello);
+  }
+
+  /** Whether `startTLS` was called. */
+  get tlsStarted(): boolean {
+    return this.#tls !== 'none';
+  }
+
+  /** The peer's `cert` option, parsed, once the handshake has completed; `null` otherwise. */
+  getPeerCertificate(): PeerCertificate | null {
+    return this.#peerCertificate;
+  }
+
+  /** The protocol agreed through ALPN once the handshake has completed; `null` otherwise. */
+  get negotiatedProtocol(): string | null {
+    return this.#negotiated;
+  }
+
+  /**
+   * Takes the buffered bytes that may go now, joined; `undefined` if there
+   * are none. With TLS started, the plain bytes written before it go
+   * first, and those written after it only once the handshake is done.
+   * Called by the pump.
    */
   getOutBuffer(): Buffer | undefined {
     if (this.stream.length === 0) return undefined;
-    const data = Buffer.concat(this.stream);
-    this.stream = [];
+    let data: Buffer;
+    if (this.#tls === 'none' || (this.#tls === 'done' && !this.#helloPending)) {
+      data = Buffer.concat(this.stream);
+      this.stream = [];
+    } else {
+      if (this.#plainLeft === 0) return undefined;
+      const all = Buffer.concat(this.stream);
+      data = all.subarray(0, this.#plainLeft);
+      const rest = all.subarray(this.#plainLeft);
+      this.stream = rest.byteLength > 0 ? [rest] : [];
+      this.#plainLeft = 0;
+    }
     this.#checkLow();
     return data;
+  }
+
+  /**
+   * Takes this side's TLS hello, once the plain bytes before it have gone:
+   * whether there was one to carry. Called by the pump.
+   */
+  takeHello(): boolean {
+    if (!this.#helloPending || this.#plainLeft > 0 || this.aborted) return false;
+    this.#helloPending = false;
+    return true;
+  }
+
+  /**
+   * The peer's TLS hello arrives: the handshake completes if this side has
+   * started TLS; else it waits for this side's `startTLS`. Called by the pump.
+   */
+  helloReceived(peer: FakeTransport): void {
+    if (this.aborted || this.#lost) return;
+    if (this.#tls === 'none') {
+      this.#peerHello = peer;
+      return;
+    }
+    this.#handshake(peer);
+  }
+
+  // Completes the handshake with the peer's settings, or fails it.
+  #handshake(peer: FakeTransport): void {
+    this.#peerHello = undefined;
+    const mine = (this.tlsOptions ?? {}) as TlsOptions;
+    const theirs = (peer.tlsOptions ?? {}) as TlsOptions;
+    const [server, client] = this.tlsServer ? [mine, theirs] : [theirs, mine];
+    if (this.tlsServer === peer.tlsServer) {
+      this.#failTLS(`both sides played the TLS ${this.tlsServer ? 'server' : 'client'}`);
+      return;
+    }
+    const presents = server.requestCert === true && client.cert !== undefined;
+    if (server.requestCert === true && server.rejectUnauthorized !== false && !presents) {
+      this.#failTLS('the server asked for a client certificate and the client has none');
+      return;
+    }
+    let negotiated: string | null = null;
+    const offered = alpnList(client.ALPNProtocols);
+    const accepted = alpnList(server.ALPNProtocols);
+    if (offered !== undefined && accepted !== undefined) {
+      negotiated = accepted.find((name) => offered.includes(name)) ?? null;
+      if (negotiated === null) {
+        this.#failTLS(
+          `no application protocol in common (ALPN: the client offered ${offered.join(', ')}, the server accepts ${accepted.join(', ')})`,
+        );
+        return;
+      }
+    }
+    // The server presents its certificate; a client only when asked.
+    const shown = this.tlsServer ? (presents ? client.cert : undefined) : server.cert;
+    this.#peerCertificate = shown === undefined ? null : parseCertificate(shown);
+    this.#negotiated = negotiated;
+    this.#tls = 'done';
+    const listener = this.protocol as IProtocol & { handshakeCompleted?: unknown };
+    if (typeof listener.handshakeCompleted === 'function') {
+      (listener.handshakeCompleted as () => void).call(listener);
+    }
+  }
+
+  // Fails the connection as a failed handshake does.
+  #failTLS(why: string): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.stream = [];
+    this.disconnecting = true;
+    if (!this.#lost) this.disconnectReason = new ConnectionLost(`TLS handshake failed: ${why}`);
   }
 
   // Pauses a running push producer once the buffer is over the high mark.
@@ -361,6 +563,13 @@ export class FakeTransport implements ITCPTransport, IWriteBufferLimits {
    */
   bufferReceived(data: Uint8Array): void {
     if (this.aborted || this.#lost) return;
+    if (this.#tls === 'started') {
+      // Plain bytes where a TLS record was due: a real handshake fails here.
+      this.#failTLS(
+        `${data.byteLength} plain byte(s) arrived after this side started TLS (the peer did not start TLS, or wrote in the clear after this side's hello)`,
+      );
+      return;
+    }
     this.protocol.dataReceived(data);
   }
 
@@ -385,6 +594,33 @@ export class FakeTransport implements ITCPTransport, IWriteBufferLimits {
       this.producer.resumeProducing();
     }
   }
+}
+
+/** An ALPN list as a list of names, or undefined if none was given. */
+function alpnList(list: TlsOptions['ALPNProtocols']): string[] | undefined {
+  if (list === undefined) return undefined;
+  if (Array.isArray(list)) {
+    return list.map((name: string | Uint8Array) =>
+      typeof name === 'string' ? name : Buffer.from(name).toString('latin1'),
+    );
+  }
+  // Node's wire format: each name preceded by its length.
+  const bytes = Buffer.from(list as Uint8Array);
+  const names: string[] = [];
+  for (let i = 0; i < bytes.length; ) {
+    const length = bytes[i] as number;
+    names.push(bytes.subarray(i + 1, i + 1 + length).toString('latin1'));
+    i += 1 + length;
+  }
+  return names;
+}
+
+/** The first certificate of a `cert` option, as Node describes a peer's certificate. */
+function parseCertificate(cert: NonNullable<TlsOptions['cert']>): PeerCertificate {
+  const first = Array.isArray(cert) ? cert[0] : cert;
+  const text = typeof first === 'string' ? first : Buffer.from(first as Uint8Array).toString();
+  const x509 = new X509Certificate(text);
+  return x509.toLegacyObject() as unknown as PeerCertificate;
 }
 
 /**
@@ -532,6 +768,14 @@ export class IOPump {
     if (cData !== undefined) serverIO.bufferReceived(cData);
     if (sData !== undefined) clientIO.bufferReceived(sData);
     if (cData !== undefined || sData !== undefined) return true;
+    // A TLS hello goes once the plain bytes before it have arrived.
+    const cHello = clientIO.takeHello();
+    const sHello = serverIO.takeHello();
+    if (debug && cHello) this.#output('C: <TLS hello>');
+    if (debug && sHello) this.#output('S: <TLS hello>');
+    if (cHello) serverIO.helloReceived(clientIO);
+    if (sHello) clientIO.helloReceived(serverIO);
+    if (cHello || sHello) return true;
     if (this.#halfClose(serverIO, clientIO) || this.#halfClose(clientIO, serverIO)) return true;
     if (this.#disconnect(serverIO, clientIO, debug ? '* C' : undefined)) return true;
     return this.#disconnect(clientIO, serverIO, debug ? '* S' : undefined);

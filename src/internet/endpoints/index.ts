@@ -3,7 +3,7 @@
 // over all their addresses), and the description strings that make them
 // ('tcp:8080:interface=127.0.0.1') (Twisted: twisted.internet.endpoints).
 // Tests: test/unit/internet/endpoints*.test.ts, test/integration/endpoints.test.ts,
-// test/integration/tls.test.ts
+// test/integration/tls.test.ts, test/unit/internet/tls-wrapper.test.ts
 
 /**
  * Endpoints: where a server listens and where a client connects, as
@@ -70,3 +70,4 @@ export {
   type ServerReactor,
   serverFromString,
 } from './strings.js';
+export { TLSWrapperClientEndpoint, wrapClientTLS } from './tls-wrapper.js';

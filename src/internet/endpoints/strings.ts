@@ -3,7 +3,7 @@
 // they know (Twisted: twisted.internet.endpoints.serverFromString,
 // clientFromString).
 // Tests: test/unit/internet/endpoints-strings.test.ts, test/integration/endpoints.test.ts,
-// test/integration/tls.test.ts
+// test/integration/tls.test.ts, test/unit/internet/tls-strings.test.ts, test/integration/tls-strings.test.ts
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -247,6 +247,40 @@ function certificatesIn(args: Arguments, name: string, directory: string): strin
   return certificates;
 }
 
+/**
+ * What Twisted's `sslmethod` (the name of an OpenSSL method constant) means
+ * for Node: the negotiable versions. SSL 2 and 3, TLS 1.0 and 1.1 are
+ * refused: broken or deprecated, and off in Node's OpenSSL by default.
+ */
+function sslMethod(args: Arguments, method: string): Pick<TlsOptions, 'minVersion' | 'maxVersion'> {
+  switch (method) {
+    case 'SSLv23_METHOD':
+    case 'TLS_METHOD':
+    case 'TLS_SERVER_METHOD':
+      // Any version both sides support: Node's defaults.
+      return {};
+    case 'TLSv1_2_METHOD':
+      return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
+    case 'SSLv2_METHOD':
+    case 'SSLv3_METHOD':
+      return args.error(
+        'sslmethod',
+        `sslmethod ${method} is refused: SSL 2 and 3 are broken and Node cannot speak them (use TLS_METHOD, the default, or TLSv1_2_METHOD)`,
+      );
+    case 'TLSv1_METHOD':
+    case 'TLSv1_1_METHOD':
+      return args.error(
+        'sslmethod',
+        `sslmethod ${method} is refused: TLS 1.0 and 1.1 are deprecated (RFC 8996) and off in Node by default (use TLS_METHOD, the default, or TLSv1_2_METHOD)`,
+      );
+    default:
+      return args.error(
+        'sslmethod',
+        `unknown sslmethod '${method}' (known: SSLv23_METHOD, TLS_METHOD, TLSv1_2_METHOD)`,
+      );
+  }
+}
+
 const SERVER_TYPES: Record<string, EndpointType<ServerReactor>> = {
   tcp: {
     positional: ['port'],
@@ -279,7 +313,16 @@ const SERVER_TYPES: Record<string, EndpointType<ServerReactor>> = {
   },
   ssl: {
     positional: ['port'],
-    options: ['port', 'privateKey', 'certKey', 'extraCertChain', 'interface', 'backlog'],
+    options: [
+      'port',
+      'privateKey',
+      'certKey',
+      'extraCertChain',
+      'dhParameters',
+      'sslmethod',
+      'interface',
+      'backlog',
+    ],
     build: (reactor, args) => {
       const port = args.port();
       const keyFile = args.string('privateKey') ?? 'server.pem';
@@ -305,6 +348,24 @@ const SERVER_TYPES: Record<string, EndpointType<ServerReactor>> = {
         sources.push(['extraCertChain', chainFile]);
       }
       const settings: TlsOptions = { key, cert };
+      const dhFile = args.string('dhParameters');
+      if (dhFile !== undefined) {
+        const dhparam = args.file('dhParameters', dhFile);
+        // Node ignores parameters it cannot read: check the PEM here.
+        if (!/-----BEGIN DH PARAMETERS-----[\s\S]+-----END DH PARAMETERS-----/.test(dhparam)) {
+          return args.error(
+            'dhParameters',
+            `the file '${dhFile}' holds no PEM Diffie-Hellman parameters (-----BEGIN DH PARAMETERS-----; make them with 'openssl dhparam -out ${dhFile} 2048')`,
+          );
+        }
+        settings.dhparam = dhparam;
+        sources.push(['dhParameters', dhFile]);
+      }
+      const method = args.string('sslmethod');
+      if (method !== undefined) {
+        Object.assign(settings, sslMethod(args, method));
+        sources.push(['sslmethod', method]);
+      }
       tlsSources.set(settings, sources);
       return new SSL4ServerEndpoint(reactor, port, settings, {
         backlog: args.integer('backlog', 1),
@@ -527,10 +588,15 @@ export type ClientReactor = IReactorTCP & IReactorUNIX & IReactorSSL & IReactorT
  * - `tcp6:PORT[:interface=IP][:backlog=N]`: {@link TCP6ServerEndpoint}.
  * - `unix:PATH[:mode=OCTAL][:backlog=N][:lockfile=0|1]` (`lockfile`
  *   defaults to 1): {@link UNIXServerEndpoint}.
- * - `ssl:PORT:privateKey=FILE[:certKey=FILE][:extraCertChain=FILE][:interface=IP][:backlog=N]`:
+ * - `ssl:PORT:privateKey=FILE[:certKey=FILE][:extraCertChain=FILE][:dhParameters=FILE][:sslmethod=NAME][:interface=IP][:backlog=N]`:
  *   {@link SSL4ServerEndpoint}; `privateKey` defaults to `server.pem` and
- *   `certKey` to `privateKey` (one PEM file with key and certificate); the
- *   files are read now.
+ *   `certKey` to `privateKey` (one PEM file with key and certificate);
+ *   `extraCertChain` holds the intermediate certificates sent after the
+ *   server's; `dhParameters` is a PEM file of Diffie-Hellman parameters
+ *   (`openssl dhparam`, Node's `dhparam`), which enables the `DHE` cipher
+ *   suites of TLS 1.2; `sslmethod` is `TLS_METHOD` or `SSLv23_METHOD` (any
+ *   version, the default) or `TLSv1_2_METHOD` (TLS 1.2 only), older
+ *   methods are refused. The files are read now.
  *
  * Every endpoint's `toString()` is a description this function turns back
  * into an equal endpoint.

@@ -409,12 +409,6 @@ describe('bad descriptions', () => {
     ['server', 'unix:/p:mode=999', 'mode=999', /mode must be an octal number, got '999'/],
     ['server', 'unix:/p:lockfile=yes', 'lockfile=yes', /lockfile must be 0 or 1, got 'yes'/],
     ['server', 'tcp:80\\', '80\\', /a backslash at the end escapes nothing/],
-    [
-      'server',
-      'ssl:443:sslmethod=TLSv1_2_METHOD',
-      'sslmethod=TLSv1_2_METHOD',
-      /unknown option 'sslmethod'/,
-    ],
     ['client', 'tcp:example.com', 'tcp', /a tcp client endpoint needs a port/],
     ['client', 'tcp::80', '', /a tcp client endpoint needs a host/],
     [
