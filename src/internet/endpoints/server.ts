@@ -290,7 +290,7 @@ export class UNIXServerEndpoint implements IStreamServerEndpoint<UNIXAddress> {
  *
  * @remarks
  * Its description is
- * `ssl:PORT:privateKey=FILE[:certKey=FILE][:extraCertChain=FILE][:interface=IP][:backlog=N]`.
+ * `ssl:PORT:privateKey=FILE[:certKey=FILE][:extraCertChain=FILE][:dhParameters=FILE][:sslmethod=NAME][:interface=IP][:backlog=N]`.
  * An endpoint whose TLS settings were given in code (not loaded from files by
  * `serverFromString`) cannot name files: its `toString()` is then
  * `<SSL4ServerEndpoint PORT …>`, which `serverFromString` rejects.
