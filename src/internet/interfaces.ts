@@ -845,10 +845,15 @@ export interface IReactorUDP {
 /**
  * A child process, as its protocol sees it.
  *
+ * @remarks
+ * `write` goes to the child's standard input. As a consumer, it takes a
+ * producer for standard input (paused while the pipe is full); as a push
+ * producer, `pauseProducing` stops reading the child's output.
+ *
  * @see Twisted: twisted.internet.interfaces.IProcessTransport
  * @since 0.1.0
  */
-export interface IProcessTransport extends ITransport {
+export interface IProcessTransport extends ITransport, IConsumer, IPushProducer {
   /** The child's process id, or `undefined` once it has exited. */
   readonly pid: number | undefined;
   /** Closes the child's standard input. */
