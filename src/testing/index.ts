@@ -43,6 +43,7 @@ export {
   cleanReactor,
   describeDirtyReactor,
 } from './dirty-reactor.js';
+export { FakeProcessTransport, type FakeProcessTransportOptions } from './fake-process.js';
 export {
   type AdvanceableClock,
   type ConnectableEndpointOptions,
@@ -73,6 +74,7 @@ export {
   RaisingMemoryReactor,
   type RaisingMemoryReactorOptions,
   type RecordedTrigger,
+  type SpawnProcessRecord,
   type SSLClientRecord,
   type SSLServerRecord,
   type TCPClientRecord,
