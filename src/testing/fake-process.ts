@@ -49,8 +49,9 @@ class FakeProcessAddress implements IAddress {
  *
  * The child's side, for the test: {@link FakeProcessTransport.output},
  * {@link FakeProcessTransport.closeFromChild},
- * {@link FakeProcessTransport.exit} and
- * {@link FakeProcessTransport.killedBy}. `processEnded` follows the exit
+ * {@link FakeProcessTransport.exit},
+ * {@link FakeProcessTransport.killedBy} and
+ * {@link FakeProcessTransport.failToStart}. `processEnded` follows the exit
  * once every pipe is closed, as with a real process; `exit` and `killedBy`
  * close the pipes still open first, unless asked not to (a grandchild that
  * holds them).
@@ -278,6 +279,17 @@ export class FakeProcessTransport implements IProcessTransport {
   /** The child is killed by `signal` (`'SIGTERM'`); as {@link FakeProcessTransport.exit}. */
   killedBy(signal: string, options: { keepPipesOpen?: boolean } = {}): void {
     this.#exit(new ProcessTerminated({ signal }), options);
+  }
+
+  /**
+   * The process could not be started, as the real reactor reports it: the
+   * pipes close, then `processExited` and `processEnded` with a
+   * `ProcessTerminated` of exit code 1 whose `cause` is `error`.
+   *
+   * @param error - Node's error, such as one whose `code` is `'ENOENT'`.
+   */
+  failToStart(error: Error): void {
+    this.#exit(new ProcessTerminated({ exitCode: 1, cause: error }), {});
   }
 
   #exit(reason: Error, options: { keepPipesOpen?: boolean }): void {

@@ -152,7 +152,6 @@ export type UDPServerRecord = [
   maxPacketSize: number,
 ];
 
-/** The kind of socket a {@link FakePort} pretends to be. */
 /**
  * A {@link MemoryReactor.spawnProcess} call: `[processProtocol, executable,
  * args, options, transport]`, the transport being the fake the protocol was
@@ -168,6 +167,7 @@ export type SpawnProcessRecord = [
   transport: FakeProcessTransport,
 ];
 
+/** The kind of socket a {@link FakePort} pretends to be. */
 export type FakePortKind = 'TCP' | 'SSL' | 'UNIX' | 'UDP';
 
 // ---------------------------------------------------------------------------

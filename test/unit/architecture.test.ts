@@ -21,6 +21,7 @@ type Layer =
   | 'testing'
   | 'web'
   | 'app'
+  | 'utils'
   | 'default reactor'
   | 'package root';
 
@@ -34,6 +35,7 @@ const NODE_REACTOR = new Set([
   'src/internet/_resolver.ts',
   'src/internet/_system-events.ts',
   'src/internet/stdio.ts',
+  'src/internet/process.ts',
 ]);
 
 /** The layer of a module (a repo-relative path), as the table in docs/architecture.md. */
@@ -41,6 +43,7 @@ function layerOf(path: string): Layer {
   if (path === 'src/index.ts') return 'package root';
   if (path === 'src/internet/reactor.ts') return 'default reactor';
   if (path === 'src/internet/protocol.ts') return 'protocol';
+  if (path === 'src/internet/utils.ts') return 'utils';
   if (NODE_REACTOR.has(path)) return 'node reactor';
   if (path.startsWith('src/internet/task/')) return 'task';
   if (path.startsWith('src/internet/endpoints/')) return 'endpoints';
@@ -64,6 +67,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   testing: ['core', 'logger', 'protocol', 'task', 'protocols'],
   web: ['core', 'logger', 'protocol', 'task', 'protocols', 'endpoints'],
   app: ['core', 'logger', 'protocol', 'task', 'endpoints'],
+  utils: ['core', 'logger', 'protocol', 'task'],
   'default reactor': ['core', 'node reactor'],
   'package root': [
     'core',
@@ -76,6 +80,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'testing',
     'web',
     'app',
+    'utils',
     'default reactor',
   ],
 };
