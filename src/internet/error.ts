@@ -484,21 +484,14 @@ export class ProcessDone extends ConnectionDone {
 
   /**
    * @param status - The wait status (0).
+   * @param options - `cause`.
    */
-  constructor(status = 0) {
-    super();
+  constructor(status = 0, options?: ErrorOptions) {
+    super('', options);
     this.message =
       'A process has ended without apparent errors: process finished with exit code 0.';
     this.status = status;
   }
-}
-
-/** Options of {@link ProcessTerminated}. */
-export interface ProcessTerminatedOptions extends ErrorOptions {
-  /** The exit code, when the process exited. */
-  exitCode?: number | undefined;
-  /** The signal that ended it: its name (`'SIGKILL'`) or number. */
-  signal?: string | number | undefined;
 }
 
 /**
@@ -542,12 +535,16 @@ export class ProcessTerminated extends ConnectionLost {
   readonly status: number;
 
   /**
-   * @param options - `exitCode` or `signal`, and `cause` (the error that
-   *   kept the process from starting).
+   * @param exitCode - The exit code, when the process exited.
+   * @param signal - The signal that ended it: its name (`'SIGKILL'`) or number.
+   * @param options - `cause`: the error that kept the process from starting.
    */
-  constructor(options: ProcessTerminatedOptions = {}) {
+  constructor(
+    exitCode?: number | undefined,
+    signal?: string | number | undefined,
+    options: ErrorOptions = {},
+  ) {
     super('', options.cause === undefined ? undefined : { cause: options.cause });
-    const { exitCode, signal } = options;
     this.exitCode = exitCode;
     if (typeof signal === 'number') {
       this.signal = signal;

@@ -538,7 +538,9 @@ export class Process implements IProcessTransport, IConsumer, IPushProducer {
     const reason =
       code === 0
         ? new ProcessDone(0)
-        : new ProcessTerminated(signal !== null ? { signal } : { exitCode: code ?? undefined });
+        : signal !== null
+          ? new ProcessTerminated(undefined, signal)
+          : new ProcessTerminated(code ?? undefined);
     this.#processExited(new Failure(reason));
   };
 
@@ -561,7 +563,7 @@ export class Process implements IProcessTransport, IConsumer, IPushProducer {
       protocol: this.#protocol.constructor.name,
       error: error instanceof Error ? error.message : String(error),
     });
-    this.#processExited(new Failure(new ProcessTerminated({ exitCode: 1, cause: error })));
+    this.#processExited(new Failure(new ProcessTerminated(1, undefined, { cause: error })));
     for (const [fd, pipe] of [...this.#pipes]) {
       if (pipe.stream === null) this.#pipeClosed(fd);
       else pipe.stream.destroy();

@@ -87,7 +87,6 @@ export {
   ProcessDone,
   ProcessExitedAlready,
   ProcessTerminated,
-  type ProcessTerminatedOptions,
   SSLError,
   TCPTimedOutError,
   TimeoutError,

@@ -273,12 +273,12 @@ export class FakeProcessTransport implements IProcessTransport {
    * `ProcessTerminated`, then `processEnded` once every pipe is closed.
    */
   exit(exitCode: number, options: { keepPipesOpen?: boolean } = {}): void {
-    this.#exit(exitCode === 0 ? new ProcessDone() : new ProcessTerminated({ exitCode }), options);
+    this.#exit(exitCode === 0 ? new ProcessDone() : new ProcessTerminated(exitCode), options);
   }
 
   /** The child is killed by `signal` (`'SIGTERM'`); as {@link FakeProcessTransport.exit}. */
   killedBy(signal: string, options: { keepPipesOpen?: boolean } = {}): void {
-    this.#exit(new ProcessTerminated({ signal }), options);
+    this.#exit(new ProcessTerminated(undefined, signal), options);
   }
 
   /**
@@ -289,7 +289,7 @@ export class FakeProcessTransport implements IProcessTransport {
    * @param error - Node's error, such as one whose `code` is `'ENOENT'`.
    */
   failToStart(error: Error): void {
-    this.#exit(new ProcessTerminated({ exitCode: 1, cause: error }), {});
+    this.#exit(new ProcessTerminated(1, undefined, { cause: error }), {});
   }
 
   #exit(reason: Error, options: { keepPipesOpen?: boolean }): void {

@@ -15,6 +15,7 @@ const LEADING_ARGS: Record<string, unknown[]> = {
   ConnectingCancelledError: ['127.0.0.1:80'],
   InvalidAddressError: ['nowhere', 'not an IP address'],
   EndpointStringError: ['tcp:x', 'x', 'not a port'],
+  ProcessTerminated: [1, undefined],
 };
 
 /** Every error class the module exports. */

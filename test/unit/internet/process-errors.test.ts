@@ -27,7 +27,7 @@ describe('process errors', () => {
   });
 
   test('ProcessTerminated with an exit code', () => {
-    const error = new ProcessTerminated({ exitCode: 3 });
+    const error = new ProcessTerminated(3);
     assert.ok(error instanceof ConnectionLost);
     assert.equal(error.exitCode, 3);
     assert.equal(error.signal, undefined);
@@ -38,19 +38,19 @@ describe('process errors', () => {
   });
 
   test('ProcessTerminated with a signal, by name or number', () => {
-    const byName = new ProcessTerminated({ signal: 'SIGKILL' });
+    const byName = new ProcessTerminated(undefined, 'SIGKILL');
     assert.equal(byName.signal, constants.signals.SIGKILL);
     assert.equal(byName.signalName, 'SIGKILL');
     assert.equal(byName.exitCode, undefined);
     assert.equal(byName.status, constants.signals.SIGKILL);
     assert.match(byName.message, /ended by signal SIGKILL/);
-    const byNumber = new ProcessTerminated({ signal: constants.signals.SIGTERM });
+    const byNumber = new ProcessTerminated(undefined, constants.signals.SIGTERM);
     assert.equal(byNumber.signalName, 'SIGTERM');
   });
 
   test('ProcessTerminated for a process that could not start names the cause', () => {
     const cause = Object.assign(new Error('spawn /x ENOENT'), { code: 'ENOENT' });
-    const error = new ProcessTerminated({ exitCode: 1, cause });
+    const error = new ProcessTerminated(1, undefined, { cause });
     assert.equal(error.cause, cause);
     assert.equal(error.exitCode, 1);
     assert.match(error.message, /could not be started \(spawn \/x ENOENT\)/);
