@@ -6,8 +6,11 @@
 // parts, and internet/test/test_process.py.)
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { constants } from 'node:os';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Failure } from 'torsion/defer';
 import { captureLogs } from 'torsion/logger';
 import {
@@ -344,6 +347,25 @@ describe('spawnProcess with real children', SUITE, () => {
     const reason = await waitFor(p.ended.promise, 'processEnded');
     assert.ok(reason.check(ProcessDone));
     assert.match(p.text(1), /late/);
+  });
+
+  test('at reactor shutdown a running child is neither killed nor waited for', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/process-shutdown.js', import.meta.url));
+    const program = spawn(NODE, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    program.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    const [code] = (await waitFor(once(program, 'exit'), 'the program to exit after stop()')) as [
+      number,
+    ];
+    assert.equal(code, 0);
+    assert.match(output, /stopped/);
+    const pid = Number(/child (\d+)/.exec(output)?.[1]);
+    assert.ok(pid > 0);
+    // The child lives on; the test stops it by its pid.
+    process.kill(pid, 0);
+    process.kill(pid, 'SIGKILL');
   });
 
   test('a protocol callback that throws is logged; the events go on', async () => {
