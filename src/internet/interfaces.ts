@@ -891,7 +891,12 @@ export interface IProcessProtocol {
 
 /** Options of {@link IReactorProcess.spawnProcess}. */
 export interface SpawnProcessOptions {
-  /** The child's environment. @defaultValue empty */
+  /**
+   * The child's environment, exactly: nothing of this process's is added.
+   * As in Twisted, the default is an empty environment; pass
+   * `{ ...process.env }` to hand this process's down.
+   * @defaultValue empty
+   */
   env?: Readonly<Record<string, string>>;
   /** The child's working directory. @defaultValue this process's */
   path?: string;
@@ -899,9 +904,14 @@ export interface SpawnProcessOptions {
   uid?: number;
   /** The group id to run as (POSIX). */
   gid?: number;
-  /** Run in a pseudo-terminal. @defaultValue false */
+  /** Run in a pseudo-terminal: not supported by `NodeReactor` (`true` throws). @defaultValue false */
   usePTY?: boolean;
-  /** Maps the child's descriptors: `'r'` (child reads), `'w'` (child writes) or a parent descriptor. */
+  /**
+   * Maps the child's descriptors: `'r'` (the parent reads what the child
+   * writes there), `'w'` (the parent writes what the child reads there), or
+   * a descriptor of this process, passed as it is.
+   * @defaultValue `{ 0: 'w', 1: 'r', 2: 'r' }`
+   */
   childFDs?: Readonly<Record<number, 'r' | 'w' | number>>;
 }
 
