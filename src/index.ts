@@ -39,6 +39,7 @@ export * from './internet/protocol.js';
 export * from './internet/reactor.js';
 export * from './internet/stdio.js';
 export * from './internet/task/index.js';
+export * from './internet/utils.js';
 export * from './logger/index.js';
 export * from './protocols/basic/index.js';
 export * from './protocols/loopback.js';

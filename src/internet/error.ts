@@ -1,6 +1,10 @@
 // Exceptions of the reactor layer (Twisted: twisted.internet.error) and the
 // base class every Torsion error shares.
-// Tests: test/unit/internet/error.test.ts
+// Tests: test/unit/internet/error.test.ts, test/unit/internet/process-errors.test.ts
+
+import { constants } from 'node:os';
+
+const osSignals: Readonly<Record<string, number>> = constants.signals;
 
 /**
  * The base class of Torsion's errors.
@@ -431,8 +435,8 @@ export class ConnectionAborted extends ConnectionLost {
  * @since 0.1.0
  */
 export class ConnectionDone extends ConnectionClosed {
-  override name = 'ConnectionDone' as const;
-  override readonly code = 'ERR_CONNECTION_DONE' as const;
+  override name: string = 'ConnectionDone';
+  override readonly code: string = 'ERR_CONNECTION_DONE';
   constructor(detail = '', options?: ErrorOptions) {
     super(`Connection was closed cleanly${detail ? `: ${detail}` : ''}.`, options);
   }
@@ -481,5 +485,149 @@ export class EndpointStringError extends TorsionError {
     this.description = description;
     this.segment = segment;
     this.reason = reason;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Child processes
+
+/**
+ * A signal name or number as Node reports it, turned into the signal's
+ * number (`'SIGKILL'` → 9); `undefined` when unknown.
+ */
+function signalNumber(signal: string): number | undefined {
+  return osSignals[signal];
+}
+
+/**
+ * A child process ended with exit status 0: the reason given to
+ * `processExited` and `processEnded` when all went well.
+ *
+ * @remarks
+ * Its `exitCode` is 0 and its `signal` undefined, so code that reads
+ * `reason.value.exitCode` works on both this and {@link ProcessTerminated}.
+ *
+ * @example
+ * ```ts
+ * override processEnded(reason: Failure): void {
+ *   if (reason.check(ProcessDone)) console.log('finished cleanly');
+ * }
+ * ```
+ *
+ * @see Twisted: twisted.internet.error.ProcessDone
+ * @since 0.1.0
+ */
+export class ProcessDone extends ConnectionDone {
+  override name = 'ProcessDone' as const;
+  override readonly code = 'ERR_PROCESS_DONE' as const;
+  /** Always 0. */
+  readonly exitCode = 0 as const;
+  /** Always undefined: no signal ended it. */
+  readonly signal: undefined = undefined;
+  /** The wait status, as `waitpid` reports it: 0. */
+  readonly status: number;
+
+  /**
+   * @param status - The wait status (0).
+   * @param options - `cause`.
+   */
+  constructor(status = 0, options?: ErrorOptions) {
+    super('', options);
+    this.message =
+      'A process has ended without apparent errors: process finished with exit code 0.';
+    this.status = status;
+  }
+}
+
+/**
+ * A child process ended with a non-zero exit code, was killed by a signal,
+ * or could not be started.
+ *
+ * @remarks
+ * Exactly one of `exitCode` and `signal` is set. A process that could not be
+ * started at all (no such executable, not executable, a working directory
+ * that does not exist, a uid that cannot be taken) ends with `exitCode` 1,
+ * as Twisted's child does when its `exec` fails, and carries Node's error
+ * (`ENOENT`, `EACCES`, …) as its `cause`; its message says so.
+ *
+ * Differences from Twisted: `signal` is the signal's number as in Twisted,
+ * and `signalName` its name (`'SIGTERM'`), which is what Node reports.
+ *
+ * @example
+ * ```ts
+ * override processEnded(reason: Failure): void {
+ *   const error = reason.value;
+ *   if (error instanceof ProcessTerminated) console.log(error.exitCode ?? error.signalName);
+ * }
+ * ```
+ *
+ * @see Twisted: twisted.internet.error.ProcessTerminated
+ * @since 0.1.0
+ */
+export class ProcessTerminated extends ConnectionLost {
+  override name = 'ProcessTerminated' as const;
+  override readonly code = 'ERR_PROCESS_TERMINATED' as const;
+  /** The exit code, or undefined when a signal ended the process. */
+  readonly exitCode: number | undefined;
+  /** The number of the signal that ended the process, or undefined. */
+  readonly signal: number | undefined;
+  /** The name of that signal (`'SIGKILL'`), or undefined. */
+  readonly signalName: string | undefined;
+  /**
+   * The wait status, as `waitpid` reports it: `exitCode << 8`, or the
+   * signal's number.
+   */
+  readonly status: number;
+
+  /**
+   * @param exitCode - The exit code, when the process exited.
+   * @param signal - The signal that ended it: its name (`'SIGKILL'`) or number.
+   * @param options - `cause`: the error that kept the process from starting.
+   */
+  constructor(
+    exitCode?: number | undefined,
+    signal?: string | number | undefined,
+    options: ErrorOptions = {},
+  ) {
+    super('', options.cause === undefined ? undefined : { cause: options.cause });
+    this.exitCode = exitCode;
+    if (typeof signal === 'number') {
+      this.signal = signal;
+      this.signalName = Object.entries(osSignals).find(([, n]) => n === signal)?.[0];
+    } else if (typeof signal === 'string') {
+      this.signalName = signal;
+      this.signal = signalNumber(signal);
+    } else {
+      this.signal = undefined;
+      this.signalName = undefined;
+    }
+    this.status = this.signal ?? ((exitCode ?? 0) & 0xff) << 8;
+    const how =
+      options.cause !== undefined
+        ? `it could not be started (${options.cause instanceof Error ? options.cause.message : String(options.cause)})`
+        : this.signalName !== undefined || this.signal !== undefined
+          ? `process ended by signal ${this.signalName ?? this.signal}`
+          : `process ended with exit code ${exitCode}`;
+    this.message = `A process has ended with a probable error condition: ${how}.`;
+  }
+}
+
+/**
+ * The process has exited already: it can no longer be signalled.
+ *
+ * @remarks
+ * Thrown by `signalProcess` once the process has exited, as Twisted does.
+ *
+ * @see Twisted: twisted.internet.error.ProcessExitedAlready
+ * @since 0.1.0
+ */
+export class ProcessExitedAlready extends TorsionError {
+  override name = 'ProcessExitedAlready' as const;
+  override readonly code = 'ERR_PROCESS_EXITED_ALREADY' as const;
+  constructor(detail = '', options?: ErrorOptions) {
+    super(
+      `The process has already exited and the operation requested can no longer be performed${detail ? `: ${detail}` : ''}.`,
+      options,
+    );
   }
 }

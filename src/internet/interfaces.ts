@@ -914,10 +914,15 @@ export interface IReactorMulticast {
 /**
  * A child process, as its protocol sees it.
  *
+ * @remarks
+ * `write` goes to the child's standard input. As a consumer, it takes a
+ * producer for standard input (paused while the pipe is full); as a push
+ * producer, `pauseProducing` stops reading the child's output.
+ *
  * @see Twisted: twisted.internet.interfaces.IProcessTransport
  * @since 0.1.0
  */
-export interface IProcessTransport extends ITransport {
+export interface IProcessTransport extends ITransport, IConsumer, IPushProducer {
   /** The child's process id, or `undefined` once it has exited. */
   readonly pid: number | undefined;
   /** Closes the child's standard input. */
@@ -955,7 +960,12 @@ export interface IProcessProtocol {
 
 /** Options of {@link IReactorProcess.spawnProcess}. */
 export interface SpawnProcessOptions {
-  /** The child's environment. @defaultValue empty */
+  /**
+   * The child's environment, exactly: nothing of this process's is added.
+   * As in Twisted, the default is an empty environment; pass
+   * `{ ...process.env }` to hand this process's down.
+   * @defaultValue empty
+   */
   env?: Readonly<Record<string, string>>;
   /** The child's working directory. @defaultValue this process's */
   path?: string;
@@ -963,9 +973,14 @@ export interface SpawnProcessOptions {
   uid?: number;
   /** The group id to run as (POSIX). */
   gid?: number;
-  /** Run in a pseudo-terminal. @defaultValue false */
+  /** Run in a pseudo-terminal: not supported by `NodeReactor` (`true` throws). @defaultValue false */
   usePTY?: boolean;
-  /** Maps the child's descriptors: `'r'` (child reads), `'w'` (child writes) or a parent descriptor. */
+  /**
+   * Maps the child's descriptors: `'r'` (the parent reads what the child
+   * writes there), `'w'` (the parent writes what the child reads there), or
+   * a descriptor of this process, passed as it is.
+   * @defaultValue `{ 0: 'w', 1: 'r', 2: 'r' }`
+   */
   childFDs?: Readonly<Record<number, 'r' | 'w' | number>>;
 }
 

@@ -30,9 +30,12 @@ import type {
   IHostnameResolver,
   IListeningPort,
   IMulticastTransport,
+  IProcessProtocol,
+  IProcessTransport,
   IProtocolFactory,
   IReactorCore,
   IReactorMulticast,
+  IReactorProcess,
   IReactorSSL,
   IReactorTCP,
   IReactorTime,
@@ -44,10 +47,12 @@ import type {
   ListenUDPOptions,
   ListenUNIXOptions,
   RunOptions,
+  SpawnProcessOptions,
   SystemEventPhase,
   SystemEventTriggerID,
   SystemEventType,
 } from './interfaces.js';
+import { Process } from './process.js';
 import { TCPPort, tcpTarget, tlsTarget } from './tcp.js';
 import { UDPPort } from './udp.js';
 import { connectUNIX, UNIXPort } from './unix.js';
@@ -104,6 +109,7 @@ export class NodeReactor
     IReactorSSL,
     IReactorUDP,
     IReactorMulticast,
+    IReactorProcess,
     IHostnameResolver
 {
   readonly #calls: TimedCallQueue = new TimedCallQueue(
@@ -587,6 +593,79 @@ export class NodeReactor
     });
     listening.startListening();
     return listening;
+  }
+
+  // IReactorProcess
+
+  /**
+   * Starts a child process and connects it to `processProtocol`.
+   *
+   * @remarks
+   * No shell is involved: `executable` is run with `args` as a vector, so
+   * nothing in them is interpreted (pass `'sh', ['sh', '-c', line]` when a
+   * shell is the point). A name without a slash is looked up in the `PATH`
+   * of `env` when it has one, else in this process's `PATH`. `args[0]` is
+   * the program's name as it sees it (its `argv[0]`, Node's `argv0`), as in
+   * Twisted: `spawnProcess(p, '/bin/ls', ['ls', '-l'])`; an empty `args`
+   * gives it the executable's name.
+   *
+   * `processProtocol.makeConnection` (so `connectionMade`) is called before
+   * this returns; everything else comes on later turns: output by
+   * `childDataReceived(fd, data)`, each descriptor's closing by
+   * `childConnectionLost(fd)`, `processExited` when the process has exited,
+   * and `processEnded` last, once it has exited AND every descriptor is
+   * closed (a grandchild that keeps the output open delays it). The reason
+   * is a {@link torsion/protocol!ProcessDone | ProcessDone} for exit code 0,
+   * else a {@link torsion/protocol!ProcessTerminated | ProcessTerminated}
+   * with `exitCode` or `signal`. A callback that throws is logged.
+   *
+   * The transport: `write` goes to standard input (dropped once it is
+   * closed, as Twisted does), with backpressure: a producer registered with
+   * `registerProducer` is paused while the pipe's buffer is full; `closeStdin`
+   * ends it after what was written; `loseConnection` closes standard input,
+   * error and output; `pauseProducing` stops reading the child's output;
+   * `signalProcess('TERM' | 'KILL' | 'INT' | 'HUP' | …)` throws
+   * `ProcessExitedAlready` once the process has exited, when `pid` is
+   * `undefined`.
+   *
+   * A process that cannot be started (no such executable, not executable,
+   * no such `path`, a uid that cannot be taken) is not an exception here:
+   * as with Twisted's forked child whose `exec` fails, the protocol is
+   * connected, its descriptors close, and it gets `processExited` and
+   * `processEnded` with a `ProcessTerminated` of exit code 1 whose `cause`
+   * is Node's error (`ENOENT`, `EACCES`, `EPERM`, …). Twisted's
+   * `posix_spawnp` path raises some of these at once; Node reports them
+   * only after the call, so they all take this one road.
+   *
+   * Processes still running when the reactor shuts down are not killed (as
+   * in Twisted), nor waited for: they stop keeping the event loop alive, so
+   * the program can exit, and live on; signal them from a `'before'`
+   * `'shutdown'` trigger to stop them.
+   *
+   * Differences from Twisted: `env` defaults to an empty environment, as
+   * Twisted's does; pass `{ ...process.env }` to hand down this process's.
+   * `usePTY` is not supported. A child descriptor missing from `childFDs`
+   * is closed for descriptors above 2 and opened on `/dev/null` for 0-2
+   * (Node's `'ignore'`), where Twisted closes them all.
+   *
+   * @param processProtocol - Receives the process's events.
+   * @param executable - The program to run: a path, or a name looked up in `PATH`.
+   * @param args - The program's arguments, its name first.
+   * @param options - `env` (default empty), `path` (the working directory),
+   *   `uid`, `gid`, `childFDs` (default `{ 0: 'w', 1: 'r', 2: 'r' }`: `'w'`
+   *   the parent writes, `'r'` the parent reads, a number passes one of this
+   *   process's descriptors).
+   * @returns The process's transport (also `processProtocol.transport`).
+   * @throws TypeError for malformed arguments; Error for `usePTY: true`.
+   * @see Twisted: twisted.internet.interfaces.IReactorProcess.spawnProcess
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[],
+    options: SpawnProcessOptions = {},
+  ): IProcessTransport {
+    return new Process(this, processProtocol, executable, args, options);
   }
 
   /** Closes every open port and connection: the reactor is shutting down. */

@@ -86,6 +86,9 @@ export {
   NoRouteError,
   NotConnectingError,
   NotListeningError,
+  ProcessDone,
+  ProcessExitedAlready,
+  ProcessTerminated,
   SSLError,
   TCPTimedOutError,
   TimeoutError,
@@ -740,6 +743,33 @@ export class DatagramProtocol implements IDatagramProtocol {
  * The base class of child-process protocols: dispatches output by
  * descriptor to `outReceived`/`errReceived`, and closes to the `…ConnectionLost`
  * methods.
+ *
+ * @remarks
+ * Give one to `reactor.spawnProcess`. The events come in this order:
+ * `connectionMade` (during `spawnProcess`), then output and the closing of
+ * each descriptor, `processExited` when the process has exited, and last
+ * `processEnded`, once the process has exited AND every descriptor is
+ * closed, so that no output is missed. Both get a `ProcessDone` (exit
+ * code 0) or a `ProcessTerminated` (`exitCode` or `signal`). A callback that
+ * throws is logged; the other events still come.
+ *
+ * @example
+ * ```ts
+ * class WordCount extends ProcessProtocol {
+ *   #out: Buffer[] = [];
+ *   override connectionMade(): void {
+ *     this.transport.write(Buffer.from('one two three'));
+ *     this.transport.closeStdin();
+ *   }
+ *   override outReceived(data: Uint8Array): void {
+ *     this.#out.push(Buffer.from(data));
+ *   }
+ *   override processEnded(reason: Failure): void {
+ *     console.log(Buffer.concat(this.#out).toString().trim(), reason.value);
+ *   }
+ * }
+ * reactor.spawnProcess(new WordCount(), 'wc', ['wc', '-w']);
+ * ```
  *
  * @see Twisted: twisted.internet.protocol.ProcessProtocol
  * @since 0.1.0

@@ -50,6 +50,7 @@ export {
   MemoryDatagramNetwork,
   MemoryDatagramTransport,
 } from './fake-datagram.js';
+export { FakeProcessTransport, type FakeProcessTransportOptions } from './fake-process.js';
 export {
   type AdvanceableClock,
   type ConnectableEndpointOptions,
@@ -81,6 +82,7 @@ export {
   RaisingMemoryReactor,
   type RaisingMemoryReactorOptions,
   type RecordedTrigger,
+  type SpawnProcessRecord,
   type SSLClientRecord,
   type SSLServerRecord,
   type TCPClientRecord,

@@ -1,7 +1,7 @@
 // MemoryReactor: a reactor that records what it is asked to do and does no
 // I/O, for testing code that listens and connects
 // (Twisted: twisted.internet.testing.MemoryReactor & co).
-// Tests: test/unit/testing/memory-reactor.test.ts
+// Tests: test/unit/testing/memory-reactor.test.ts, test/unit/testing/fake-process.test.ts
 
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { bindAllMethods, bindMethods } from '../internet/_bind.js';
@@ -21,9 +21,11 @@ import type {
   IConnector,
   IDatagramProtocol,
   IListeningPort,
+  IProcessProtocol,
   IProtocolFactory,
   IReactorCore,
   IReactorMulticast,
+  IReactorProcess,
   IReactorSSL,
   IReactorTCP,
   IReactorTime,
@@ -34,12 +36,14 @@ import type {
   ListenUDPOptions,
   ListenUNIXOptions,
   RunOptions,
+  SpawnProcessOptions,
   SystemEventPhase,
   SystemEventTriggerID,
   SystemEventType,
 } from '../internet/interfaces.js';
 import { Clock, type DelayedCall } from '../internet/task/index.js';
 import { FakeDatagramPort } from './fake-datagram.js';
+import { FakeProcessTransport } from './fake-process.js';
 
 // ---------------------------------------------------------------------------
 // What the reactor records
@@ -163,6 +167,21 @@ export type MulticastServerRecord = [
   iface: string,
   maxPacketSize: number,
   listenMultiple: boolean,
+];
+
+/**
+ * A {@link MemoryReactor.spawnProcess} call: `[processProtocol, executable,
+ * args, options, transport]`, the transport being the fake the protocol was
+ * connected to.
+ *
+ * @since 0.1.0
+ */
+export type SpawnProcessRecord = [
+  processProtocol: IProcessProtocol,
+  executable: string,
+  args: readonly string[],
+  options: SpawnProcessOptions,
+  transport: FakeProcessTransport,
 ];
 
 /** The kind of socket a {@link FakePort} pretends to be. */
@@ -331,6 +350,10 @@ function hasStartedConnecting(
  * connects by itself: the test plays the network, by hand or with a
  * `ConnectionCompleter`.
  *
+ * Each `spawnProcess` call is recorded in `processes` and connects the
+ * protocol to a {@link FakeProcessTransport}, which the test plays as the
+ * child (output, closing descriptors, exit); no process is started.
+ *
  * A port-0 listener gets a port number from a counter: 49152 for the first,
  * then 49153, … (`getHost().port`), so that tests can connect to it; the
  * records keep the 0 that was asked for.
@@ -360,7 +383,14 @@ function hasStartedConnecting(
  * @since 0.1.0
  */
 export class MemoryReactor
-  implements IReactorCore, IReactorTCP, IReactorUNIX, IReactorSSL, IReactorUDP, IReactorMulticast
+  implements
+    IReactorCore,
+    IReactorTCP,
+    IReactorUNIX,
+    IReactorSSL,
+    IReactorUDP,
+    IReactorMulticast,
+    IReactorProcess
 {
   /** True between `run()` and `stop()` or `crash()`. */
   running = false;
@@ -390,6 +420,8 @@ export class MemoryReactor
   readonly udpServers: UDPServerRecord[] = [];
   /** The `listenMulticast` calls, in order. */
   readonly multicastServers: MulticastServerRecord[] = [];
+  /** The `spawnProcess` calls, in order, each with its fake process. */
+  readonly processes: SpawnProcessRecord[] = [];
   /** The connectors handed out by the `connect…` methods, in order. */
   readonly connectors: FakeConnector[] = [];
   /** The ports handed out by the `listen…` methods, in order. */
@@ -671,6 +703,29 @@ export class MemoryReactor
       ipAddress('UDP', iface || '0.0.0.0', this.#portNumber(port)),
       protocol,
     );
+  }
+
+  /**
+   * Records the call in `processes` and connects `processProtocol` to a
+   * {@link FakeProcessTransport} (pids 4242, 4243, …), which the test plays:
+   * `transport.output(1, data)`, `transport.exit(0)`.
+   *
+   * @throws Error for `usePTY: true`, as the real reactor.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[],
+    options: SpawnProcessOptions = {},
+  ): FakeProcessTransport {
+    if (options.usePTY === true) throw new Error('spawnProcess: usePTY is not supported');
+    const transport = new FakeProcessTransport({
+      pid: 4242 + this.processes.length,
+      childFDs: options.childFDs,
+    });
+    this.processes.push([processProtocol, executable, args, options, transport]);
+    transport.connect(processProtocol);
+    return transport;
   }
 
   #portNumber(port: number): number {

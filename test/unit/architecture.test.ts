@@ -23,6 +23,7 @@ type Layer =
   | 'app'
   | 'runner'
   | 'workers'
+  | 'utils'
   | 'default reactor'
   | 'package root';
 
@@ -37,6 +38,7 @@ const NODE_REACTOR = new Set([
   'src/internet/_resolver.ts',
   'src/internet/_system-events.ts',
   'src/internet/stdio.ts',
+  'src/internet/process.ts',
 ]);
 
 /** The layer of a module (a repo-relative path), as the table in docs/architecture.md. */
@@ -44,6 +46,7 @@ function layerOf(path: string): Layer {
   if (path === 'src/index.ts') return 'package root';
   if (path === 'src/internet/reactor.ts') return 'default reactor';
   if (path === 'src/internet/protocol.ts') return 'protocol';
+  if (path === 'src/internet/utils.ts') return 'utils';
   if (NODE_REACTOR.has(path)) return 'node reactor';
   if (path.startsWith('src/internet/task/')) return 'task';
   if (path.startsWith('src/internet/endpoints/')) return 'endpoints';
@@ -81,8 +84,10 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'web',
     'app',
     'workers',
+    'utils',
   ],
   workers: ['core', 'logger', 'task'],
+  utils: ['core', 'logger', 'protocol', 'task'],
   'default reactor': ['core', 'node reactor'],
   'package root': [
     'core',
@@ -97,6 +102,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
     'app',
     'runner',
     'workers',
+    'utils',
     'default reactor',
   ],
 };

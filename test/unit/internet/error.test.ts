@@ -16,6 +16,7 @@ const LEADING_ARGS: Record<string, unknown[]> = {
   InvalidAddressError: ['nowhere', 'not an IP address'],
   MulticastJoinError: ['225.0.0.250', '', 'join EINVAL'],
   EndpointStringError: ['tcp:x', 'x', 'not a port'],
+  ProcessTerminated: [1, undefined],
 };
 
 /** Every error class the module exports. */
