@@ -2,10 +2,11 @@
 // 1. `torsion web` serving a 1 KiB static file under `wrk -t1 -c100`, in one
 //    process and with `--workers 2`, against node:http in one process and
 //    under node:cluster with 2 workers (bench/http-static-node*.ts);
-// 2. start-up: from spawning `torsion echo` to its "listening on" line,
-//    against `node -e 0` (Node's own start-up) for scale.
+// 2. start-up of `torsion echo` to its "listening on" line: inside the
+//    process (bench/torsion-startup-probe.ts: from the process's start), and
+//    from the parent's spawn, against `node -e 0` for scale.
 //
-//   node dist/bench/torsion-web-workers.js [--reps N] [--duration S] [--startups N]
+//   node dist/bench/torsion-web-workers.js [--reps N] [--duration S] [--startups N] [--startup-only]
 //
 // Each repetition runs the four servers back to back in a rotating order.
 // Nothing is pinned: the workers need both cores, and wrk shares them, so
@@ -207,7 +208,9 @@ async function startupTime(args: string[], pattern: RegExp | null): Promise<numb
 }
 
 async function main(): Promise<void> {
-  if (spawnSync('wrk', ['--version']).error !== undefined) {
+  if (process.argv.includes('--startup-only')) {
+    console.log('--startup-only: the throughput part is skipped');
+  } else if (spawnSync('wrk', ['--version']).error !== undefined) {
     console.log('wrk is not installed: the throughput part is skipped');
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'torsion-workers-bench-'));
@@ -239,14 +242,24 @@ async function main(): Promise<void> {
   }
   const echo: number[] = [];
   const bare: number[] = [];
+  const inside: number[] = [];
   for (let i = 0; i < startups; i++) {
+    const probe = spawnSync(process.execPath, [join(here, 'torsion-startup-probe.js')], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    const match = /listening after ([\d.]+) ms/.exec(probe.stderr);
+    if (match !== null) inside.push(Number(match[1]) / 1000);
     echo.push(
       await startupTime([torsion, 'echo', '--listen', `tcp:0:interface=${HOST}`], /listening on/),
     );
     bare.push(await startupTime(['-e', '0'], null));
   }
   console.log(
-    `\nstart-up, medians of ${startups}: torsion echo to listening ${(median(echo) * 1000).toFixed(0)} ms [${(Math.min(...echo) * 1000).toFixed(0)}–${(Math.max(...echo) * 1000).toFixed(0)}]; node -e 0 ${(median(bare) * 1000).toFixed(0)} ms`,
+    `\nstart-up inside the process (from its start, Node's bootstrap included, to listening), median of ${inside.length}: ${(median(inside) * 1000).toFixed(0)} ms [${(Math.min(...inside) * 1000).toFixed(0)}–${(Math.max(...inside) * 1000).toFixed(0)}]`,
+  );
+  console.log(
+    `start-up from the parent's spawn, medians of ${startups}: torsion echo to listening ${(median(echo) * 1000).toFixed(0)} ms [${(Math.min(...echo) * 1000).toFixed(0)}–${(Math.max(...echo) * 1000).toFixed(0)}]; node -e 0 ${(median(bare) * 1000).toFixed(0)} ms`,
   );
 }
 
