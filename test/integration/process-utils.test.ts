@@ -34,11 +34,7 @@ describe('torsion/utils with real programs', SUITE, () => {
   });
 
   test('getProcessOutput: stderr fails it with UnexpectedErrorOutput; processEnded follows', async () => {
-    const d = getProcessOutput(
-      NODE,
-      ['-e', 'process.stderr.write("warning"); setTimeout(() => {}, 200)'],
-      { reactor },
-    );
+    const d = getProcessOutput(NODE, ['-e', 'process.stderr.write("warning")'], { reactor });
     const error = await waitFor(d, 'the failure').then(
       () => assert.fail('expected a failure'),
       (e: unknown) => e,

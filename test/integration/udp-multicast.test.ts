@@ -56,7 +56,10 @@ function listen(
 
 /**
  * Whether a datagram sent to a multicast group comes back to a socket of
- * this process that joined it, within two seconds (raw node:dgram).
+ * this process that joined it (raw node:dgram). The probe is followed by a
+ * unicast marker from the same socket to the same port: looped-back
+ * multicast is queued during the send, so the probe arrives first when the
+ * host loops multicast back, and the marker alone when it does not.
  */
 async function multicastLoopbackWorks(): Promise<boolean> {
   const receiver = createSocket({ type: 'udp4', reuseAddr: true });
@@ -68,11 +71,14 @@ async function multicastLoopbackWorks(): Promise<boolean> {
     });
     receiver.addMembership('225.0.0.251');
     const arrived = new Promise<boolean>((resolve) => {
-      receiver.once('message', () => resolve(true));
-      setTimeout(() => resolve(false), 2000).unref();
+      receiver.on('message', (message) => resolve(message.toString() === 'probe'));
     });
-    sender.send('probe', receiver.address().port, '225.0.0.251');
-    return await arrived;
+    const port = receiver.address().port;
+    await new Promise<void>((resolve, reject) =>
+      sender.send('probe', port, '225.0.0.251', (error) => (error ? reject(error) : resolve())),
+    );
+    sender.send('marker', port, '127.0.0.1');
+    return await waitFor(arrived, 'the multicast probe or its marker');
   } catch {
     return false;
   } finally {
