@@ -59,7 +59,7 @@ export {
   UsageError,
   type VersionRequest,
 } from './options.js';
-export type { TorsionPlugin } from './plugin.js';
+export type { PluginCommandIO, TorsionPlugin } from './plugin.js';
 export {
   type DeclaredPluginModule,
   type Discovery,

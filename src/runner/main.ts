@@ -219,6 +219,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   reportWarnings();
   try {
     await plugin.check?.(parsed.options);
+    const status = await plugin.command?.(parsed.options, { stdout, stderr });
+    if (status !== undefined) return status;
   } catch (error) {
     if (isUsageError(error)) return usageError(`${line.plugin}: ${oneLine(error)}`, helpFor);
     stderr(`${PROGRAM}: ${line.plugin}: ${oneLine(error)}\n`);

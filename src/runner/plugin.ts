@@ -7,6 +7,18 @@ import type { IService } from '../app/service.js';
 import type { OptionSpec, PluginOptions, PositionalSpec } from './options.js';
 
 /**
+ * Where a plugin's one-shot {@link TorsionPlugin.command} writes.
+ *
+ * @since 0.1.0
+ */
+export interface PluginCommandIO {
+  /** Writes to standard output. */
+  readonly stdout: (text: string) => void;
+  /** Writes to standard error. */
+  readonly stderr: (text: string) => void;
+}
+
+/**
  * A plugin of the `torsion` command: `torsion [global options] NAME
  * [options]` parses the options it declares and runs the service it makes.
  *
@@ -54,6 +66,16 @@ export interface TorsionPlugin {
    * with status 1, its message on one line.
    */
   check?(options: PluginOptions): void | Promise<void>;
+  /**
+   * A one-shot action some options ask for instead of a service
+   * (`torsion proxy --check-rules FILE`), run after {@link check}: a number
+   * is the command's exit status and no service starts; `undefined` lets
+   * the service run as usual. Errors are reported as {@link check}'s are.
+   */
+  command?(
+    options: PluginOptions,
+    io: PluginCommandIO,
+  ): number | undefined | Promise<number | undefined>;
   /**
    * Makes the service to run: the command starts it, and stops it on
    * SIGINT or SIGTERM.

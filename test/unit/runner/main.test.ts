@@ -7,9 +7,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { MultiService } from '../../../src/app/multi-service.js';
 import type { RunAppOptions, ServiceMaker } from '../../../src/app/run-app.js';
 import { formatPluginHelp, formatUsage } from '../../../src/runner/help.js';
 import { type MainOptions, main, packageVersion } from '../../../src/runner/main.js';
+import { UsageError } from '../../../src/runner/options.js';
+import type { TorsionPlugin } from '../../../src/runner/plugin.js';
 import { webPlugin } from '../../../src/runner/plugins/web.js';
 import { PluginRegistry } from '../../../src/runner/registry.js';
 import { MemoryReactorClock } from '../../../src/testing/index.js';
@@ -282,6 +285,33 @@ describe('torsion: running a plugin', () => {
   test('returns runApp’s exit status', async () => {
     const result = await run(['echo'], { runApp: async () => 1 });
     assert.equal(result.code, 1);
+  });
+
+  test('a plugin’s one-shot command: a number is the exit status and no service runs; undefined runs the service', async () => {
+    const plugin: TorsionPlugin = {
+      name: 'oneshot',
+      description: 'A plugin with a one-shot action',
+      options: [{ name: 'say', type: 'string', metavar: 'TEXT', help: 'print TEXT and exit' }],
+      command(options, io) {
+        const text = options.optionalString('say');
+        if (text === undefined) return undefined;
+        if (text === 'fail') throw new UsageError('--say fail: refused');
+        io.stdout(`${text}\n`);
+        return 3;
+      },
+      makeService: () => new MultiService(),
+    };
+    const registry = () => new PluginRegistry([{ ...plugin, load: async () => plugin }]);
+    const said = await run(['oneshot', '--say', 'hi'], { registry: registry() });
+    assert.deepEqual([said.code, said.stdout, said.ran.length], [3, 'hi\n', 0]);
+    const refused = await run(['oneshot', '--say', 'fail'], { registry: registry() });
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      /^torsion: oneshot: --say fail: refused \(see torsion oneshot --help\)\n$/,
+    );
+    const served = await run(['oneshot'], { registry: registry() });
+    assert.deepEqual([served.code, served.ran.length], [0, 1]);
   });
 
   test('warnings about discovered plugins go to standard error, prefixed, and do not stop the command', async () => {
