@@ -1,7 +1,8 @@
 // What the built-in plugins share: named services listening on endpoint
 // strings, and the check of endpoint strings before anything starts.
-// Tests: test/unit/runner/plugins.test.ts
+// Tests: test/unit/runner/plugins.test.ts, test/unit/web/proxy/client-access.test.ts
 
+import { BlockList, isIP } from 'node:net';
 import { StreamServerEndpointService } from '../app/endpoint-service.js';
 import type { MultiService } from '../app/multi-service.js';
 import { type ServerReactor, serverFromString } from '../internet/endpoints/strings.js';
@@ -73,4 +74,23 @@ export function checkEndpoints(descriptions: readonly string[], option: string):
       throw error;
     }
   }
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether a server on the endpoint `description` is reachable from this
+ * machine only: a UNIX socket, or TCP on a loopback interface (`127.x.x.x`,
+ * `::1`, `localhost`). `tcp:8080` listens on every interface: not loopback.
+ * The string must already have passed {@link checkEndpoints}.
+ */
+export function listensOnLoopback(description: string): boolean {
+  const endpoint: object = serverFromString(inertReactor, description);
+  if (!('interface' in endpoint)) return 'address' in endpoint; // a UNIX socket's path
+  const host = String(endpoint.interface);
+  if (host === 'localhost') return true;
+  const family = isIP(host);
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
