@@ -110,6 +110,19 @@ export {
 } from './client/response.js';
 export { InvalidURIError, URI } from './client/uri.js';
 export { Headers } from './headers.js';
+export { ClientAccess, type ClientAccessOptions } from './proxy/client-access.js';
+export type {
+  IProxyFilter,
+  IProxyRulesView,
+  IProxyStats,
+  ProxiedRequestInfo,
+  ProxiedResponseInfo,
+  ProxyAnswer,
+  ProxyExplainStep,
+  ProxyExplanation,
+  ProxyRuleLine,
+  ProxyRulesSummary,
+} from './proxy/hooks.js';
 export { CACHED, Request } from './request.js';
 export { type IBodyReader, RequestBody } from './request-body.js';
 export {
