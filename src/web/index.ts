@@ -110,6 +110,19 @@ export {
 } from './client/response.js';
 export { InvalidURIError, URI } from './client/uri.js';
 export { Headers } from './headers.js';
+export type {
+  IProxyFilter,
+  IProxyStats,
+  ProxiedRequestInfo,
+  ProxiedResponseInfo,
+  ProxyAnswer,
+} from './proxy/hooks.js';
+export {
+  Proxy,
+  type ProxyOptions,
+  ProxyRequest,
+  type ProxyTarget,
+} from './proxy/proxy.js';
 export { CACHED, Request } from './request.js';
 export { type IBodyReader, RequestBody } from './request-body.js';
 export {
