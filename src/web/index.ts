@@ -123,6 +123,12 @@ export type {
   ProxyRuleLine,
   ProxyRulesSummary,
 } from './proxy/hooks.js';
+export {
+  Proxy,
+  type ProxyOptions,
+  ProxyRequest,
+  type ProxyTarget,
+} from './proxy/proxy.js';
 export { CACHED, Request } from './request.js';
 export { type IBodyReader, RequestBody } from './request-body.js';
 export {

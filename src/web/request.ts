@@ -505,6 +505,52 @@ export class Request {
     for (const w of waiters) w.errback(reason);
   }
 
+  /**
+   * @internal A proxy adopts an upstream response's headers (the parser
+   * checked them) as this response's, instead of copying them field by field.
+   */
+  _adoptResponseHeaders(headers: Headers): void {
+    this.#checkHeadersOpen('_adoptResponseHeaders');
+    (this as { responseHeaders: Headers }).responseHeaders = headers;
+  }
+
+  /** @internal Forgets the status and headers set so far (a proxy answers in an upstream's place). */
+  _resetResponse(): void {
+    this.#checkHeadersOpen('_resetResponse');
+    this.code = 200;
+    this.codeMessage = undefined;
+    (this as { responseHeaders: Headers }).responseHeaders = new Headers();
+  }
+
+  /**
+   * @internal Ends a response that cannot be completed (a proxy's upstream
+   * failed mid-body): nothing more is written, not even the end of a
+   * chunked body, and the connection closes, so that the client sees the
+   * response cut short rather than complete.
+   */
+  _abortResponse(): void {
+    if (this.#lost !== undefined || this.finished) return;
+    if (this.#producer !== undefined) this.unregisterProducer();
+    this.#persistent = false;
+    this.finished = true;
+    this.content._release();
+    const waiters = this.#finishWaiters;
+    this.#finishWaiters = [];
+    for (const w of waiters) w.callback(undefined);
+    this.channel._requestDone(this);
+  }
+
+  /** @internal The channel handed the connection over after this request ({@link HTTPChannel._takeOver}). */
+  _handedOver(): void {
+    this.startedWriting = true;
+    this.finished = true;
+    this.#persistent = false;
+    this.content._release();
+    const waiters = this.#finishWaiters;
+    this.#finishWaiters = [];
+    for (const w of waiters) w.callback(undefined);
+  }
+
   /** @internal The connection cannot be reused after this request. */
   _setNotPersistent(): void {
     this.#persistent = false;
