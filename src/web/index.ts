@@ -110,6 +110,35 @@ export {
 } from './client/response.js';
 export { InvalidURIError, URI } from './client/uri.js';
 export { Headers } from './headers.js';
+export { DEFAULT_RULES } from './proxy/default-rules.js';
+// The filtering proxy's rules (issue 16).
+export type {
+  IProxyFilter,
+  IProxyRulesView,
+  IProxyStats,
+  ProxiedRequestInfo,
+  ProxiedResponseInfo,
+  ProxyAnswer,
+  ProxyExplainStep,
+  ProxyExplanation,
+  ProxyRuleLine,
+  ProxyRulesSummary,
+} from './proxy/hooks.js';
+export {
+  type FormatExplanationOptions,
+  formatExplanation,
+  type ProxyRule,
+  type RuleAction,
+  type RuleProblem,
+  Rules,
+  RulesError,
+  type RulesMatch,
+  type RulesOptions,
+  type RulesParseOptions,
+  type RuleTarget,
+} from './proxy/rules.js';
+export { RulesFilter, type RulesFilterOptions } from './proxy/rules-filter.js';
+export { RulesWatcher, type RulesWatcherOptions } from './proxy/rules-watcher.js';
 export { CACHED, Request } from './request.js';
 export { type IBodyReader, RequestBody } from './request-body.js';
 export {
