@@ -111,6 +111,7 @@ export {
 export { InvalidURIError, URI } from './client/uri.js';
 export { Headers } from './headers.js';
 export { ClientAccess, type ClientAccessOptions } from './proxy/client-access.js';
+export { DEFAULT_RULES } from './proxy/default-rules.js';
 export type {
   IProxyFilter,
   IProxyRulesView,
@@ -129,6 +130,21 @@ export {
   ProxyRequest,
   type ProxyTarget,
 } from './proxy/proxy.js';
+export {
+  type FormatExplanationOptions,
+  formatExplanation,
+  type ProxyRule,
+  type RuleAction,
+  type RuleProblem,
+  Rules,
+  RulesError,
+  type RulesMatch,
+  type RulesOptions,
+  type RulesParseOptions,
+  type RuleTarget,
+} from './proxy/rules.js';
+export { RulesFilter, type RulesFilterOptions } from './proxy/rules-filter.js';
+export { RulesWatcher, type RulesWatcherOptions } from './proxy/rules-watcher.js';
 export { CACHED, Request } from './request.js';
 export { type IBodyReader, RequestBody } from './request-body.js';
 export {

@@ -1,0 +1,271 @@
+// Internal: the host patterns of the proxy's rules (`example.com`,
+// `.example.com`, `ad*.example.com`, `*:25`, `example.com/ads/`), parsed,
+// matched and explained; and the approximate "site" of a host that tells
+// first-party requests from third-party ones.
+// Tests: test/unit/web/proxy/rules.test.ts
+
+import { isIP } from 'node:net';
+
+/**
+ * A parsed pattern. `kind` says how the host part matches:
+ * - `any`: every host (`*`);
+ * - `exact`: the host `host` only;
+ * - `domain`: `host` and all its subdomains (written `.example.com`);
+ * - `wildcard`: the host matches `regex` (written with `*` in labels).
+ */
+export interface HostPattern {
+  readonly kind: 'any' | 'exact' | 'domain' | 'wildcard';
+  /** The pattern as written. */
+  readonly text: string;
+  /** The host part, lower case: the exact host, the domain (no leading dot), or the wildcard. */
+  readonly host: string;
+  /** For `wildcard`: the compiled host matcher. */
+  readonly regex: RegExp | undefined;
+  /**
+   * For `wildcard`: a label without `*` that every matching host has as one
+   * of its labels (the longest such), by which the rule is indexed; absent
+   * when every label has a `*`.
+   */
+  readonly keyLabel: string | undefined;
+  /** The port the pattern asks for; `undefined`: any port. */
+  readonly port: number | undefined;
+  /** The path prefix the pattern asks for (starts with `/`); `undefined`: any path. */
+  readonly path: string | undefined;
+}
+
+/** What a pattern is compared with: a request's destination. */
+export interface PatternTarget {
+  readonly host: string;
+  readonly port: number;
+  /** Path and query; `''` for a `CONNECT` tunnel (which has none). */
+  readonly path: string;
+}
+
+const LABEL = /^[a-z0-9_*-]+$/;
+
+/**
+ * Parses a pattern.
+ *
+ * @returns The pattern, or a string saying what is wrong with it.
+ */
+export function parsePattern(text: string): HostPattern | string {
+  const bad = (why: string): string => `bad pattern ${JSON.stringify(text)}: ${why}`;
+  const scheme = text.indexOf('://');
+  if (scheme >= 0) {
+    return bad(`a pattern has no scheme (write ${JSON.stringify(text.slice(scheme + 3))})`);
+  }
+  const slash = text.indexOf('/');
+  const hostPort = slash < 0 ? text : text.slice(0, slash);
+  const path = slash < 0 ? undefined : text.slice(slash);
+  if (path !== undefined && /[\0-\x20\x7f]/.test(path)) {
+    return bad('control characters or spaces in the path');
+  }
+  let hostText: string;
+  let portText: string | undefined;
+  if (hostPort.startsWith('[')) {
+    // An IPv6 address, bracketed as in a URL: an exact host only.
+    const close = hostPort.indexOf(']');
+    if (close < 0) return bad('"[" without "]"');
+    hostText = hostPort.slice(1, close).toLowerCase();
+    if (isIP(hostText) !== 6) return bad(`${JSON.stringify(hostText)} is not an IPv6 address`);
+    const rest = hostPort.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) return bad(`unexpected ${JSON.stringify(rest)} after "]"`);
+      portText = rest.slice(1);
+    }
+  } else {
+    const colon = hostPort.indexOf(':');
+    hostText = (colon < 0 ? hostPort : hostPort.slice(0, colon)).toLowerCase();
+    portText = colon < 0 ? undefined : hostPort.slice(colon + 1);
+  }
+  let port: number | undefined;
+  if (portText !== undefined) {
+    port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
+    if (!(port >= 1 && port <= 65535)) {
+      return bad(`bad port ${JSON.stringify(portText)} (a port is 1 to 65535)`);
+    }
+  }
+  const common = { text, port, path, regex: undefined, keyLabel: undefined };
+  if (hostText === '') return bad('no host (write * for every host)');
+  if (hostPort.startsWith('[')) return { ...common, kind: 'exact', host: hostText };
+  if (hostText === '*') return { ...common, kind: 'any', host: '*' };
+  const domain = hostText.startsWith('.');
+  const name = domain ? hostText.slice(1) : hostText;
+  const labels = name.split('.');
+  for (const label of labels) {
+    if (label === '') return bad('empty label');
+    if (!LABEL.test(label)) {
+      const c = /[^a-z0-9_*-]/.exec(label)?.[0] ?? label;
+      return bad(`${JSON.stringify(c)} cannot appear in a host`);
+    }
+  }
+  if (!name.includes('*')) return { ...common, kind: domain ? 'domain' : 'exact', host: name };
+  return {
+    ...common,
+    kind: 'wildcard',
+    host: hostText,
+    regex: wildcardRegex(labels, domain),
+    keyLabel: keyLabel(labels),
+  };
+}
+
+/** A regular expression's source for `text`, with its special characters escaped. */
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+}
+
+/**
+ * The matcher of a wildcard host: a `*` inside a label stands for any
+ * characters but a dot; a label that is only `*`, first or last in a pattern
+ * of several labels, stands for one or more whole labels; a leading dot adds
+ * any subdomains.
+ */
+function wildcardRegex(labels: readonly string[], domain: boolean): RegExp {
+  const last = labels.length - 1;
+  const parts = labels.map((label, i) =>
+    label === '*' && last > 0 && (i === 0 || i === last)
+      ? '[^.]+(?:\\.[^.]+)*'
+      : label.split('*').map(escapeRegex).join('[^.]*'),
+  );
+  return new RegExp(`^${domain ? '(?:[^.]+\\.)*' : ''}${parts.join('\\.')}$`);
+}
+
+/** The longest label without `*`, which every host the wildcard matches has. */
+function keyLabel(labels: readonly string[]): string | undefined {
+  let key: string | undefined;
+  for (const label of labels) {
+    if (!label.includes('*') && (key === undefined || label.length > key.length)) key = label;
+  }
+  return key;
+}
+
+/** Whether `host` (lower case, no trailing dot) matches the host part of `p`. */
+export function hostMatches(p: HostPattern, host: string): boolean {
+  switch (p.kind) {
+    case 'any':
+      return true;
+    case 'exact':
+      return host === p.host;
+    case 'domain':
+      return (
+        host === p.host ||
+        (host.length > p.host.length &&
+          host.endsWith(p.host) &&
+          host.charCodeAt(host.length - p.host.length - 1) === 0x2e)
+      );
+    default:
+      return (p.regex as RegExp).test(host);
+  }
+}
+
+/** Whether `target` matches `p`: host, then port, then path. */
+export function patternMatches(p: HostPattern, target: PatternTarget): boolean {
+  if (p.port !== undefined && p.port !== target.port) return false;
+  if (p.path !== undefined && !target.path.startsWith(p.path)) return false;
+  return hostMatches(p, target.host);
+}
+
+/** Whether `target` matches `p`, and why, in a short sentence. */
+export function explainPattern(
+  p: HostPattern,
+  target: PatternTarget,
+): { matched: boolean; reason: string } {
+  const host = target.host;
+  let why: string;
+  if (!hostMatches(p, host)) {
+    switch (p.kind) {
+      case 'exact':
+        why = `the host ${host} is not ${p.host}`;
+        break;
+      case 'domain':
+        why = `${host} is not in the domain ${p.host}`;
+        break;
+      default:
+        why = `${host} does not match the wildcard ${p.host}`;
+    }
+    return { matched: false, reason: why };
+  }
+  switch (p.kind) {
+    case 'any':
+      why = 'every host matches *';
+      break;
+    case 'exact':
+      why = `the host is ${host}`;
+      break;
+    case 'domain':
+      why = host === p.host ? `${host} is the domain itself` : `${host} is in the domain ${p.host}`;
+      break;
+    default:
+      why = `${host} matches the wildcard ${p.host}`;
+  }
+  if (p.port !== undefined) {
+    if (p.port !== target.port) {
+      return { matched: false, reason: `the port is ${target.port}, not ${p.port}` };
+    }
+    why += `, on port ${p.port}`;
+  }
+  if (p.path !== undefined) {
+    if (target.path === '') {
+      return { matched: false, reason: `a CONNECT tunnel has no path to compare with ${p.path}` };
+    }
+    if (!target.path.startsWith(p.path)) {
+      return {
+        matched: false,
+        reason: `the path ${target.path} does not start with ${p.path}`,
+      };
+    }
+    why += `, and the path starts with ${p.path}`;
+  }
+  return { matched: true, reason: why };
+}
+
+/** Second-level labels under which country domains register names (`example.co.uk`). */
+const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'ne', 'net', 'or', 'org']);
+
+/**
+ * The "site" of a host, approximately its registrable domain: the last two
+ * labels (`news.example.com` → `example.com`), three under a country's usual
+ * second-level labels (`www.example.co.uk` → `example.co.uk`); an IP address
+ * is its own site.
+ *
+ * @remarks
+ * No public-suffix list ships with the package: hosts under suffixes such as
+ * `github.io` are taken as one site. Good enough to tell a page's own
+ * requests from third parties in the common case.
+ */
+export function siteOf(host: string): string {
+  if (host.includes(':') || /^[\d.]+$/.test(host)) return host;
+  const last = host.lastIndexOf('.');
+  if (last <= 0) return host;
+  const second = host.lastIndexOf('.', last - 1);
+  if (second < 0) return host;
+  const tld = host.slice(last + 1);
+  const sld = host.slice(second + 1, last);
+  if (tld.length === 2 && COUNTRY_SECOND_LEVEL.has(sld)) {
+    const third = host.lastIndexOf('.', second - 1);
+    return third < 0 ? host : host.slice(third + 1);
+  }
+  return host.slice(second + 1);
+}
+
+/**
+ * The host of an absolute URL, lower case, without brackets or trailing dot;
+ * `undefined` when `url` cannot be parsed.
+ */
+export function hostOfUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  return normalHost(parsed.hostname);
+}
+
+/** `host` lower case, without IPv6 brackets and without a trailing dot. */
+export function normalHost(host: string): string {
+  let h = host.toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h;
+}
