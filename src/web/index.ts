@@ -112,6 +112,10 @@ export { InvalidURIError, URI } from './client/uri.js';
 export { Headers } from './headers.js';
 export { ClientAccess, type ClientAccessOptions } from './proxy/client-access.js';
 export { DEFAULT_RULES } from './proxy/default-rules.js';
+export {
+  FilteringProxyFactory,
+  type FilteringProxyOptions,
+} from './proxy/filtering-proxy.js';
 export type {
   IProxyFilter,
   IProxyRulesView,
@@ -145,6 +149,19 @@ export {
 } from './proxy/rules.js';
 export { RulesFilter, type RulesFilterOptions } from './proxy/rules-filter.js';
 export { RulesWatcher, type RulesWatcherOptions } from './proxy/rules-watcher.js';
+export {
+  type BlockedHostCount,
+  type ProxyCounters,
+  ProxyStats,
+  type ProxyStatsOptions,
+  type ProxyStatsSnapshot,
+} from './proxy/stats.js';
+export {
+  isLoopbackAddress,
+  type ProxyStatusOptions,
+  type ProxyStatusPayload,
+  ProxyStatusResource,
+} from './proxy/status-page.js';
 export { CACHED, Request } from './request.js';
 export { type IBodyReader, RequestBody } from './request-body.js';
 export {

@@ -79,14 +79,17 @@ export interface Kit {
   readonly reactor: MemoryReactorClock;
   readonly proxy: ForwardProxy;
   readonly completer: ConnectionCompleter;
-  /** A new client connection to the proxy (the proxy listens on 192.0.2.1:8080). */
-  client(): ProxyClient;
+  /** A new client connection to the proxy (the proxy listens on 192.0.2.1:8080), from `peerHost` (default 192.0.2.7). */
+  client(peerHost?: string): ProxyClient;
   /** Completes the first pending upstream connection; throws when there is none. */
   connectUpstream(): IOPump;
 }
 
 /** A Proxy on a MemoryReactorClock (start 1000 s), `via` fixed to `test-proxy`. */
-export function proxyKit(options: Partial<ProxyOptions> = {}): Kit {
+export function proxyKit<P extends ForwardProxy = ForwardProxy>(
+  options: Partial<ProxyOptions> = {},
+  make: (options: ProxyOptions) => P = (o) => new ForwardProxy(o) as P,
+): Kit & { readonly proxy: P } {
   const reactor = new MemoryReactorClock(1000);
   // Names resolve through the reactor's `hosts` table (the endpoints ask a reactor that resolves).
   Object.assign(reactor, {
@@ -95,7 +98,7 @@ export function proxyKit(options: Partial<ProxyOptions> = {}): Kit {
       return succeed(address === undefined ? [] : [new IPv4Address('TCP', address, 0)]);
     },
   });
-  const proxy = new ForwardProxy({ via: 'test-proxy', ...options, reactor });
+  const proxy = make({ via: 'test-proxy', ...options, reactor });
   proxy.noisy = false;
   const completer = new ConnectionCompleter(reactor);
   let clientPort = 40000;
@@ -103,9 +106,9 @@ export function proxyKit(options: Partial<ProxyOptions> = {}): Kit {
     reactor,
     proxy,
     completer,
-    client() {
+    client(peerHost = '192.0.2.7') {
       const transport = new StringTransportWithDisconnection<IPv4Address>({
-        peerAddress: new IPv4Address('TCP', '192.0.2.7', clientPort++),
+        peerAddress: new IPv4Address('TCP', peerHost, clientPort++),
         hostAddress: new IPv4Address('TCP', '192.0.2.1', 8080),
         lenient: true,
       });
