@@ -3,7 +3,7 @@
 // request through it (Twisted: twisted.web.proxy.Proxy and ProxyRequest,
 // which buffer bodies, open a connection per request and have no CONNECT).
 // Tests: test/unit/web/proxy/forward.test.ts, test/unit/web/proxy/connect.test.ts,
-// test/unit/web/proxy/twisted-proxy-client.test.ts
+// test/unit/web/proxy/twisted-proxy-client.test.ts, test/integration/web/proxy-forward.test.ts
 
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -19,7 +19,7 @@ import type { IAddress, IProtocol } from '../../internet/interfaces.js';
 import { Logger } from '../../logger/logger.js';
 import { errorPageHtml } from '../_html.js';
 import { reasonPhrase } from '../_status.js';
-import type { HTTPChannel } from '../channel.js';
+import { HTTPChannel } from '../channel.js';
 import type { HTTPConnectionPool } from '../client/pool.js';
 import type { Headers } from '../headers.js';
 import type { Request } from '../request.js';
@@ -115,6 +115,23 @@ const NOT_A_SERVER = new (class NotAServer extends Resource {
   }
 })();
 
+/**
+ * A proxy's client connection. A client that finishes sending (FIN) while a
+ * request of its is in flight has gone away, as far as a proxy can tell:
+ * the connection is aborted, which cancels the upstream request (a server
+ * would answer first; a proxy would hold an upstream for nobody). A tunnel's
+ * FIN is passed through as ever.
+ */
+class ProxyChannel extends HTTPChannel {
+  override readConnectionLost(): void {
+    if (this.pendingRequests > 0) {
+      this.transport.abortConnection();
+      return;
+    }
+    super.readConnectionLost();
+  }
+}
+
 /** The resource every forwarded request and tunnel renders with. */
 class ForwardResource extends Resource {
   override isLeaf = true;
@@ -155,6 +172,10 @@ class ForwardResource extends Resource {
  * {@link ProxyOptions.localResource}. Every refusal or failure is a short
  * HTML page saying which upstream and why: 400, 403, 502 (refused, reset,
  * malformed), 504 (timeouts), 508.
+ *
+ * A client that finishes sending (FIN) while its request is in flight is
+ * taken as gone: its connection is aborted and the upstream request
+ * cancelled.
  *
  * Who may use the proxy is not decided here: listen on loopback, or wrap
  * the proxy with a `ClientAccess` check.
@@ -268,6 +289,11 @@ export class Proxy extends Site {
       }),
     });
     this.pool = this._engine.pool;
+  }
+
+  /** A connection for a new client. */
+  override buildProtocol(_addr: IAddress): HTTPChannel {
+    return new ProxyChannel(this);
   }
 
   /**
