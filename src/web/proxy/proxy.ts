@@ -3,7 +3,8 @@
 // request through it (Twisted: twisted.web.proxy.Proxy and ProxyRequest,
 // which buffer bodies, open a connection per request and have no CONNECT).
 // Tests: test/unit/web/proxy/forward.test.ts, test/unit/web/proxy/connect.test.ts,
-// test/unit/web/proxy/twisted-proxy-client.test.ts, test/integration/web/proxy-forward.test.ts
+// test/unit/web/proxy/twisted-proxy-client.test.ts, test/integration/web/proxy-forward.test.ts,
+// test/reliability/proxy-upload.test.ts
 
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
