@@ -213,7 +213,14 @@ export class Proxy extends Site {
   /** The ports `CONNECT` may reach. */
   readonly connectPorts: ReadonlySet<number>;
   /** The proxy requests go through, if any: its host and port. */
-  readonly upstreamProxy: { readonly host: string; readonly port: number } | undefined;
+  readonly upstreamProxy:
+    | {
+        /** The upstream proxy's host. */
+        readonly host: string;
+        /** The upstream proxy's port. */
+        readonly port: number;
+      }
+    | undefined;
   /** What answers requests addressed to the proxy itself, if anything. */
   readonly localResource: IResource | undefined;
   /** The proxy's name in `Via`. */
