@@ -110,6 +110,12 @@ export {
 } from './client/response.js';
 export { InvalidURIError, URI } from './client/uri.js';
 export { Headers } from './headers.js';
+// The reverse proxy (issue 16).
+export type {
+  BalanceStrategy,
+  HealthOptions,
+  UpstreamAddress,
+} from './proxy/_upstreams.js';
 export { ClientAccess, type ClientAccessOptions } from './proxy/client-access.js';
 export { DEFAULT_RULES } from './proxy/default-rules.js';
 export {
@@ -134,6 +140,7 @@ export {
   ProxyRequest,
   type ProxyTarget,
 } from './proxy/proxy.js';
+export { type ReverseProxyOptions, ReverseProxyResource } from './proxy/reverse.js';
 export {
   type FormatExplanationOptions,
   formatExplanation,

@@ -113,6 +113,8 @@ export class Request {
   _problem: ServerError | undefined;
   /** The server answered in the resource's place; the resource's writes are dropped. */
   #answeredByServer = false;
+  /** The headers are an upstream's (a proxy's answer): no default `Content-Type` is added. */
+  #proxied = false;
 
   /**
    * @internal Made by the channel when a request's head arrives.
@@ -512,6 +514,7 @@ export class Request {
   _adoptResponseHeaders(headers: Headers): void {
     this.#checkHeadersOpen('_adoptResponseHeaders');
     (this as { responseHeaders: Headers }).responseHeaders = headers;
+    this.#proxied = true;
   }
 
   /** @internal Forgets the status and headers set so far (a proxy answers in an upstream's place). */
@@ -520,6 +523,7 @@ export class Request {
     this.code = 200;
     this.codeMessage = undefined;
     (this as { responseHeaders: Headers }).responseHeaders = new Headers();
+    this.#proxied = false;
   }
 
   /**
@@ -682,7 +686,7 @@ export class Request {
       this.#persistent = false;
     }
     // An empty body needs no Content-Type (Twisted omits it too).
-    if (!bodiless && length !== 0 && !headers.hasHeader('Content-Type')) {
+    if (!bodiless && length !== 0 && !this.#proxied && !headers.hasHeader('Content-Type')) {
       headers.setRawHeaders('Content-Type', ['text/html; charset=utf-8']);
     }
     const connection = headers.getRawHeaders('Connection');

@@ -25,10 +25,11 @@
 //   an answer replaces the upstream's, whose connection is then closed.
 // - stats.request(info) for every request, stats.upstreamError(info, reason)
 //   for every 502/504 or body cut short.
-// - onOutcome(target, 'ok' | 'failed' | 'cancelled') exactly once per forwarded
-//   request (not for filtered ones), when it is over: 'failed' is the
-//   upstream's fault (refused, reset, timed out, malformed), 'cancelled' the
-//   client's (it went away). Passive health and least-connections use it.
+// - onOutcome(target, 'ok' | 'failed' | 'cancelled') exactly once per call of
+//   forward, when the request is over: 'failed' is the upstream's fault
+//   (refused, reset, timed out, malformed), 'cancelled' means the upstream
+//   had no part in the end (the client went away, or the filter answered).
+//   Passive health and least-connections use it.
 // - Connect timeout (connectTimeout, 10 s) and response timeout
 //   (responseTimeout, 60 s, from the end of the request to the response head)
 //   → 504; refused, reset, closed, malformed → 502. A response cut short
@@ -206,15 +207,28 @@ export class Forwarder {
           answer = filter.filterRequest(info);
         } catch (error) {
           request.processingFailed(new Failure(error));
+          this.#outcome(target, 'cancelled');
           return;
         }
         if (answer !== undefined) {
           sendAnswer(request, answer);
+          this.#outcome(target, 'cancelled');
           return;
         }
       }
     }
     new Exchange(this, request, target, info).start();
+  }
+
+  /** Tells `onOutcome` how a request ended (what it throws is logged). */
+  #outcome(target: ForwardTarget, outcome: ForwardOutcome): void {
+    const onOutcome = this.options.onOutcome;
+    if (onOutcome === undefined) return;
+    try {
+      onOutcome(target, outcome);
+    } catch (error) {
+      log.failure('A proxy outcome callback threw', new Failure(error));
+    }
   }
 }
 

@@ -3,7 +3,8 @@
 // request through it (Twisted: twisted.web.proxy.Proxy and ProxyRequest,
 // which buffer bodies, open a connection per request and have no CONNECT).
 // Tests: test/unit/web/proxy/forward.test.ts, test/unit/web/proxy/connect.test.ts,
-// test/unit/web/proxy/twisted-proxy-client.test.ts
+// test/unit/web/proxy/twisted-proxy-client.test.ts, test/integration/web/proxy-forward.test.ts,
+// test/reliability/proxy-upload.test.ts
 
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -19,7 +20,7 @@ import type { IAddress, IProtocol } from '../../internet/interfaces.js';
 import { Logger } from '../../logger/logger.js';
 import { errorPageHtml } from '../_html.js';
 import { reasonPhrase } from '../_status.js';
-import type { HTTPChannel } from '../channel.js';
+import { HTTPChannel } from '../channel.js';
 import type { HTTPConnectionPool } from '../client/pool.js';
 import type { Headers } from '../headers.js';
 import type { Request } from '../request.js';
@@ -115,6 +116,23 @@ const NOT_A_SERVER = new (class NotAServer extends Resource {
   }
 })();
 
+/**
+ * A proxy's client connection. A client that finishes sending (FIN) while a
+ * request of its is in flight has gone away, as far as a proxy can tell:
+ * the connection is aborted, which cancels the upstream request (a server
+ * would answer first; a proxy would hold an upstream for nobody). A tunnel's
+ * FIN is passed through as ever.
+ */
+class ProxyChannel extends HTTPChannel {
+  override readConnectionLost(): void {
+    if (this.pendingRequests > 0) {
+      this.transport.abortConnection();
+      return;
+    }
+    super.readConnectionLost();
+  }
+}
+
 /** The resource every forwarded request and tunnel renders with. */
 class ForwardResource extends Resource {
   override isLeaf = true;
@@ -156,6 +174,10 @@ class ForwardResource extends Resource {
  * HTML page saying which upstream and why: 400, 403, 502 (refused, reset,
  * malformed), 504 (timeouts), 508.
  *
+ * A client that finishes sending (FIN) while its request is in flight is
+ * taken as gone: its connection is aborted and the upstream request
+ * cancelled.
+ *
  * Who may use the proxy is not decided here: listen on loopback, or wrap
  * the proxy with a `ClientAccess` check.
  *
@@ -191,7 +213,14 @@ export class Proxy extends Site {
   /** The ports `CONNECT` may reach. */
   readonly connectPorts: ReadonlySet<number>;
   /** The proxy requests go through, if any: its host and port. */
-  readonly upstreamProxy: { readonly host: string; readonly port: number } | undefined;
+  readonly upstreamProxy:
+    | {
+        /** The upstream proxy's host. */
+        readonly host: string;
+        /** The upstream proxy's port. */
+        readonly port: number;
+      }
+    | undefined;
   /** What answers requests addressed to the proxy itself, if anything. */
   readonly localResource: IResource | undefined;
   /** The proxy's name in `Via`. */
@@ -268,6 +297,11 @@ export class Proxy extends Site {
       }),
     });
     this.pool = this._engine.pool;
+  }
+
+  /** A connection for a new client. */
+  override buildProtocol(_addr: IAddress): HTTPChannel {
+    return new ProxyChannel(this);
   }
 
   /**

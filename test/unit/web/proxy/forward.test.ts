@@ -312,6 +312,22 @@ describe('Proxy: forwarding', () => {
     assert.equal(server.lost, true, 'the upstream connection is closed, not pooled');
   });
 
+  it('takes a client that finishes sending while its request is in flight as gone', () => {
+    const kit = proxyKit();
+    const upstream = listenRecorder(kit.reactor, 8081);
+    const client = kit.client();
+    client.send('GET http://127.0.0.1:8081/ HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n');
+    const pump = kit.connectUpstream();
+    client.channel.readConnectionLost();
+    pump.flush();
+    assert.equal(client.transport.disconnected, true, 'the client connection is aborted');
+    assert.equal(
+      (upstream.accepted[0] as Recorder).lost,
+      true,
+      'the upstream request is cancelled',
+    );
+  });
+
   it('keeps the upstream connection alive for the next request to the same origin', () => {
     const kit = proxyKit();
     const upstream = listenRecorder(kit.reactor, 8081);
