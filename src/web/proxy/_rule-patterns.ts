@@ -27,6 +27,12 @@ export interface HostPattern {
    * when every label has a `*`.
    */
   readonly keyLabel: string | undefined;
+  /**
+   * For `wildcard`: the characters before its first `*`, which every host
+   * it matches starts with (`''` when it starts with `*` or a dot): a quick
+   * test before the regular expression.
+   */
+  readonly prefix: string;
   /** The port the pattern asks for; `undefined`: any port. */
   readonly port: number | undefined;
   /** The path prefix the pattern asks for (starts with `/`); `undefined`: any path. */
@@ -85,7 +91,7 @@ export function parsePattern(text: string): HostPattern | string {
       return bad(`bad port ${JSON.stringify(portText)} (a port is 1 to 65535)`);
     }
   }
-  const common = { text, port, path, regex: undefined, keyLabel: undefined };
+  const common = { text, port, path, regex: undefined, keyLabel: undefined, prefix: '' };
   if (hostText === '') return bad('no host (write * for every host)');
   if (hostPort.startsWith('[')) return { ...common, kind: 'exact', host: hostText };
   if (hostText === '*') return { ...common, kind: 'any', host: '*' };
@@ -106,6 +112,7 @@ export function parsePattern(text: string): HostPattern | string {
     host: hostText,
     regex: wildcardRegex(labels, domain),
     keyLabel: keyLabel(labels),
+    prefix: domain ? '' : name.slice(0, name.indexOf('*')),
   };
 }
 
@@ -154,7 +161,7 @@ export function hostMatches(p: HostPattern, host: string): boolean {
           host.charCodeAt(host.length - p.host.length - 1) === 0x2e)
       );
     default:
-      return (p.regex as RegExp).test(host);
+      return host.startsWith(p.prefix) && (p.regex as RegExp).test(host);
   }
 }
 
@@ -249,17 +256,62 @@ export function siteOf(host: string): string {
 }
 
 /**
- * The host of an absolute URL, lower case, without brackets or trailing dot;
- * `undefined` when `url` cannot be parsed.
+ * The origin (`https://example.com:8443`) and host (as {@link normalHost}
+ * gives it) of an `http:` or `https:` URL, as `new URL(url)` would give
+ * them; `undefined` for what is not such a URL.
+ *
+ * @remarks
+ * A `Referer` is read on every request: the common form (lower case, no
+ * user info, no default port, a DNS name) is read directly, anything else
+ * through `URL`.
  */
-export function hostOfUrl(url: string): string | undefined {
-  let parsed: URL;
+export function originOf(url: string): { origin: string; host: string } | undefined {
+  const start = url.startsWith('https://') ? 8 : url.startsWith('http://') ? 7 : 0;
+  if (start > 0) {
+    let end = start;
+    let colon = -1;
+    let simple = true;
+    for (; end < url.length; end++) {
+      const c = url.charCodeAt(end);
+      if (c === 0x2f || c === 0x3f || c === 0x23) break; // / ? #
+      if (c === 0x3a) {
+        if (colon >= 0) simple = false;
+        colon = end;
+      } else if (
+        !((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e)
+      ) {
+        simple = false;
+      }
+    }
+    const hostEnd = colon < 0 ? end : colon;
+    const host = url.slice(start, hostEnd);
+    const port = colon < 0 ? '' : url.slice(colon + 1, end);
+    const lastDot = host.lastIndexOf('.');
+    if (
+      simple &&
+      host !== '' &&
+      // A last label that starts with a digit makes an IPv4 address (or an
+      // invalid URL): left to URL, as is a trailing dot.
+      /^[a-z]/.test(host.slice(lastDot + 1)) &&
+      !host.startsWith('.') &&
+      !host.includes('..') &&
+      !host.includes('xn--') &&
+      (colon < 0 ||
+        (/^[1-9]\d{0,4}$/.test(port) &&
+          Number(port) <= 65535 &&
+          port !== (start === 8 ? '443' : '80')))
+    ) {
+      return { origin: url.slice(0, end), host };
+    }
+  }
+  let u: URL;
   try {
-    parsed = new URL(url);
+    u = new URL(url);
   } catch {
     return undefined;
   }
-  return normalHost(parsed.hostname);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+  return { origin: u.origin, host: normalHost(u.hostname) };
 }
 
 /** `host` lower case, without IPv6 brackets and without a trailing dot. */

@@ -6,7 +6,7 @@
 
 import { escapeHtml } from '../_html.js';
 import type { Headers } from '../headers.js';
-import { hostOfUrl, siteOf } from './_rule-patterns.js';
+import { originOf, siteOf } from './_rule-patterns.js';
 import type {
   IProxyFilter,
   IProxyStats,
@@ -67,8 +67,8 @@ function isThirdParty(request: ProxiedRequestInfo): boolean {
   if (site !== undefined) return site.trim().toLowerCase() === 'cross-site';
   const referer = first(request.headers, 'Referer');
   if (referer === undefined) return false;
-  const from = hostOfUrl(referer);
-  return from !== undefined && siteOf(from) !== siteOf(request.host);
+  const from = originOf(referer);
+  return from !== undefined && siteOf(from.host) !== siteOf(request.host);
 }
 
 /** Removes every `name` field; returns how many there were. */
@@ -83,23 +83,13 @@ function strip(headers: Headers, name: string): number {
 function trimReferer(request: ProxiedRequestInfo): void {
   const referer = first(request.headers, 'Referer');
   if (referer === undefined) return;
-  let from: URL;
-  try {
-    from = new URL(referer);
-  } catch {
+  const from = originOf(referer);
+  if (from === undefined || siteOf(from.host) !== siteOf(request.host)) {
     request.headers.removeHeader('Referer');
     return;
   }
-  const host = hostOfUrl(referer);
-  if (
-    (from.protocol !== 'http:' && from.protocol !== 'https:') ||
-    host === undefined ||
-    siteOf(host) !== siteOf(request.host)
-  ) {
-    request.headers.removeHeader('Referer');
-    return;
-  }
-  request.headers.setRawHeaders('Referer', [`${from.origin}/`]);
+  const trimmed = `${from.origin}/`;
+  if (trimmed !== referer) request.headers._setChecked('Referer', 'referer', trimmed);
 }
 
 /** The page for a refused request: the URL and the rule, escaped. */
@@ -200,7 +190,9 @@ export class RulesFilter implements IProxyFilter {
     for (const rule of match.headers) {
       if (rule.action === 'strip-header') headers.removeHeader(rule.header as string);
       else if (rule.action === 'set-header') {
-        headers.setRawHeaders(rule.header as string, [rule.value as string]);
+        // Name and value were checked when the rules were parsed.
+        const name = rule.header as string;
+        headers._setChecked(name, name.toLowerCase(), rule.value as string);
       }
     }
     if (match.referer?.action === 'trim-referer') trimReferer(request);

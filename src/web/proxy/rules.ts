@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { TorsionError } from '../../internet/error.js';
 import type { IReactorTime } from '../../internet/interfaces.js';
 import { isTokenString } from '../_tokens.js';
+import { HostIndex, hashStep } from './_host-index.js';
 import {
   explainPattern,
   type HostPattern,
@@ -234,7 +235,8 @@ interface Winners {
   cookies: Compiled | undefined;
   images: Compiled | undefined;
   referer: Compiled | undefined;
-  headers: Map<string, Compiled> | undefined;
+  /** At most one rule per header name (few names: an array beats a Map). */
+  headers: Compiled[] | undefined;
 }
 
 const NO_HEADERS: readonly ProxyRule[] = Object.freeze([]);
@@ -383,13 +385,6 @@ function parseText(text: string, source: string): Parsed {
   return { rules, lines, options: { imageAnswer }, problems };
 }
 
-/** Adds `rule` to the list of `key` in `map`. */
-function addTo(map: Map<string, Compiled[]>, key: string, rule: Compiled): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [rule]);
-  else list.push(rule);
-}
-
 /**
  * A rule set of the filtering proxy: which requests are refused, which lose
  * their cookies, images, or headers. Immutable; a file that changes is
@@ -402,9 +397,11 @@ function addTo(map: Map<string, Compiled[]>, key: string, rule: Compiled): void 
  *
  * Matching costs a few map lookups, whatever the number of rules: exact
  * hosts and domains are found by walking the labels of the request's host
- * (`a.b.example.com`, `b.example.com`, `example.com`, `com`); a wildcard is
- * indexed by one of its labels without `*`, and only wildcards with none
- * (`ad*.*`) are tried one by one.
+ * (`a.b.example.com`, `b.example.com`, `example.com`, `com`), hashing each
+ * character once, with a bit filter in front of each map; a wildcard is
+ * indexed by its longest label without `*`, one with none (`ad*.*`) by its
+ * first character, and only those that start with `*` or a dot and have
+ * `*` in every label (`*.ad*.*`) are tried for every request.
  *
  * A request host with a trailing dot (`example.com.`) is matched as the
  * same host without it, so that the dot cannot slip past a block rule.
@@ -433,12 +430,17 @@ export class Rules implements IProxyRulesView {
   readonly #compiled: readonly Compiled[];
   readonly #lines: readonly ProxyRuleLine[];
   /** Rules whose pattern is one host, by that host. */
-  readonly #exact = new Map<string, Compiled[]>();
+  readonly #exact = new HostIndex<Compiled>();
   /** Rules whose pattern is a domain and its subdomains, by the domain. */
-  readonly #domains = new Map<string, Compiled[]>();
+  readonly #domains = new HostIndex<Compiled>();
   /** Wildcard rules with a label without `*`, by that label. */
-  readonly #byLabel = new Map<string, Compiled[]>();
-  /** Rules tried for every request: `*`, and wildcards with `*` in every label. */
+  readonly #byLabel = new HostIndex<Compiled>();
+  /**
+   * Wildcards with `*` in every label that start with a character other
+   * than `*` (`ad*.*`), by that character's code (below 128).
+   */
+  readonly #byFirstChar: (Compiled[] | undefined)[] = [];
+  /** Rules tried for every request: `*`, and the other wildcards with `*` in every label. */
   readonly #everywhere: Compiled[] = [];
 
   private constructor(text: string, source: string, parsed: Parsed, loadedAt: number) {
@@ -451,10 +453,15 @@ export class Rules implements IProxyRulesView {
     this.rules = Object.freeze(parsed.rules.map((c) => c.rule));
     for (const c of parsed.rules) {
       const p = c.pattern;
-      if (p.kind === 'exact') addTo(this.#exact, p.host, c);
-      else if (p.kind === 'domain') addTo(this.#domains, p.host, c);
+      if (p.kind === 'exact') this.#exact.add(p.host, c);
+      else if (p.kind === 'domain') this.#domains.add(p.host, c);
       else if (p.kind === 'wildcard' && p.keyLabel !== undefined) {
-        addTo(this.#byLabel, p.keyLabel, c);
+        this.#byLabel.add(p.keyLabel, c);
+      } else if (p.kind === 'wildcard' && p.prefix !== '' && p.prefix.charCodeAt(0) < 128) {
+        const code = p.prefix.charCodeAt(0);
+        const list = this.#byFirstChar[code];
+        if (list === undefined) this.#byFirstChar[code] = [c];
+        else list.push(c);
       } else this.#everywhere.push(c);
     }
   }
@@ -529,31 +536,48 @@ export class Rules implements IProxyRulesView {
       referer: undefined,
       headers: undefined,
     };
-    const exact = this.#exact.get(host);
-    if (exact !== undefined) consider(w, exact, t);
     if (this.#everywhere.length > 0) consider(w, this.#everywhere, t);
-    const domains = this.#domains.size > 0 ? this.#domains : undefined;
-    const byLabel = this.#byLabel.size > 0 ? this.#byLabel : undefined;
-    if (domains !== undefined || byLabel !== undefined) {
-      // Walk the labels: each suffix may be a domain, each label a wildcard's key.
-      let start = 0;
-      for (;;) {
-        const dot = host.indexOf('.', start);
-        if (domains !== undefined) {
-          const list = domains.get(start === 0 ? host : host.slice(start));
-          if (list !== undefined) consider(w, list, t);
-        }
-        if (byLabel !== undefined) {
-          const list = byLabel.get(dot < 0 ? host.slice(start) : host.slice(start, dot));
-          if (list !== undefined) consider(w, list, t);
-        }
-        if (dot < 0) break;
-        start = dot + 1;
+    if (this.#byFirstChar.length > 0) {
+      const list = this.#byFirstChar[host.charCodeAt(0)];
+      if (list !== undefined) consider(w, list, t);
+    }
+    const exact = this.#exact;
+    const domains = this.#domains;
+    const byLabel = this.#byLabel;
+    // Walk the host from its end: at each dot (and at the start) `h` is the
+    // hash of the suffix after it, a domain's key, and `lh` that of the
+    // label after it, a wildcard's key; the whole host is the exact key.
+    let h = 0;
+    let lh = 0;
+    let labelEnd = host.length;
+    for (let i = host.length - 1; ; i--) {
+      const c = i >= 0 ? host.charCodeAt(i) : 0x2e;
+      if (c !== 0x2e) {
+        h = hashStep(h, c);
+        lh = hashStep(lh, c);
+        continue;
       }
+      const from = i + 1;
+      const domain = domains.find(h, host, from, host.length);
+      if (domain !== undefined) considerFound(w, domain, t);
+      const label = byLabel.find(lh, host, from, labelEnd);
+      if (label !== undefined) consider(w, label, t);
+      if (i < 0) {
+        const list = exact.find(h, host, 0, host.length);
+        if (list !== undefined) considerFound(w, list, t);
+        break;
+      }
+      h = hashStep(h, c);
+      lh = 0;
+      labelEnd = i;
     }
     let headers = NO_HEADERS;
     if (w.headers !== undefined) {
-      headers = [...w.headers.values()].sort((a, b) => a.index - b.index).map((c) => c.rule);
+      const list = w.headers;
+      headers =
+        list.length === 1
+          ? [(list[0] as Compiled).rule]
+          : list.sort((a, b) => a.index - b.index).map((c) => c.rule);
     }
     return {
       access: w.access?.rule,
@@ -598,7 +622,7 @@ export class Rules implements IProxyRulesView {
       if (e.matched) win(w, c);
     }
     const winners = new Set<Compiled>();
-    for (const c of [w.access, w.cookies, w.images, w.referer, ...(w.headers?.values() ?? [])]) {
+    for (const c of [w.access, w.cookies, w.images, w.referer, ...(w.headers ?? [])]) {
       if (c !== undefined) winners.add(c);
     }
     const steps: ProxyExplainStep[] = matched.map(({ c, reason, matched: m }) => ({
@@ -627,10 +651,19 @@ function win(w: Winners, c: Compiled): void {
       if (w.referer === undefined || w.referer.index < c.index) w.referer = c;
       break;
     default: {
-      w.headers ??= new Map();
-      const key = c.headerKey as string;
-      const before = w.headers.get(key);
-      if (before === undefined || before.index < c.index) w.headers.set(key, c);
+      const list = w.headers;
+      if (list === undefined) {
+        w.headers = [c];
+        return;
+      }
+      for (let i = 0; i < list.length; i++) {
+        const before = list[i] as Compiled;
+        if (before.headerKey === c.headerKey) {
+          if (before.index < c.index) list[i] = c;
+          return;
+        }
+      }
+      list.push(c);
     }
   }
 }
@@ -652,7 +685,9 @@ function winnerIndex(w: Winners, c: Compiled): number {
       winner = w.referer;
       break;
     default:
-      winner = w.headers?.get(c.headerKey as string);
+      if (w.headers !== undefined) {
+        for (const h of w.headers) if (h.headerKey === c.headerKey) winner = h;
+      }
   }
   return winner === undefined ? -1 : winner.index;
 }
@@ -663,6 +698,22 @@ function consider(w: Winners, list: readonly Compiled[], t: PatternTarget): void
     const c = list[i] as Compiled;
     if (winnerIndex(w, c) > c.index) continue;
     if (patternMatches(c.pattern, t)) win(w, c);
+  }
+}
+
+/**
+ * As {@link consider}, for rules found by their host in an index (exact
+ * hosts and domains): the host is known to match, only port and path are
+ * checked.
+ */
+function considerFound(w: Winners, list: readonly Compiled[], t: PatternTarget): void {
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i] as Compiled;
+    if (winnerIndex(w, c) > c.index) continue;
+    const p = c.pattern;
+    if (p.port !== undefined && p.port !== t.port) continue;
+    if (p.path !== undefined && !t.path.startsWith(p.path)) continue;
+    win(w, c);
   }
 }
 
@@ -761,7 +812,7 @@ function verdict(w: Winners, target: ExplainTarget): string {
     );
   }
   if (w.headers !== undefined) {
-    for (const c of [...w.headers.values()].sort((a, b) => a.index - b.index)) {
+    for (const c of [...w.headers].sort((a, b) => a.index - b.index)) {
       const r = c.rule;
       const what =
         r.action === 'strip-header'

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Clock } from '../../../../src/internet/task/clock.js';
-import { siteOf } from '../../../../src/web/proxy/_rule-patterns.js';
+import { originOf, siteOf } from '../../../../src/web/proxy/_rule-patterns.js';
 import { DEFAULT_RULES } from '../../../../src/web/proxy/default-rules.js';
 import {
   formatExplanation,
@@ -701,5 +701,59 @@ describe('helpers', () => {
     assert.equal(siteOf('localhost'), 'localhost');
     assert.equal(siteOf('10.1.2.3'), '10.1.2.3');
     assert.equal(siteOf('::1'), '::1');
+  });
+
+  /** What originOf must give: URL's reading. */
+  function reference(url: string): { origin: string; host: string } | undefined {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return undefined;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+    let host = u.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    if (host.endsWith('.')) host = host.slice(0, -1);
+    return { origin: u.origin, host };
+  }
+
+  test('originOf reads the origin and host of http and https URLs as URL does', () => {
+    for (const url of [
+      'https://www.example.com/path?q#f',
+      'http://example.com',
+      'http://example.com:8080/',
+      'https://example.com:443/x',
+      'http://EXAMPLE.com/',
+      'http://user:pw@example.com/',
+      'http://[::1]:8080/',
+      'http://127.0.0.1/',
+      'http://0x7f.1/',
+      'http://a.0x1/',
+      'http://example.com./',
+      'http://exa%41mple.com/',
+      'http://xn--bcher-kva.example/',
+      'ftp://example.com/',
+      'not a url',
+      'http://a.com:99999/',
+      'http://a.com:/',
+      'http://a..com/',
+      'https://a.com\\path',
+    ]) {
+      assert.deepEqual(originOf(url), reference(url), url);
+    }
+  });
+
+  test('originOf agrees with URL on random URL-like strings', () => {
+    const chars = 'abcz019.-:/?#@%_ABx\\[]'.split('');
+    const part = fc.array(fc.constantFrom(...chars), { maxLength: 14 }).map((cs) => cs.join(''));
+    const url = fc
+      .tuple(fc.constantFrom('http://', 'https://', 'HTTP://', 'ws://', ''), part, part)
+      .map(([scheme, a, b]) => `${scheme}${a}${b}`);
+    fc.assert(
+      fc.property(url, (u) => {
+        assert.deepEqual(originOf(u), reference(u));
+      }),
+      { numRuns: 3000, seed: 19 },
+    );
   });
 });
