@@ -4,7 +4,8 @@
 // the SVG chart draws the last seconds, the page's style and script run
 // under its Content-Security-Policy, a screenshot is a PNG, the explain form
 // answers, the stream ends when the page goes away, and with JavaScript off
-// the counters as of loading are there and the form still works.
+// the counters as of loading are there and the form still works. And the
+// helper's proxyServer option: loopback requests go through the proxy.
 // Chromium must be installed (.ci/run installs it): without it these tests
 // are skipped, saying so.
 
@@ -195,4 +196,35 @@ test('with JavaScript off the page shows the counters as of loading and the form
   assert.equal(await page.textContent('#explain-verdict'), 'passes: no rule matches');
   const shot = await chromium.screenshot(page, 'status-page-no-js');
   assert.ok(isPng(shot.bytes));
+});
+
+test('the helper sends loopback requests through the proxy it is given', {
+  skip: SKIP,
+  timeout: 60_000,
+}, async (t) => {
+  // A stand-in proxy: a Site that records the request-targets it gets and answers itself.
+  const h = new SocketHarness();
+  const seen: string[] = [];
+  const proxy = new Resource();
+  proxy.isLeaf = true;
+  proxy.render = (request) => {
+    seen.push(`${request.method} ${request.uri}`);
+    request.setHeader('Content-Type', 'text/html; charset=utf-8');
+    return '<p id="via">answered by the proxy</p>';
+  };
+  const site = new Site(proxy, { clock: h.reactor });
+  site.noisy = false;
+  const port = (h.listenTCP(0, site, { interface: '127.0.0.1' }).getHost() as IPAddress).port;
+  const chromium = await launchChromium(t, { proxyServer: `http://127.0.0.1:${port}` });
+  t.after(() => h.close());
+  const page = await chromium.newPage();
+  // The proxy's own address: asked directly, it would get `GET /through?x=1`
+  // (origin form); through the proxy, the absolute URL.
+  const target = `http://127.0.0.1:${port}/through?x=1`;
+  await page.goto(target);
+  assert.equal(await page.textContent('#via'), 'answered by the proxy');
+  assert.ok(
+    seen.includes(`GET ${target}`),
+    `the proxy got the absolute URL: ${JSON.stringify(seen)}`,
+  );
 });
