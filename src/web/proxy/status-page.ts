@@ -5,7 +5,8 @@
 // only, and only under an IP or localhost name (against DNS rebinding). No
 // framework and no external asset: one page with a small inline script,
 // allowed by hash in its Content-Security-Policy, and which works without it.
-// Tests: test/unit/web/proxy/status-page.test.ts
+// Tests: test/unit/web/proxy/status-page.test.ts,
+// test/integration/web/status-page-chromium.test.ts
 
 import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
