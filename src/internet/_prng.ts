@@ -2,7 +2,7 @@
 // that derives independent seeds from one, for the fault injector and the
 // chunk-boundary fuzzer: the same seed gives the same numbers on every
 // platform, with no dependency.
-// Tests: test/unit/protocols/policies/faults.test.ts
+// Tests: test/unit/protocols/policies/faults.test.ts, test/unit/testing/chunkings.test.ts
 
 /**
  * A 32-bit hash of `values` (each taken as an unsigned 32-bit integer):
