@@ -72,7 +72,8 @@ export function deliverInChunks(
  *
  * @remarks
  * Each chunk is a fresh copy, as a real transport's reads are. Bytes past
- * the sizes' total are not delivered.
+ * the sizes' total are not delivered. Unlike {@link forAllChunkings}, it
+ * does not look at the transport: it delivers every chunk.
  *
  * @example
  * ```ts
@@ -199,7 +200,9 @@ function showSplit(sizes: readonly number[]): string {
  * split, 2^(n-1) of them; a longer one gets the fixed chunk sizes of
  * {@link CHUNK_SIZES} and then `count` random splits drawn from `seed`
  * (cut probabilities from one cut in n to every byte). Each chunk is
- * delivered as a fresh copy. When delivering throws, the error's name and
+ * delivered as a fresh copy; once the protocol closes its transport
+ * (`loseConnection`, `abortConnection`), the rest is not delivered, as a
+ * real transport would not. When delivering throws, the error's name and
  * message are what is compared.
  *
  * The check is synchronous: a protocol that answers on a clock should be
@@ -265,7 +268,13 @@ export function forAllChunkings<P extends IProtocol, T>(
     const transport = makeTransport();
     try {
       protocol.makeConnection(transport);
-      deliverSplit(protocol, data, sizes);
+      let at = 0;
+      for (const size of sizes) {
+        // A real transport delivers nothing more once the protocol closes it.
+        if (transport.disconnecting) break;
+        protocol.dataReceived(Buffer.from(data.subarray(at, at + size)));
+        at += size;
+      }
     } catch (error) {
       return { threw: describeError(error) };
     }

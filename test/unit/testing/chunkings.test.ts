@@ -195,6 +195,27 @@ describe('forAllChunkings', () => {
     assert.equal(made, 1 + 64);
   });
 
+  test('delivers nothing more once the protocol closes its transport, as a real transport', () => {
+    class QuitsAtQ extends Protocol {
+      readonly seen: string[] = [];
+      override dataReceived(data: Uint8Array): void {
+        for (const ch of Buffer.from(data).toString('latin1')) {
+          if (this.transport.disconnecting) return;
+          this.seen.push(ch);
+          if (ch === 'q') this.transport.loseConnection();
+        }
+      }
+    }
+    assert.equal(
+      forAllChunkings(
+        () => new QuitsAtQ(),
+        'abqcd',
+        (p) => p.seen.join(''),
+      ),
+      16,
+    );
+  });
+
   test('an empty input checks nothing; bad options are refused', () => {
     assert.equal(
       forAllChunkings(
