@@ -198,7 +198,9 @@ describe('forAllChunkings', () => {
   test('delivers nothing more once the protocol closes its transport, as a real transport', () => {
     class QuitsAtQ extends Protocol {
       readonly seen: string[] = [];
+      late = 0;
       override dataReceived(data: Uint8Array): void {
+        if (this.transport.disconnecting) this.late++;
         for (const ch of Buffer.from(data).toString('latin1')) {
           if (this.transport.disconnecting) return;
           this.seen.push(ch);
@@ -210,7 +212,10 @@ describe('forAllChunkings', () => {
       forAllChunkings(
         () => new QuitsAtQ(),
         'abqcd',
-        (p) => p.seen.join(''),
+        (p) => {
+          assert.equal(p.late, 0, 'a call after loseConnection');
+          return p.seen.join('');
+        },
       ),
       16,
     );
