@@ -114,7 +114,6 @@ export function deliverSplit(
 /**
  * Options of {@link forAllChunkings}.
  *
- * @typeParam P - The protocol under test.
  * @since 0.1.0
  */
 export interface ForAllChunkingsOptions {
@@ -136,8 +135,12 @@ export interface ForAllChunkingsOptions {
    * @defaultValue 0
    */
   seed?: number | undefined;
-  /** Makes each run's transport. @defaultValue `new StringTransport()` */
-  makeTransport?: (() => StringTransport) | undefined;
+  /**
+   * Makes each run's transport, given the run's protocol (before it is
+   * connected): a `StringTransportWithDisconnection` that tells it, say.
+   * @defaultValue `new StringTransport()`
+   */
+  makeTransport?: ((protocol: IProtocol) => StringTransport) | undefined;
 }
 
 /** What a run observed: the events, or what delivery threw. */
@@ -265,7 +268,7 @@ export function forAllChunkings<P extends IProtocol, T>(
 
   const run = (sizes: readonly number[]): Outcome => {
     const protocol = makeProtocol();
-    const transport = makeTransport();
+    const transport = makeTransport(protocol);
     try {
       protocol.makeConnection(transport);
       let at = 0;
