@@ -89,7 +89,15 @@ LOOPBACK.addAddress('::1', 'ipv6');
 export function listensOnLoopback(description: string): boolean {
   const endpoint: object = serverFromString(inertReactor, description);
   if (!('interface' in endpoint)) return 'address' in endpoint; // a UNIX socket's path
-  const host = String(endpoint.interface);
+  return isLoopbackHost(String(endpoint.interface));
+}
+
+/**
+ * Whether `host`, an interface to listen on, is a loopback one:
+ * `127.x.x.x`, `::1` or `localhost` (the empty string, every interface, is
+ * not).
+ */
+export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost') return true;
   const family = isIP(host);
   return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { RunAppOptions, ServiceMaker } from '../app/run-app.js';
+import { checkFaultsOnLoopback, faultInjectingReactor } from './_faults.js';
 import { formatPluginHelp, formatUsage } from './help.js';
 import {
   GLOBAL_OPTION_NAMES,
@@ -219,6 +220,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   reportWarnings();
   try {
     await plugin.check?.(parsed.options);
+    if (line.global.injectFaults !== undefined) checkFaultsOnLoopback(plugin, parsed.options);
     const status = await plugin.command?.(parsed.options, { stdout, stderr });
     if (status !== undefined) return status;
   } catch (error) {
@@ -227,8 +229,13 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     return 1;
   }
   const runApp = options.runApp ?? defaultRunApp;
+  const faults = line.global.injectFaults;
   return runApp(
-    (reactor) => plugin.makeService(parsed.options, reactor),
+    (reactor) =>
+      plugin.makeService(
+        parsed.options,
+        faults === undefined ? reactor : faultInjectingReactor(reactor, faults),
+      ),
     runAppOptions(line.global),
   );
 }

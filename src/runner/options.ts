@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { TorsionError } from '../internet/error.js';
 import { LogLevel } from '../logger/levels.js';
+import { type FaultPlan, FaultSpecError, parseFaultSpec } from '../protocols/policies/faults.js';
 
 /**
  * The value of a parsed option: a string, a number, a flag, or the strings
@@ -460,6 +461,12 @@ export interface GlobalOptions {
   readonly pidFile?: string;
   /** Seconds in-flight work may take after a stop signal before connections are closed. Default 10. */
   readonly shutdownTimeout: number;
+  /**
+   * The faults to inject into every connection the plugin's service
+   * accepts (`--inject-faults SPEC`, for testing; loopback only). Off when
+   * absent.
+   */
+  readonly injectFaults?: FaultPlan;
 }
 
 /**
@@ -513,6 +520,12 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     default: 10,
     metavar: 'SECONDS',
     help: 'grace period for in-flight work after SIGINT or SIGTERM',
+  },
+  {
+    name: 'inject-faults',
+    type: 'string',
+    metavar: 'SPEC',
+    help: 'for tests, on loopback only: seeded faults on every connection, e.g. seed=7,split=1-16,delay=0.01',
   },
 ];
 
@@ -575,6 +588,20 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (plugin === undefined) return { kind: 'error', message: 'no plugin given', usage: true };
   const values = parsed.values;
   const pidFile = values.get('pid-file');
+  const faults = values.get('inject-faults');
+  let injectFaults: FaultPlan | undefined;
+  if (typeof faults === 'string') {
+    try {
+      injectFaults = parseFaultSpec(faults);
+    } catch (error) {
+      if (!(error instanceof FaultSpecError)) throw error;
+      return {
+        kind: 'error',
+        message: `invalid --inject-faults ${JSON.stringify(faults)}: ${error.message}`,
+        usage: false,
+      };
+    }
+  }
   const global: GlobalOptions = {
     logLevel: values.get('log-level') as LogLevel,
     logFormat: values.get('log-format') as 'text' | 'json',
@@ -582,6 +609,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     workers: values.get('workers') as number,
     shutdownTimeout: values.get('shutdown-timeout') as number,
     ...(typeof pidFile === 'string' ? { pidFile } : {}),
+    ...(injectFaults === undefined ? {} : { injectFaults }),
   };
   return { kind: 'plugin', global, plugin, args };
 }

@@ -34,7 +34,13 @@
  */
 
 export { loopbackAsync } from '../protocols/loopback.js';
-export { CHUNK_SIZES, deliverInChunks } from './chunks.js';
+export {
+  CHUNK_SIZES,
+  deliverInChunks,
+  deliverSplit,
+  type ForAllChunkingsOptions,
+  forAllChunkings,
+} from './chunks.js';
 export { assertNoResult, failureResultOf, successResultOf } from './deferred-asserts.js';
 export {
   type AssertReactorCleanOptions,

@@ -34,6 +34,17 @@
  */
 
 export {
+  type FaultDirection,
+  FaultInjectingFactory,
+  FaultInjectingProtocol,
+  type FaultPlan,
+  type FaultRange,
+  FaultSpecError,
+  formatFaultSpec,
+  type InjectedFault,
+  parseFaultSpec,
+} from './faults.js';
+export {
   LimitConnectionsByPeer,
   type LimitConnectionsByPeerOptions,
   LimitTotalConnectionsFactory,

@@ -55,6 +55,7 @@ describe('the torsion command: help, version, usage errors', { timeout: 60_000 }
       '--workers',
       '--pid-file',
       '--shutdown-timeout',
+      '--inject-faults',
     ]) {
       assert.ok(result.stdout.includes(option), option);
     }
@@ -82,7 +83,7 @@ describe('the torsion command: help, version, usage errors', { timeout: 60_000 }
     assert.equal(
       result.stderr,
       'torsion: unknown option --frobnicate; valid options: --log-level, --log-format, --log-file, ' +
-        '--workers, --pid-file, --shutdown-timeout, --help, --version (see torsion --help)\n',
+        '--workers, --pid-file, --shutdown-timeout, --inject-faults, --help, --version (see torsion --help)\n',
     );
   });
 
@@ -349,3 +350,46 @@ function fileMatch(
   });
   return waitFor(found, `${pattern} in ${path}`, 20).finally(() => watcher.close());
 }
+
+describe('torsion --inject-faults', { timeout: 60_000 }, () => {
+  test('echo on loopback with split and delayed reads and writes still echoes everything', async (t) => {
+    const server = start(t, [
+      '--inject-faults',
+      'seed=3,split=1-3,delay=0-0.002',
+      'echo',
+      '--listen',
+      LOOPBACK,
+    ]);
+    const port = await portOf(server);
+    const message = 'a message cut into pieces of one to three bytes, each a little late';
+    assert.equal((await exchange(port, message, message.length)).toString(), message);
+    assert.match(server.stdout(), /Injecting faults \(seed=3,split=1-3,delay=0-0\.002\)/);
+    assert.equal(await terminate(server), 0);
+  });
+
+  test('refused, exit 2, when the plugin would listen beyond loopback', async () => {
+    const result = await torsion([
+      '--inject-faults',
+      'seed=1,split=1',
+      'echo',
+      '--listen',
+      'tcp:0',
+    ]);
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr,
+      'torsion: echo: --inject-faults is refused: --listen tcp:0 is not on loopback; fault ' +
+        'injection is for tests on this machine: listen on 127.0.0.1, ::1, localhost or a UNIX ' +
+        'socket (see torsion echo --help)\n',
+    );
+  });
+
+  test('a bad spec: exit 2, the reason on one line', async () => {
+    const result = await torsion(['--inject-faults', 'split=9-1', 'echo']);
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /^torsion: invalid --inject-faults "split=9-1": split=9-1: the range's minimum 9 is above its maximum 1 \(see torsion --help\)\n$/,
+    );
+  });
+});

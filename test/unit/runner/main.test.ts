@@ -73,6 +73,7 @@ describe('torsion: help and version', () => {
       '--workers N',
       '--pid-file PATH',
       '--shutdown-timeout SECONDS',
+      '--inject-faults SPEC',
       '-h, --help',
       '--version',
     ]) {
@@ -120,7 +121,7 @@ describe('torsion: usage errors exit 2 with one line on standard error', () => {
     assert.equal(
       oneLine(result.stderr),
       'torsion: unknown option --nope; valid options: --log-level, --log-format, --log-file, ' +
-        '--workers, --pid-file, --shutdown-timeout, --help, --version (see torsion --help)',
+        '--workers, --pid-file, --shutdown-timeout, --inject-faults, --help, --version (see torsion --help)',
     );
     assert.equal(result.stdout, '');
     assert.deepEqual(result.ran, []);

@@ -125,7 +125,7 @@ describe('parseCommandLine: the global options', () => {
     assert.equal(
       errorOf(['--verbose', 'echo']),
       'unknown option --verbose; valid options: --log-level, --log-format, --log-file, --workers, ' +
-        '--pid-file, --shutdown-timeout, --help, --version',
+        '--pid-file, --shutdown-timeout, --inject-faults, --help, --version',
     );
     assert.match(errorOf(['--verbose=3', 'echo']), /^unknown option --verbose;/);
     assert.match(errorOf(['-x', 'echo']), /^unknown option -x;/);
@@ -166,7 +166,15 @@ describe('parseCommandLine: the global options', () => {
   test('the global specs are the documented ones, in order', () => {
     assert.deepEqual(
       GLOBAL_OPTIONS.map((spec) => spec.name),
-      ['log-level', 'log-format', 'log-file', 'workers', 'pid-file', 'shutdown-timeout'],
+      [
+        'log-level',
+        'log-format',
+        'log-file',
+        'workers',
+        'pid-file',
+        'shutdown-timeout',
+        'inject-faults',
+      ],
     );
   });
 });
