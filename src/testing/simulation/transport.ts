@@ -2,7 +2,7 @@
 // the transport each end's protocol sees, with the contract of the real
 // StreamTransport (clean close, abort, half-close, producers, read pausing)
 // over a lossy, reordering, partitionable network.
-// Tests: test/unit/testing/simulation-core.test.ts
+// Tests: test/unit/testing/simulation-core.test.ts, test/integration/conformance/transports.test.ts
 
 import { bindMethods, TRANSPORT_METHODS } from '../../internet/_bind.js';
 import { isHalfCloseable } from '../../internet/_half-close.js';
