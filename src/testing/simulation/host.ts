@@ -2,7 +2,7 @@
 // the network's one virtual clock, the life cycle, TCP listening and
 // connecting, host-name resolution inside the simulation), and the faults
 // that strike a whole host (crash, restart).
-// Tests: test/unit/testing/simulation-core.test.ts
+// Tests: test/unit/testing/simulation-core.test.ts, test/unit/testing/simulation-existing-code.test.ts
 
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { bindMethods } from '../../internet/_bind.js';

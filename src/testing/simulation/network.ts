@@ -2,7 +2,8 @@
 // latency, jitter, loss, bandwidth and an MTU, with partitions, resets,
 // crashes and a fault schedule, all drawn from one seed; every segment,
 // connection and fault is traced, and a run can be replayed against a trace.
-// Tests: test/unit/testing/simulation-core.test.ts
+// Tests: test/unit/testing/simulation-core.test.ts, test/unit/testing/simulation-scenarios.test.ts,
+// test/unit/testing/simulation-existing-code.test.ts
 
 import { isIP } from 'node:net';
 import { IPv4Address } from '../../internet/address.js';
@@ -20,7 +21,6 @@ import {
 import { SeededRandom } from './random.js';
 import {
   buildProtocolFor,
-  DATA,
   KIND_NAMES,
   type LinkState,
   NullProtocol,
@@ -681,7 +681,10 @@ export class SimulatedNetwork implements Wire, HostNetwork, SegmentHandler {
   /** @internal */
   record(ev: string, fields: Record<string, string | number | boolean>): void {
     if (!this.#tracing) return;
-    const event = { t: this.#now, ev, ...fields } as TraceEvent;
+    this.#push({ t: this.#now, ev, ...fields } as TraceEvent);
+  }
+
+  #push(event: TraceEvent): void {
     this.#trace.push(event);
     if (this.#expected !== undefined && this.#divergence === undefined) {
       this.#compare(this.#trace.length - 1);
@@ -927,25 +930,32 @@ export class SimulatedNetwork implements Wire, HostNetwork, SegmentHandler {
   }
 
   #traceSegment(ev: string, segment: Segment): void {
-    const fields: Record<string, string | number> = { kind: KIND_NAMES[segment.kind] as string };
+    const t = this.#now;
+    const kind = KIND_NAMES[segment.kind] as string;
     const sender = segment.sender;
-    if (sender !== undefined) {
-      fields.conn = sender.connection.id;
-      fields.from = sender.label;
-      fields.i = segment.index;
-    } else {
+    let event: TraceEvent;
+    if (sender === undefined) {
       const attempt = segment.attempt as ConnectAttempt;
-      fields.from =
+      const from =
         segment.kind === SYN ? `${attempt.host.name}:${attempt.localPort}` : segment.src.name;
-      fields.to = `${attempt.address}:${attempt.port}`;
+      event = { t, ev, kind, from, to: `${attempt.address}:${attempt.port}` };
+    } else if (ev === 'send') {
+      const data = segment.data;
+      event = {
+        t,
+        ev,
+        kind,
+        conn: sender.connection.id,
+        from: sender.label,
+        i: segment.index,
+        len: data === undefined ? undefined : data.byteLength,
+        sum: data === undefined ? undefined : checksum(data),
+        try: segment.attempts > 1 ? segment.attempts : undefined,
+      };
+    } else {
+      event = { t, ev, kind, conn: sender.connection.id, from: sender.label, i: segment.index };
     }
-    if (segment.kind === DATA) {
-      const data = segment.data as Uint8Array;
-      fields.len = data.byteLength;
-      fields.sum = checksum(data);
-    }
-    if (ev === 'send' && segment.attempts > 1) fields.try = segment.attempts;
-    this.record(ev, fields);
+    this.#push(event);
   }
 
   #hostFor(_from: SimulatedHost, address: string): SimulatedHost | undefined {
