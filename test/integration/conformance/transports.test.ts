@@ -35,6 +35,7 @@ import { lifecycle, writes } from './lifecycle.js';
 import { iosim, loopback, stringTransport } from './memory-builders.js';
 import { tcp, tls, unix } from './node-builders.js';
 import { producers } from './producers.js';
+import { simulation } from './simulation-builder.js';
 import { stdio } from './stdio-builder.js';
 
 const BUILDERS: readonly TransportBuilder[] = [
@@ -45,6 +46,7 @@ const BUILDERS: readonly TransportBuilder[] = [
   unix,
   tls,
   stdio,
+  simulation,
 ];
 
 const BEHAVIOURS: readonly Behaviour[] = [
