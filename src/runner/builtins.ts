@@ -38,6 +38,16 @@ export const BUILTIN_PLUGINS: readonly PluginEntry[] = [
     load: async () => (await import('./plugins/finger.js')).fingerPlugin,
   },
   {
+    name: 'proxy',
+    description: 'A filtering web proxy: rules block hosts, images and cookies; a status page',
+    load: async () => (await import('./plugins/proxy.js')).proxyPlugin,
+  },
+  {
+    name: 'reverse-proxy',
+    description: 'A reverse proxy: requests under a path relayed to one or more upstream servers',
+    load: async () => (await import('./plugins/reverse-proxy.js')).reverseProxyPlugin,
+  },
+  {
     name: 'run',
     description: 'Runs the service a module makes (its makeService export, or its default export)',
     load: async () => (await import('./plugins/run.js')).runPlugin,

@@ -92,7 +92,7 @@ describe('the torsion command: help, version, usage errors', { timeout: 60_000 }
     assert.equal(result.code, 2);
     assert.match(
       result.stderr,
-      /^torsion: unknown plugin gopher; available: echo, finger, run, time, web \(see torsion --help\)\n$/,
+      /^torsion: unknown plugin gopher; available: echo, finger, proxy, reverse-proxy, run, time, web \(see torsion --help\)\n$/,
     );
   });
 });

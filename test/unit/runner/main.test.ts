@@ -48,7 +48,7 @@ async function run(argv: string[], extra: MainOptions = {}) {
   return { code, stdout, stderr, ran };
 }
 
-const PLUGINS = 'echo, finger, run, time, web';
+const PLUGINS = 'echo, finger, proxy, reverse-proxy, run, time, web';
 
 describe('torsion: help and version', () => {
   test('--version prints the package version and exits 0', async () => {

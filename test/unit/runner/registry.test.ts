@@ -42,10 +42,10 @@ function pluginModule(names: string[], as: 'default' | 'plugins' = 'default'): s
 }
 
 describe('the built-in plugins', () => {
-  test('are echo, finger, run, time and web, and their descriptions are the loaded plugins’', async () => {
+  test('are echo, finger, proxy, reverse-proxy, run, time and web, and their descriptions are the loaded plugins’', async () => {
     assert.deepEqual(
       BUILTIN_PLUGINS.map((entry) => entry.name),
-      ['echo', 'finger', 'run', 'time', 'web'],
+      ['echo', 'finger', 'proxy', 'reverse-proxy', 'run', 'time', 'web'],
     );
     for (const entry of BUILTIN_PLUGINS) {
       const plugin = await entry.load();
