@@ -590,7 +590,14 @@ export class ProxyStatusResource extends Resource {
     if (this.#streams.size === 0) return;
     const message = Buffer.from(this.#message());
     for (const stream of this.#streams) {
-      if (!stream.paused) stream.request.write(message);
+      if (stream.paused) continue;
+      try {
+        stream.request.write(message);
+      } catch (error) {
+        // One broken stream (its response ended under it) must not stop the others' updates.
+        log.failure('A status event stream failed; it is dropped', new Failure(error));
+        this.#drop(stream);
+      }
     }
   }
 

@@ -180,6 +180,24 @@ describe('ProxyStats.topBlockedHosts', () => {
     );
   });
 
+  test('a few of many hosts come out as a full sort would give them', () => {
+    const stats = new ProxyStats(new Clock(), { maxTrackedHosts: 500 });
+    // Counts 1..7 spread over 400 hosts, in a scrambled order, with ties.
+    for (let i = 0; i < 400; i++) {
+      const host = `h${(i * 7919) % 400}.example`;
+      for (let k = 0; k <= i % 7; k++) stats.blocked(info(host), 'r');
+    }
+    const all = stats.topBlockedHosts(400);
+    assert.equal(all.length, 400);
+    for (let i = 1; i < all.length; i++) {
+      const [a, b] = [all[i - 1], all[i]] as [{ host: string; count: number }, (typeof all)[0]];
+      assert.ok(a.count > b.count || (a.count === b.count && a.host < b.host), `order at ${i}`);
+    }
+    for (const n of [1, 3, 10, 57])
+      assert.deepEqual(stats.topBlockedHosts(n), all.slice(0, n), `top ${n}`);
+    assert.deepEqual(stats.topBlockedHosts(0), []);
+  });
+
   test('never holds more than maxTrackedHosts hosts', () => {
     const stats = new ProxyStats(new Clock(), { maxTrackedHosts: 50 });
     for (let i = 0; i < 2000; i++) stats.blocked(info(`h${i % 300}.example`), 'r');

@@ -13,6 +13,7 @@ import { ConnectionDone } from '../../../../src/internet/error.js';
 import { Failure } from '../../../../src/internet/failure.js';
 import type { IPushProducer } from '../../../../src/internet/interfaces.js';
 import { Clock } from '../../../../src/internet/task/clock.js';
+import { captureLogs } from '../../../../src/logger/capture.js';
 import { StringTransportWithDisconnection } from '../../../../src/testing/string-transport.js';
 import { HttpParser } from '../../../../src/web/_parser.js';
 import type { HTTPChannel } from '../../../../src/web/channel.js';
@@ -29,7 +30,8 @@ import {
   type ProxyStatusPayload,
   ProxyStatusResource,
 } from '../../../../src/web/proxy/status-page.js';
-import { Resource } from '../../../../src/web/resource.js';
+import type { Request } from '../../../../src/web/request.js';
+import { type IResource, Resource } from '../../../../src/web/resource.js';
 import { Site } from '../../../../src/web/site.js';
 import { parseReplies, type Reply } from '../_server.js';
 
@@ -99,6 +101,8 @@ interface Client {
 }
 
 interface Setup {
+  /** Every request the site has received, in order. */
+  readonly requests: Request[];
   readonly clock: Clock;
   readonly stats: ProxyStats;
   readonly rules: FakeRules;
@@ -117,9 +121,16 @@ function setup(options: { maxStreams?: number; withRules?: boolean } = {}): Setu
   });
   const root = new Resource();
   root.putChild('_torsion', status);
-  const site = new Site(root, { clock, timeout: null, headersTimeout: null });
+  const requests: Request[] = [];
+  const site = new (class extends Site {
+    override getResourceFor(request: Request): IResource {
+      requests.push(request);
+      return super.getResourceFor(request);
+    }
+  })(root, { clock, timeout: null, headersTimeout: null });
   site.noisy = false;
   return {
+    requests,
     clock,
     stats,
     rules,
@@ -543,6 +554,28 @@ describe('ProxyStatusResource events', () => {
     assert.equal(c.transport.producer, undefined, 'unregistered at the end');
   });
 
+  test('a stream whose response ended under it is dropped and logged; the others go on', (t) => {
+    const logs = captureLogs();
+    t.after(() => logs.stop());
+    const s = setup();
+    const a = s.connect();
+    const b = s.connect();
+    a.request('/_torsion/events');
+    b.request('/_torsion/events');
+    const broken = s.requests[0] as Request;
+    broken.unregisterProducer();
+    broken.finish();
+    s.clock.advance(1);
+    assert.equal(s.status.openStreams, 1);
+    assert.ok(
+      logs.events.some((e) => String(e.log_format).includes('status event stream failed')),
+      'logged',
+    );
+    s.clock.advance(1);
+    assert.equal(new StreamReader(b.transport).read().messages().length, 3);
+    s.status.close();
+  });
+
   test('at most maxStreams are open; more are answered 503 with Retry-After', () => {
     const s = setup({ maxStreams: 2 });
     const clients = [s.connect(), s.connect(), s.connect()];
@@ -661,7 +694,9 @@ describe('ProxyStatusResource explain', () => {
     assert.match(byId(reply.body, 'explain-error') ?? '', /No rules are loaded/);
   });
 
-  test('rules that fail otherwise give 500 with a generic message, and are logged', () => {
+  test('rules that fail otherwise give 500 with a generic message, and are logged', (t) => {
+    const logs = captureLogs();
+    t.after(() => logs.stop());
     const clock = new Clock(T0);
     const broken: IProxyRulesView = {
       summary: () => ({ source: 'x', loadedAt: 0, rules: [] }),
@@ -687,5 +722,6 @@ describe('ProxyStatusResource explain', () => {
     assert.equal(reply.status, 500);
     assert.match(reply.body, /failed to explain this URL; the error has been logged/);
     assert.doesNotMatch(reply.body, /secret internals/);
+    assert.ok(logs.events.some((e) => String(e.log_format).includes('failed to explain')));
   });
 });
