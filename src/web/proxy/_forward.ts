@@ -3,7 +3,7 @@
 // streams the answer back, bodies flowing both ways with backpressure, and
 // turns upstream failures into short 502/504 pages (Twisted's web.proxy
 // buffers whole bodies and opens a connection per request; this does neither).
-// Tests: test/unit/web/proxy/forward-engine.test.ts
+// Tests: test/unit/web/proxy/forward-engine.test.ts, test/integration/web/proxy-reverse.test.ts
 //
 // The contract, for the proxies built on it:
 //

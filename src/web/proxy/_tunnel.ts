@@ -2,7 +2,7 @@
 // backpressure and half-close, for a CONNECT tunnel and an Upgrade
 // (WebSocket) passthrough. Each side is a TunnelEnd protocol; the server
 // side gets its connection from HTTPChannel._takeOver.
-// Tests: test/unit/web/proxy/tunnel.test.ts
+// Tests: test/unit/web/proxy/tunnel.test.ts, test/integration/web/proxy-reverse.test.ts
 //
 // Use:
 //   const [client, upstream] = TunnelEnd.pair(onClosed?);

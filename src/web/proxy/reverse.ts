@@ -3,7 +3,8 @@
 // upstreams, balancing, passive health, X-Forwarded-*/Forwarded, header
 // rewriting and an Upgrade (WebSocket) passthrough
 // (Twisted: twisted.web.proxy.ReverseProxyResource).
-// Tests: test/unit/web/proxy/twisted-reverse-proxy.test.ts, test/unit/web/proxy/reverse.test.ts
+// Tests: test/unit/web/proxy/twisted-reverse-proxy.test.ts, test/unit/web/proxy/reverse.test.ts,
+// test/integration/web/proxy-reverse.test.ts
 
 import type { ConnectionOptions } from 'node:tls';
 import type { Deferred } from '../../internet/defer.js';
