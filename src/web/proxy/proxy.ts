@@ -9,18 +9,28 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { Deferred } from '../../internet/defer.js';
+import { Deferred } from '../../internet/defer.js';
 import {
   HostnameEndpoint,
   type HostnameEndpointReactor,
 } from '../../internet/endpoints/hostname.js';
-import { TimeoutError } from '../../internet/error.js';
+import { ConnectError, TimeoutError } from '../../internet/error.js';
 import { Failure } from '../../internet/failure.js';
-import type { IAddress, IProtocol } from '../../internet/interfaces.js';
+import type {
+  IAddress,
+  IDelayedCall,
+  IHalfCloseableProtocol,
+  IProtocol,
+  IReactorTime,
+  ITCPTransport,
+} from '../../internet/interfaces.js';
+import { Protocol } from '../../internet/protocol.js';
 import { Logger } from '../../logger/logger.js';
 import { errorPageHtml } from '../_html.js';
+import { HttpParser } from '../_parser.js';
 import { reasonPhrase } from '../_status.js';
 import { HTTPChannel } from '../channel.js';
+import { ProxyConnectError } from '../client/errors.js';
 import type { HTTPConnectionPool } from '../client/pool.js';
 import type { Headers } from '../headers.js';
 import type { Request } from '../request.js';
@@ -70,7 +80,9 @@ export interface ProxyOptions extends Omit<SiteOptions, 'clock'> {
   readonly connectPorts?: readonly number[];
   /**
    * Another proxy to go through (`http://host:port`): absolute-form
-   * requests are sent to it as they are. Default: straight to each origin.
+   * requests are sent to it as they are, and tunnels are opened with its
+   * `CONNECT` (a refusal is answered 502, naming its status). Default:
+   * straight to each origin.
    */
   readonly upstreamProxy?: string;
   /**
@@ -115,6 +127,114 @@ const NOT_A_SERVER = new (class NotAServer extends Resource {
     );
   }
 })();
+
+/**
+ * The protocol of a connection to the upstream proxy while it opens a
+ * tunnel: sends `CONNECT`, reads the answer, and on a 2xx hands the
+ * connection to the tunnel's upstream end (which from then on gets every
+ * event); `ready` fires with the bytes that followed the answer, or fails
+ * with a `ProxyConnectError` (another status) or a `ConnectError`.
+ */
+class ConnectThrough extends Protocol<ITCPTransport> implements IHalfCloseableProtocol {
+  readonly ready = new Deferred<Buffer>();
+  readonly #parser: HttpParser;
+  #open = false;
+  #timer: IDelayedCall | undefined;
+
+  constructor(
+    private readonly target: string,
+    private readonly upstreamProxy: string,
+    private readonly via: string,
+    private readonly end: TunnelEnd,
+    private readonly clock: IReactorTime,
+    private readonly timeout: number,
+  ) {
+    super();
+    this.#parser = new HttpParser('response', {
+      onResponseHead: (head) => {
+        if (head.status >= 300) {
+          this.#fail(
+            new ProxyConnectError(this.upstreamProxy, this.target, head.status, head.reason),
+          );
+        }
+      },
+      onBody: () => undefined,
+      onMessageComplete: () => undefined,
+      onUpgrade: (rest) => {
+        if (this.ready.called) return;
+        this.#timer?.cancel();
+        this.#open = true;
+        this.end.makeConnection(this.transport);
+        this.ready.callback(Buffer.from(rest));
+      },
+      onError: (error) =>
+        this.#fail(
+          new ConnectError(
+            `${this.upstreamProxy} answered CONNECT ${this.target} with a malformed response (${error.message})`,
+          ),
+        ),
+    });
+    this.#parser.expectResponse('CONNECT');
+  }
+
+  override connectionMade(): void {
+    this.#timer = this.clock.callLater(this.timeout, () => {
+      this.#timer = undefined;
+      this.#fail(
+        new TimeoutError(
+          `${this.upstreamProxy} did not answer CONNECT ${this.target} within ${this.timeout} seconds`,
+        ),
+      );
+    });
+    this.transport.write(
+      Buffer.from(
+        `CONNECT ${this.target} HTTP/1.1\r\nHost: ${this.target}\r\nVia: 1.1 ${this.via}\r\n\r\n`,
+        'latin1',
+      ),
+    );
+  }
+
+  override dataReceived(data: Uint8Array): void {
+    if (this.#open) {
+      this.end.dataReceived(data);
+      return;
+    }
+    if (this.ready.called) return;
+    this.#parser.feed(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  readConnectionLost(): void {
+    if (this.#open) this.end.readConnectionLost();
+    else this.transport.loseConnection();
+  }
+
+  writeConnectionLost(): void {}
+
+  override connectionLost(reason: Failure): void {
+    if (this.#open) {
+      this.end.connectionLost(reason);
+      return;
+    }
+    this.#fail(
+      new ConnectError(
+        `${this.upstreamProxy} closed the connection before answering CONNECT ${this.target}`,
+      ),
+    );
+  }
+
+  /** The client went away: a tunnel still being opened is dropped. */
+  abandon(): void {
+    if (!this.#open && this.transport !== undefined) this.transport.abortConnection();
+  }
+
+  #fail(error: Error): void {
+    if (this.ready.called) return;
+    if (this.#timer?.active() === true) this.#timer.cancel();
+    this.#timer = undefined;
+    this.ready.errback(new Failure(error));
+    this.transport?.abortConnection();
+  }
+}
 
 /**
  * A proxy's client connection. A client that finishes sending (FIN) while a
@@ -518,21 +638,45 @@ export class ProxyRequest {
     let forget: (() => void) | undefined;
     const tunnel = TunnelEnd.pair(() => forget?.());
     const [clientEnd, upstreamEnd] = tunnel;
-    const endpoint = new HostnameEndpoint(proxy.reactor, target.host, target.port, {
-      timeout: proxy.connectTimeout,
-    });
-    const attempt = endpoint.connect({
-      buildProtocol: (_addr: IAddress): IProtocol => upstreamEnd,
+    const through = proxy.upstreamProxy;
+    const endpoint =
+      through === undefined
+        ? new HostnameEndpoint(proxy.reactor, target.host, target.port, {
+            timeout: proxy.connectTimeout,
+          })
+        : new HostnameEndpoint(proxy.reactor, through.host, through.port, {
+            timeout: proxy.connectTimeout,
+          });
+    let opener: ConnectThrough | undefined;
+    const connecting = endpoint.connect({
+      buildProtocol: (_addr: IAddress): IProtocol => {
+        if (through === undefined) return upstreamEnd;
+        opener = new ConnectThrough(
+          name,
+          `${through.host}:${through.port}`,
+          proxy.via,
+          upstreamEnd,
+          proxy.reactor,
+          proxy.connectTimeout,
+        );
+        return opener;
+      },
       doStart() {},
       doStop() {},
     });
+    // Through another proxy, the tunnel is open once it has answered CONNECT with 2xx.
+    const attempt: Deferred<Buffer> =
+      through === undefined
+        ? connecting.addCallback(() => Buffer.alloc(0))
+        : connecting.addCallback(() => (opener as ConnectThrough).ready);
     // The client went away while connecting: abandon the attempt.
     request.notifyFinish().addErrback(() => {
       if (!attempt.called) attempt.cancel();
+      opener?.abandon();
       return undefined;
     });
     attempt.addCallbacks(
-      () => {
+      (rest: Buffer) => {
         if (request.finished) {
           // The client went away as the connection was made.
           upstreamEnd.transport.loseConnection();
@@ -549,6 +693,8 @@ export class ProxyRequest {
           );
           clientEnd.makeConnection(connection.transport);
           connection.resume();
+          // What the upstream proxy sent right behind its 2xx.
+          if (rest.length > 0) upstreamEnd.dataReceived(rest);
         } catch (error) {
           log.failure(
             'The tunnel to {target} could not take the connection over',
@@ -565,7 +711,9 @@ export class ProxyRequest {
         const timedOut = failure.check(TimeoutError) !== null;
         const reason = timedOut
           ? `did not accept a connection within ${proxy.connectTimeout} seconds`
-          : `could not be reached: ${failure.getErrorMessage()}`;
+          : failure.check(ProxyConnectError) !== null
+            ? `could not be reached through the upstream proxy: ${failure.getErrorMessage()}`
+            : `could not be reached: ${failure.getErrorMessage()}`;
         report(proxy.stats, 'upstreamError', () => proxy.stats?.upstreamError(info, reason));
         this.#page(timedOut ? 504 : 502, `The upstream ${name} ${reason}.`);
         return null;

@@ -205,4 +205,55 @@ describe('Proxy: CONNECT', () => {
     assert.equal(drained.called, true);
     assert.equal(kit.proxy.openTunnels, 0);
   });
+
+  it('opens the tunnel through the upstream proxy when there is one', () => {
+    const kit = proxyKit({ upstreamProxy: 'http://127.0.0.1:3128' });
+    kit.reactor.hosts.set('example.com', '203.0.113.5');
+    const upstream = listenRecorder(kit.reactor, 3128);
+    const client = kit.client();
+    client.send('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    const pump = kit.connectUpstream();
+    const server = upstream.accepted[0] as Recorder;
+    assert.equal(
+      server.text(),
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nVia: 1.1 test-proxy\r\n\r\n',
+    );
+    assert.equal(client.output(), '', 'no answer before the upstream proxy has');
+    server.received = Buffer.alloc(0);
+    server.transport.write(Buffer.from('HTTP/1.1 200 OK\r\n\r\nserver first', 'latin1'));
+    pump.flush();
+    assert.equal(client.output(), `${ESTABLISHED}server first`);
+    client.send('client bytes');
+    pump.flush();
+    assert.equal(server.text(), 'client bytes');
+  });
+
+  it('answers 502 naming the status when the upstream proxy refuses the tunnel', () => {
+    const kit = proxyKit({ upstreamProxy: 'http://127.0.0.1:3128' });
+    const upstream = listenRecorder(kit.reactor, 3128);
+    const client = kit.client();
+    client.send('CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n');
+    const pump = kit.connectUpstream();
+    const server = upstream.accepted[0] as Recorder;
+    server.transport.write(
+      Buffer.from('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n', 'latin1'),
+    );
+    pump.flush();
+    const [reply] = client.replies(['CONNECT']);
+    assert.equal(reply?.status, 502);
+    assert.match(reply?.body ?? '', /403 Forbidden/);
+    assert.equal(server.lost, true);
+  });
+
+  it('answers 504 when the upstream proxy does not answer CONNECT within connectTimeout', () => {
+    const kit = proxyKit({ upstreamProxy: 'http://127.0.0.1:3128', connectTimeout: 4 });
+    listenRecorder(kit.reactor, 3128);
+    const client = kit.client();
+    client.send('CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n');
+    const pump = kit.connectUpstream();
+    kit.reactor.advance(4);
+    pump.flush();
+    const [reply] = client.replies(['CONNECT']);
+    assert.equal(reply?.status, 504);
+  });
 });
