@@ -521,8 +521,9 @@ const WRITE_TERMINAL: ReadonlySet<Fault> = new Set(['reset', 'half-close']);
  * - `loseConnection` closes once the delayed writes are written;
  *   `abortConnection` at once, dropping them.
  * - The peer's half-close and the end of the connection are delivered
- *   after the reads before them. A clean end waits for the delayed reads
- *   (and a timed stall); an abnormal one, or a stall for good, drops them.
+ *   after the reads before them (at once when none wait, paused or not).
+ *   A clean end waits for the delayed reads (and a timed stall, and a
+ *   pause); an abnormal one, or a stall for good, drops them.
  *
  * @since 0.1.0
  */
@@ -790,7 +791,9 @@ export class FaultInjectingProtocol extends ProtocolWrapper {
             this.#readQueue.length = 0;
             break;
           }
-          if (this.#consumerPaused || this.#stalled) break;
+          // Pauses and stalls hold bytes back; an end with no bytes before
+          // it is told at once, as a paused transport would.
+          if (head.kind === 'data' && (this.#consumerPaused || this.#stalled)) break;
           const wait = head.due - this.#clock.seconds();
           if (wait > EPSILON) {
             this.#schedule('read', wait);

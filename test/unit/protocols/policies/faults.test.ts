@@ -377,6 +377,24 @@ describe('the transport contract through the wrapper', () => {
     assert.equal(inner.received.toString(), 'abcdef');
   });
 
+  test('a paused protocol is told of a clean end at once when no read waits, after resuming when one does', () => {
+    const idle = connectOne('split=1');
+    idle.wrapper.pauseProducing();
+    idle.wrapper.connectionLost(new Failure(new ConnectionDone()));
+    assert.ok(lostWith(idle.inner, ConnectionDone));
+
+    const { inner, wrapper, clock } = connectOne('split=1');
+    wrapper.pauseProducing();
+    wrapper.dataReceived(Buffer.from('ab'));
+    wrapper.connectionLost(new Failure(new ConnectionDone()));
+    assert.equal(inner.lost, undefined);
+    assert.equal(inner.received.byteLength, 0);
+    wrapper.resumeProducing();
+    clock.advance(0);
+    assert.equal(inner.received.toString(), 'ab');
+    assert.ok(lostWith(inner, ConnectionDone));
+  });
+
   test('a push producer is paused by the transport through the stand-in, and by a full delay queue', () => {
     const { wrapper, transport, clock } = connectOne('delay=1');
     const calls: string[] = [];
