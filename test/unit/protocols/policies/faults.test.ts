@@ -212,6 +212,17 @@ describe('delays', () => {
     assert.deepEqual(inner.received, bytes(100));
   });
 
+  test('a delayed 100 KB burst cut into bytes pauses reading while queued, then arrives whole', () => {
+    const { inner, wrapper, transport, clock } = connectOne('seed=6,split=1-2,delay=0.5');
+    const data = bytes(100 * 1024);
+    wrapper.dataReceived(data);
+    assert.equal(transport.producerState, 'paused', 'over 64 KiB waits');
+    clock.advance(0.5);
+    assert.deepEqual(inner.received, data);
+    assert.ok(inner.chunks.length > 50_000);
+    assert.equal(transport.producerState, 'producing');
+  });
+
   test('a fixed delay holds each read exactly that long', () => {
     const { inner, wrapper, clock } = connectOne('delay=1');
     wrapper.dataReceived(Buffer.from('a'));
