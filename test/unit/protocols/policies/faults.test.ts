@@ -1,7 +1,7 @@
 // FaultInjectingFactory and FaultInjectingProtocol over StringTransport and
 // the in-memory pump, in virtual time: each fault kind, the seed's
 // determinism, the transport contract through the wrapper, and the spec's
-// string form.
+// string form, and an HTTP server and client exchanging a body behind faults.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -29,7 +29,17 @@ import {
   MemoryReactorClock,
   StringTransport,
   StringTransportWithDisconnection,
+  successResultOf,
 } from 'torsion/testing';
+import {
+  Headers,
+  HTTP11ClientProtocol,
+  type Request,
+  Resource,
+  type Response,
+  readBody,
+  Site,
+} from 'torsion/web';
 
 /** Whether `p` lost its connection with a `type` reason. */
 function lostWith(p: Recorder, type: new (...args: never[]) => Error): boolean {
@@ -493,6 +503,48 @@ describe('the transport contract through the wrapper', () => {
     }
     assert.deepEqual(clientInner.received, payload);
     assert.ok(clientInner.sizes.every((n) => n <= 13));
+  });
+});
+
+describe('HTTP through the wrapper, in memory', () => {
+  test('a Site and an HTTP client, both behind faults, exchange a 20 KB body intact', () => {
+    class Big extends Resource {
+      override isLeaf = true;
+      render_GET(request: Request): Uint8Array {
+        return bytes(20_000, request.path.length);
+      }
+    }
+    const clock = new MemoryReactorClock();
+    const site = new Site(new Big(), { clock });
+    site.noisy = false;
+    const server = new FaultInjectingFactory(site, 'seed=21,split=1-50,delay=0-0.01', clock);
+    let http: HTTP11ClientProtocol | undefined;
+    const client = new FaultInjectingFactory(
+      factoryOf(() => {
+        http = new HTTP11ClientProtocol();
+        return http;
+      }),
+      'seed=22,split=1-7,delay=0.005',
+      clock,
+    );
+    const [, , pump] = connectedServerAndClient(server, client, { clock });
+    const response = (http as HTTP11ClientProtocol).request({
+      method: 'GET',
+      target: '/abc',
+      headers: new Headers({ Host: ['example.com'] }),
+    });
+    let body: ReturnType<typeof readBody> | undefined;
+    for (let i = 0; i < 2000 && body?.called !== true; i++) {
+      clock.advance(0.01);
+      pump.pump();
+      if (body === undefined && response.called)
+        body = readBody(successResultOf(response) as Response);
+    }
+    assert.ok(body?.called, 'the body arrived');
+    assert.deepEqual(
+      Buffer.from(successResultOf(body as ReturnType<typeof readBody>)),
+      bytes(20_000, 4),
+    );
   });
 });
 
