@@ -471,6 +471,38 @@ type WriteItem =
   | { readonly kind: 'fault'; readonly fault: Fault; readonly bytes: number; readonly due: number }
   | { readonly kind: 'lose-write'; readonly due: number };
 
+/** A first-in first-out queue whose `shift` takes constant time. */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  first(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): void {
+    this.#head++;
+    if (this.#head === this.#items.length) this.clear();
+    else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+}
+
 /** Pauses its target while any reason holds it; resumes when the last lets go. */
 class Holds {
   readonly #holds = new Set<string>();
@@ -521,8 +553,9 @@ const WRITE_TERMINAL: ReadonlySet<Fault> = new Set(['reset', 'half-close']);
  * - `loseConnection` closes once the delayed writes are written;
  *   `abortConnection` at once, dropping them.
  * - The peer's half-close and the end of the connection are delivered
- *   after the reads before them. A clean end waits for the delayed reads
- *   (and a timed stall); an abnormal one, or a stall for good, drops them.
+ *   after the reads before them (at once when none wait, paused or not).
+ *   A clean end waits for the delayed reads (and a timed stall, and a
+ *   pause); an abnormal one, or a stall for good, drops them.
  *
  * @since 0.1.0
  */
@@ -539,8 +572,8 @@ export class FaultInjectingProtocol extends ProtocolWrapper {
   readonly #clock: IReactorTime;
   readonly #read: Stream;
   readonly #write: Stream;
-  readonly #readQueue: ReadItem[] = [];
-  readonly #writeQueue: WriteItem[] = [];
+  readonly #readQueue = new Fifo<ReadItem>();
+  readonly #writeQueue = new Fifo<WriteItem>();
   #readQueued = 0;
   #writeQueued = 0;
   #readLastDue = -Infinity;
@@ -643,13 +676,13 @@ export class FaultInjectingProtocol extends ProtocolWrapper {
     this.#lost = true;
     this.#transportClosed = true;
     this.#cancel('write');
-    this.#writeQueue.length = 0;
+    this.#writeQueue.clear();
     this.#writeQueued = 0;
     this.#pullDemand = undefined;
     const clean = reason.check(ConnectionDone) !== null;
     const stalledForGood = this.#stalled && this.plan.stall === Infinity;
     if (!clean || stalledForGood || this.#aborted) {
-      this.#readQueue.length = 0;
+      this.#readQueue.clear();
       this.#readQueued = 0;
     }
     this.#readQueue.push({ kind: 'lost', reason, due: this.#readLastDue });
@@ -784,13 +817,15 @@ export class FaultInjectingProtocol extends ProtocolWrapper {
     this.#pumpingReads = true;
     try {
       while (this.#readQueue.length > 0 && !this.#delivered) {
-        const head = this.#readQueue[0] as ReadItem;
+        const head = this.#readQueue.first() as ReadItem;
         if (!force) {
           if (this.#aborted && head.kind !== 'lost') {
-            this.#readQueue.length = 0;
+            this.#readQueue.clear();
             break;
           }
-          if (this.#consumerPaused || this.#stalled) break;
+          // Pauses and stalls hold bytes back; an end with no bytes before
+          // it is told at once, as a paused transport would.
+          if (head.kind === 'data' && (this.#consumerPaused || this.#stalled)) break;
           const wait = head.due - this.#clock.seconds();
           if (wait > EPSILON) {
             this.#schedule('read', wait);
@@ -864,7 +899,7 @@ export class FaultInjectingProtocol extends ProtocolWrapper {
     this.#pumpingWrites = true;
     try {
       while (this.#writeQueue.length > 0 && !this.#aborted && !this.#transportClosed) {
-        const head = this.#writeQueue[0] as WriteItem;
+        const head = this.#writeQueue.first() as WriteItem;
         const wait = head.due - this.#clock.seconds();
         if (wait > EPSILON) {
           this.#schedule('write', wait);
@@ -958,9 +993,9 @@ export class FaultInjectingProtocol extends ProtocolWrapper {
 
   #abort(): void {
     this.#aborted = true;
-    this.#writeQueue.length = 0;
+    this.#writeQueue.clear();
     this.#writeQueued = 0;
-    this.#readQueue.length = 0;
+    this.#readQueue.clear();
     this.#readQueued = 0;
     this.#cancel('read');
     this.#cancel('write');

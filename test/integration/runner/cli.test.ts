@@ -367,6 +367,28 @@ describe('torsion --inject-faults', { timeout: 60_000 }, () => {
     assert.equal(await terminate(server), 0);
   });
 
+  test('web on loopback serves a large file whole through split, delayed writes', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'torsion-faults-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const content = 'abcdefghijklmnopqrstuvwxyz0123456789\n'.repeat(8000); // 296 KB
+    writeFileSync(join(dir, 'big.txt'), content);
+    const server = start(t, [
+      '--inject-faults',
+      'seed=5,split=64-1024,delay=0-0.001',
+      'web',
+      '--path',
+      dir,
+      '--listen',
+      LOOPBACK,
+    ]);
+    const port = await portOf(server);
+    const reply = await fetchText(port, '/big.txt');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.length, content.length);
+    assert.ok(reply.body === content, 'the body arrived whole and in order');
+    assert.equal(await terminate(server), 0);
+  });
+
   test('refused, exit 2, when the plugin would listen beyond loopback', async () => {
     const result = await torsion([
       '--inject-faults',

@@ -130,6 +130,30 @@ function observe(client: Client, transport: StringTransport, eof: boolean): unkn
 }
 
 describe('HTTP11ClientProtocol under every split', () => {
+  test('bytes after a persistent response close the connection however they arrive', () => {
+    // Only the quiescent notice depends on the split: when the response
+    // ends at the end of a read, the connection goes back to its pool
+    // before the stray bytes arrive (as it would if they came later); the
+    // pool then sees an idle connection close. Everything else is the same.
+    forAllChunkings(
+      () => new Client('GET', true),
+      Buffer.from(
+        'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n',
+        'latin1',
+      ),
+      (client, transport) => ({
+        events: client.events.filter((e) => e !== 'quiescent'),
+        state: client.state,
+        closing: transport.disconnecting,
+      }),
+      {
+        count: 40,
+        makeTransport: (protocol) =>
+          new StringTransportWithDisconnection({ lenient: true, protocol }),
+      },
+    );
+  });
+
   for (const exchange of exchanges) {
     test(exchange.name, () => {
       forAllChunkings(

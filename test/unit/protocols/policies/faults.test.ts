@@ -1,7 +1,7 @@
 // FaultInjectingFactory and FaultInjectingProtocol over StringTransport and
 // the in-memory pump, in virtual time: each fault kind, the seed's
 // determinism, the transport contract through the wrapper, and the spec's
-// string form.
+// string form, and an HTTP server and client exchanging a body behind faults.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -29,7 +29,17 @@ import {
   MemoryReactorClock,
   StringTransport,
   StringTransportWithDisconnection,
+  successResultOf,
 } from 'torsion/testing';
+import {
+  Headers,
+  HTTP11ClientProtocol,
+  type Request,
+  Resource,
+  type Response,
+  readBody,
+  Site,
+} from 'torsion/web';
 
 /** Whether `p` lost its connection with a `type` reason. */
 function lostWith(p: Recorder, type: new (...args: never[]) => Error): boolean {
@@ -212,6 +222,17 @@ describe('delays', () => {
     assert.deepEqual(inner.received, bytes(100));
   });
 
+  test('a delayed 100 KB burst cut into bytes pauses reading while queued, then arrives whole', () => {
+    const { inner, wrapper, transport, clock } = connectOne('seed=6,split=1-2,delay=0.5');
+    const data = bytes(100 * 1024);
+    wrapper.dataReceived(data);
+    assert.equal(transport.producerState, 'paused', 'over 64 KiB waits');
+    clock.advance(0.5);
+    assert.deepEqual(inner.received, data);
+    assert.ok(inner.chunks.length > 50_000);
+    assert.equal(transport.producerState, 'producing');
+  });
+
   test('a fixed delay holds each read exactly that long', () => {
     const { inner, wrapper, clock } = connectOne('delay=1');
     wrapper.dataReceived(Buffer.from('a'));
@@ -377,6 +398,24 @@ describe('the transport contract through the wrapper', () => {
     assert.equal(inner.received.toString(), 'abcdef');
   });
 
+  test('a paused protocol is told of a clean end at once when no read waits, after resuming when one does', () => {
+    const idle = connectOne('split=1');
+    idle.wrapper.pauseProducing();
+    idle.wrapper.connectionLost(new Failure(new ConnectionDone()));
+    assert.ok(lostWith(idle.inner, ConnectionDone));
+
+    const { inner, wrapper, clock } = connectOne('split=1');
+    wrapper.pauseProducing();
+    wrapper.dataReceived(Buffer.from('ab'));
+    wrapper.connectionLost(new Failure(new ConnectionDone()));
+    assert.equal(inner.lost, undefined);
+    assert.equal(inner.received.byteLength, 0);
+    wrapper.resumeProducing();
+    clock.advance(0);
+    assert.equal(inner.received.toString(), 'ab');
+    assert.ok(lostWith(inner, ConnectionDone));
+  });
+
   test('a push producer is paused by the transport through the stand-in, and by a full delay queue', () => {
     const { wrapper, transport, clock } = connectOne('delay=1');
     const calls: string[] = [];
@@ -464,6 +503,48 @@ describe('the transport contract through the wrapper', () => {
     }
     assert.deepEqual(clientInner.received, payload);
     assert.ok(clientInner.sizes.every((n) => n <= 13));
+  });
+});
+
+describe('HTTP through the wrapper, in memory', () => {
+  test('a Site and an HTTP client, both behind faults, exchange a 20 KB body intact', () => {
+    class Big extends Resource {
+      override isLeaf = true;
+      render_GET(request: Request): Uint8Array {
+        return bytes(20_000, request.path.length);
+      }
+    }
+    const clock = new MemoryReactorClock();
+    const site = new Site(new Big(), { clock });
+    site.noisy = false;
+    const server = new FaultInjectingFactory(site, 'seed=21,split=1-50,delay=0-0.01', clock);
+    let http: HTTP11ClientProtocol | undefined;
+    const client = new FaultInjectingFactory(
+      factoryOf(() => {
+        http = new HTTP11ClientProtocol();
+        return http;
+      }),
+      'seed=22,split=1-7,delay=0.005',
+      clock,
+    );
+    const [, , pump] = connectedServerAndClient(server, client, { clock });
+    const response = (http as HTTP11ClientProtocol).request({
+      method: 'GET',
+      target: '/abc',
+      headers: new Headers({ Host: ['example.com'] }),
+    });
+    let body: ReturnType<typeof readBody> | undefined;
+    for (let i = 0; i < 2000 && body?.called !== true; i++) {
+      clock.advance(0.01);
+      pump.pump();
+      if (body === undefined && response.called)
+        body = readBody(successResultOf(response) as Response);
+    }
+    assert.ok(body?.called, 'the body arrived');
+    assert.deepEqual(
+      Buffer.from(successResultOf(body as ReturnType<typeof readBody>)),
+      bytes(20_000, 4),
+    );
   });
 });
 
