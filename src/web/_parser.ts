@@ -230,6 +230,18 @@ export class HttpParser {
    */
   work = 0;
 
+  /**
+   * Stops parsing for good and returns the bytes received but not parsed
+   * (a copy): for a connection another protocol takes over.
+   */
+  takeUnparsed(): Buffer {
+    const rest = Buffer.from(this.store.subarray(this.storeStart, this.storeEnd));
+    this.storeStart = this.storeEnd = 0;
+    this.state = DEAD;
+    this.paused = true;
+    return rest;
+  }
+
   /** Parses `chunk` (kept, or copied where it must outlive the call); not from a callback. */
   feed(chunk: Buffer): void {
     if (this.running) throw new Error('HttpParser.feed() called from a handler callback');

@@ -4,7 +4,8 @@
 // Tests: test/unit/web/channel.test.ts, test/unit/web/channel-bodies.test.ts,
 // test/unit/web/channel-timeouts.test.ts, test/integration/web/node-client.test.ts,
 // test/integration/web/curl.test.ts, test/reliability/web-slowloris.test.ts,
-// test/unit/web/twisted-http.test.ts, test/unit/web/site-drain.test.ts
+// test/unit/web/twisted-http.test.ts, test/unit/web/site-drain.test.ts,
+// test/unit/web/proxy/tunnel.test.ts (_takeOver)
 
 import type { IPAddress } from '../internet/address.js';
 import { ConnectionDone } from '../internet/error.js';
@@ -41,6 +42,35 @@ export interface ServerError {
   readonly code: number;
   readonly brief: string;
   readonly detail: string;
+}
+
+/**
+ * @internal Who receives a connection's events after {@link HTTPChannel._takeOver}
+ * (a `CONNECT` tunnel, an `Upgrade` passthrough).
+ */
+export interface TakeOverHandler {
+  /** Bytes from the client. */
+  dataReceived(data: Uint8Array): void;
+  /** The client half-closed (finished sending). */
+  readConnectionLost(): void;
+  /** The connection closed. */
+  connectionLost(reason: Failure): void;
+}
+
+/** @internal What {@link HTTPChannel._takeOver} gives the connection's new owner. */
+export interface TakenOverConnection {
+  /** The connection (paused until `resume()`). */
+  readonly transport: ITCPTransport<IPAddress>;
+  /** Delivers what the client sent ahead to the handler, then reads again. */
+  resume(): void;
+}
+
+/** A taken-over connection's state: its handler and what waits for `resume()`. */
+interface TakeOver {
+  readonly handler: TakeOverHandler;
+  readonly held: Buffer[];
+  eof: boolean;
+  resumed: boolean;
 }
 
 /**
@@ -106,6 +136,8 @@ export class HTTPChannel
   /** An error answered once the requests before it are. */
   #pendingError: ServerError | undefined;
   #upgradeRest: Buffer | undefined;
+  /** Who owns the connection after `_takeOver`. */
+  #takenOver: TakeOver | undefined;
 
   /** A channel for `site`; `Site.buildProtocol` makes one per connection. */
   constructor(site: Site) {
@@ -162,6 +194,12 @@ export class HTTPChannel
 
   /** Parses what arrived. */
   override dataReceived(data: Uint8Array): void {
+    const takenOver = this.#takenOver;
+    if (takenOver !== undefined) {
+      if (takenOver.resumed && takenOver.held.length === 0) takenOver.handler.dataReceived(data);
+      else takenOver.held.push(Buffer.from(data));
+      return;
+    }
     if (this.#closing && this.#parsing === undefined) return; // a closing connection reads and drops
     if (this.#parser.upgraded) {
       const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -181,11 +219,26 @@ export class HTTPChannel
     } finally {
       this.#feeding = false;
     }
+    const owner = this.#takenOver as TakeOver | undefined;
+    if (owner !== undefined) {
+      // Taken over during this feed: what followed the head is the new owner's.
+      if (this.#upgradeRest !== undefined) owner.held.push(this.#upgradeRest);
+      this.#upgradeRest = undefined;
+      owner.held.push(this.#parser.takeUnparsed());
+      if (owner.resumed) this.#deliverHeld(owner);
+      return;
+    }
     this.#updateTimers();
   }
 
   /** The client finished sending: answer what it sent, then close. */
   readConnectionLost(): void {
+    const takenOver = this.#takenOver;
+    if (takenOver !== undefined) {
+      if (takenOver.resumed && takenOver.held.length === 0) takenOver.handler.readConnectionLost();
+      else takenOver.eof = true;
+      return;
+    }
     this.#readClosed = true;
     this.#parser.finish();
     if (this.#queue.length === 0) this.#close();
@@ -198,6 +251,12 @@ export class HTTPChannel
   /** Tells every unanswered request that the client went away. */
   override connectionLost(reason: Failure = new Failure(new ConnectionDone())): void {
     this.#lost = true;
+    if (this.#takenOver !== undefined) {
+      this.site._channelClosed(this);
+      this.#takenOver.held.length = 0;
+      this.#takenOver.handler.connectionLost(reason);
+      return;
+    }
     this.#closing = true;
     this.#cancelTimers();
     this.#abortTimer?.cancel();
@@ -224,6 +283,87 @@ export class HTTPChannel
     }
     this.#closing = true;
     this.#updateTimers();
+  }
+
+  /**
+   * @internal Hands the connection over after `request`'s head (a `CONNECT`
+   * tunnel, an `Upgrade` passthrough): the channel stops parsing and
+   * answering, drops the requests pipelined behind (as if the connection
+   * had closed under them), cancels its timers, and passes every later
+   * event of the transport to `handler`. `request` counts as answered; its
+   * new owner writes what it likes on the transport itself (a `200
+   * Connection established`, the upstream's `101`).
+   *
+   * Reading stops until the owner calls `resume()`: then `handler` gets
+   * first the bytes the client sent past the head (already read), then the
+   * rest as it arrives, then the end of the client's input.
+   *
+   * @throws Error if `request` is not the one being answered, has begun
+   *   its response, still has a body arriving, or the connection is closing.
+   */
+  _takeOver(request: Request, handler: TakeOverHandler): TakenOverConnection {
+    if (this.#queue[0] !== request || request.startedWriting || request.finished) {
+      throw new Error(
+        `_takeOver: ${request.method} ${request.uri} is not the request being answered`,
+      );
+    }
+    if (!request.content.done) {
+      throw new Error(`_takeOver: the body of ${request.method} ${request.uri} is still arriving`);
+    }
+    if (this.#lost || this.#closed || this.#takenOver !== undefined) {
+      throw new Error('_takeOver: the connection is closing');
+    }
+    const state: TakeOver = { handler, held: [], eof: false, resumed: false };
+    this.#takenOver = state;
+    this.#closing = true;
+    this.#cancelTimers();
+    this.#abortTimer?.cancel();
+    this.#abortTimer = undefined;
+    if (this.#parser.upgraded) {
+      if (this.#upgradeRest !== undefined) state.held.push(this.#upgradeRest);
+    } else if (!this.#feeding) {
+      state.held.push(this.#parser.takeUnparsed());
+    } else {
+      // The rest of the chunk being parsed is collected when the feed returns.
+      this.#parser.pause();
+    }
+    this.#upgradeRest = undefined;
+    if (this.#pauses.size === 0) this.transport.pauseProducing();
+    this.#pauses.clear();
+    this.#parsing = undefined;
+    this.#awaiting = undefined;
+    const dropped = this.#queue.splice(0);
+    dropped.shift();
+    request._handedOver();
+    for (const other of dropped) {
+      other._connectionLost(
+        new Failure(
+          new ConnectionDone('the connection was taken over before this request was answered'),
+        ),
+      );
+    }
+    return {
+      transport: this.transport,
+      resume: () => {
+        if (state.resumed) return;
+        state.resumed = true;
+        if (!this.#feeding) this.#deliverHeld(state);
+      },
+    };
+  }
+
+  /** Gives a new owner what was held for it, and lets the transport read again. */
+  #deliverHeld(state: TakeOver): void {
+    const held = state.held.splice(0);
+    for (const bytes of held) {
+      if (bytes.length > 0 && !this.#lost) state.handler.dataReceived(bytes);
+    }
+    if (this.#lost) return;
+    if (state.eof) {
+      state.handler.readConnectionLost();
+      return;
+    }
+    this.transport.resumeProducing();
   }
 
   /** @internal A request finished its response: go on with the next, or close. */

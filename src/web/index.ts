@@ -110,6 +110,13 @@ export {
 } from './client/response.js';
 export { InvalidURIError, URI } from './client/uri.js';
 export { Headers } from './headers.js';
+// The reverse proxy (issue 16).
+export type {
+  BalanceStrategy,
+  HealthOptions,
+  UpstreamAddress,
+} from './proxy/_upstreams.js';
+export { type ReverseProxyOptions, ReverseProxyResource } from './proxy/reverse.js';
 export { CACHED, Request } from './request.js';
 export { type IBodyReader, RequestBody } from './request-body.js';
 export {

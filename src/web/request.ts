@@ -113,6 +113,8 @@ export class Request {
   _problem: ServerError | undefined;
   /** The server answered in the resource's place; the resource's writes are dropped. */
   #answeredByServer = false;
+  /** The headers are an upstream's (a proxy's answer): no default `Content-Type` is added. */
+  #proxied = false;
 
   /**
    * @internal Made by the channel when a request's head arrives.
@@ -505,6 +507,54 @@ export class Request {
     for (const w of waiters) w.errback(reason);
   }
 
+  /**
+   * @internal A proxy adopts an upstream response's headers (the parser
+   * checked them) as this response's, instead of copying them field by field.
+   */
+  _adoptResponseHeaders(headers: Headers): void {
+    this.#checkHeadersOpen('_adoptResponseHeaders');
+    (this as { responseHeaders: Headers }).responseHeaders = headers;
+    this.#proxied = true;
+  }
+
+  /** @internal Forgets the status and headers set so far (a proxy answers in an upstream's place). */
+  _resetResponse(): void {
+    this.#checkHeadersOpen('_resetResponse');
+    this.code = 200;
+    this.codeMessage = undefined;
+    (this as { responseHeaders: Headers }).responseHeaders = new Headers();
+    this.#proxied = false;
+  }
+
+  /**
+   * @internal Ends a response that cannot be completed (a proxy's upstream
+   * failed mid-body): nothing more is written, not even the end of a
+   * chunked body, and the connection closes, so that the client sees the
+   * response cut short rather than complete.
+   */
+  _abortResponse(): void {
+    if (this.#lost !== undefined || this.finished) return;
+    if (this.#producer !== undefined) this.unregisterProducer();
+    this.#persistent = false;
+    this.finished = true;
+    this.content._release();
+    const waiters = this.#finishWaiters;
+    this.#finishWaiters = [];
+    for (const w of waiters) w.callback(undefined);
+    this.channel._requestDone(this);
+  }
+
+  /** @internal The channel handed the connection over after this request ({@link HTTPChannel._takeOver}). */
+  _handedOver(): void {
+    this.startedWriting = true;
+    this.finished = true;
+    this.#persistent = false;
+    this.content._release();
+    const waiters = this.#finishWaiters;
+    this.#finishWaiters = [];
+    for (const w of waiters) w.callback(undefined);
+  }
+
   /** @internal The connection cannot be reused after this request. */
   _setNotPersistent(): void {
     this.#persistent = false;
@@ -636,7 +686,7 @@ export class Request {
       this.#persistent = false;
     }
     // An empty body needs no Content-Type (Twisted omits it too).
-    if (!bodiless && length !== 0 && !headers.hasHeader('Content-Type')) {
+    if (!bodiless && length !== 0 && !this.#proxied && !headers.hasHeader('Content-Type')) {
       headers.setRawHeaders('Content-Type', ['text/html; charset=utf-8']);
     }
     const connection = headers.getRawHeaders('Connection');
