@@ -52,7 +52,13 @@ export class EventQueue {
     const heap = this.heap;
     const first = heap[0];
     if (first === undefined) return undefined;
-    this.#removeAt(0);
+    const last = heap.pop() as SimEvent;
+    first.heapIndex = -1;
+    if (last !== first) {
+      heap[0] = last;
+      last.heapIndex = 0;
+      this.#down(0);
+    }
     return first;
   }
 

@@ -177,6 +177,13 @@ export function buildProtocolFor(factory: IProtocolFactory, peer: IAddress): IPr
   }
 }
 
+/** A Buffer copy of `data` (small copies come from Node's buffer pool). */
+function copy(data: Uint8Array): Buffer {
+  const buffer = Buffer.allocUnsafe(data.byteLength);
+  buffer.set(data);
+  return buffer;
+}
+
 /** Stands in for a protocol a factory refused to build. @internal */
 export class NullProtocol implements IProtocol {
   makeConnection(): void {}
@@ -339,10 +346,10 @@ export class SimulatedTransport implements ITCPTransport<IPv4Address>, IWriteBuf
     const mss = link.mtu - 40;
     this.#unacked += length;
     if (length <= mss) {
-      this.#send(DATA, Buffer.from(data));
+      this.#send(DATA, copy(data));
     } else {
       for (let offset = 0; offset < length; offset += mss) {
-        this.#send(DATA, Buffer.from(data.subarray(offset, Math.min(length, offset + mss))));
+        this.#send(DATA, copy(data.subarray(offset, Math.min(length, offset + mss))));
       }
     }
     this.#afterWrite();
