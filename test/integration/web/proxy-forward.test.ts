@@ -2,13 +2,14 @@
 // and, through CONNECT, over TLS to a local Site with the test certificate;
 // Node's http client sending an absolute-form request; an upstream that is
 // down (502), one too slow (504), a client that goes away (the upstream
-// request is cancelled), and keep-alive reuse of the upstream connection.
+// request is cancelled), keep-alive reuse of the upstream connection, and a
+// CONNECT tunnel passing half-closes through on real sockets.
 // curl must be installed (.ci/run installs it): without it these tests fail.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { connect as netConnect } from 'node:net';
+import { createServer as createNetServer, connect as netConnect, type Socket } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
 import type { IPAddress } from '../../../src/internet/address.js';
 import { Proxy as ForwardProxy, type ProxyOptions } from '../../../src/web/proxy/proxy.js';
@@ -241,5 +242,52 @@ describe('Proxy on loopback', SUITE, () => {
       () => proxy.pool.idleConnections(`http://${LOCAL}:${upstream}`) === 1,
       'the upstream connection back in the pool',
     );
+  });
+
+  test('CONNECT: a half-close passes through both ways on real sockets', async (t) => {
+    // A raw upstream that answers after the client's FIN, then sends its own.
+    const upstreamGotEnd = new Signal<string>();
+    const sockets: Socket[] = [];
+    const server = createNetServer({ allowHalfOpen: true }, (socket) => {
+      sockets.push(socket);
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (part: string) => {
+        text += part;
+      });
+      socket.on('end', () => {
+        upstreamGotEnd.fire(text);
+        socket.end('answer after your FIN');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, LOCAL, resolve));
+    // Closed before the harness checks that no socket is left (after hooks run in order).
+    t.after(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const h = harness(t);
+    const upstreamPort = (server.address() as { port: number }).port;
+    const { proxy, port } = startProxy(t, h, { connectPorts: [upstreamPort] });
+    const client = netConnect({ port, host: LOCAL, allowHalfOpen: true });
+    sockets.push(client);
+    let received = '';
+    const clientGotEnd = new Signal<void>();
+    client.setEncoding('latin1');
+    client.on('data', (part: string) => {
+      received += part;
+    });
+    client.on('end', () => clientGotEnd.fire());
+    client.write(
+      `CONNECT ${LOCAL}:${upstreamPort} HTTP/1.1\r\nHost: ${LOCAL}:${upstreamPort}\r\n\r\n`,
+    );
+    await until(() => received.includes('\r\n\r\n'), 'the answer to CONNECT');
+    assert.match(received, /^HTTP\/1\.1 200 Connection established\r\n/);
+    received = '';
+    client.end('ping');
+    assert.equal(await waitFor(upstreamGotEnd.promise, "the client's FIN upstream"), 'ping');
+    await waitFor(clientGotEnd.promise, "the upstream's FIN at the client");
+    assert.equal(received, 'answer after your FIN');
+    await until(() => proxy.openTunnels === 0, 'the tunnel to close');
   });
 });
