@@ -387,6 +387,9 @@ class Exchange implements IPushProducer {
       headers: this.target.headers,
       bodyProducer: this.#hasBody ? new BodyPump(this, request.content.length) : undefined,
       persistent: true,
+      // An upstream may answer while the body is still coming (an echo):
+      // both flow at once, or each side would wait on the other.
+      earlyResponse: true,
     };
     const d = connection.request(clientRequest);
     if (!d.called) {

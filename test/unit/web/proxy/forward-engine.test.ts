@@ -239,6 +239,33 @@ describe('Forwarder: what goes upstream and back', () => {
   });
 });
 
+describe('Forwarder: an upstream that answers while the body is coming', () => {
+  test('the answer streams back while the upload goes on (both ways at once)', () => {
+    const { upstream, conn, outcomes } = setup();
+    conn.send('POST /echo HTTP/1.1\r\nHost: f\r\nContent-Length: 6\r\n\r\nabc');
+    upstream.answer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+    assert.match(
+      conn.output(),
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n3\r\nabc\r\n$/,
+      'head and first part out',
+    );
+    conn.send('def');
+    assert.match(upstream.sent(), /abcdef$/, 'the upload went on');
+    upstream.answer('3\r\ndef\r\n0\r\n\r\n');
+    assert.equal(conn.replies()[0]?.body, 'abcdef');
+    assert.deepEqual(outcomes, ['ok']);
+  });
+
+  test('the upstream connection lost mid-upload, after its head: the response is cut short', () => {
+    const { upstream, conn, outcomes } = setup();
+    conn.send('POST / HTTP/1.1\r\nHost: f\r\nContent-Length: 6\r\n\r\nabc');
+    upstream.answer('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab');
+    upstream.last.protocol?.connectionLost(new Failure(new ConnectionLost('reset')));
+    assert.equal(conn.transport.disconnecting, true);
+    assert.deepEqual(outcomes, ['failed']);
+  });
+});
+
 describe('Forwarder: backpressure', () => {
   test('a slow upstream pauses reading the client, and resumes it', () => {
     const { upstream, conn } = setup();
