@@ -171,6 +171,19 @@ describe('Forwarder: what goes upstream and back', () => {
     assert.notEqual(reply?.header('connection'), 'X-Secret');
   });
 
+  test("the upstream's Date is kept; a response without one gets the proxy's", () => {
+    const { upstream, conn } = setup();
+    conn.send('GET /1 HTTP/1.1\r\nHost: f\r\n\r\n');
+    upstream.answer(
+      'HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2001 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n',
+    );
+    conn.send('GET /2 HTTP/1.1\r\nHost: f\r\n\r\n');
+    upstream.answer('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    const [kept, added] = conn.replies();
+    assert.equal(kept?.header('date'), 'Mon, 01 Jan 2001 00:00:00 GMT');
+    assert.match(added?.header('date') ?? '', /GMT$/);
+  });
+
   test('a Host header is added from the target when the request has none', () => {
     const { upstream, conn } = setup();
     conn.send('GET / HTTP/1.0\r\n\r\n');
