@@ -33,6 +33,20 @@ export interface HostPattern {
    * test before the regular expression.
    */
   readonly prefix: string;
+  /**
+   * For a `wildcard` with one `*` and no leading dot, the same test without
+   * the regular expression: the host is `prefix`, a middle part, `suffix`;
+   * the middle holds no dot, or (`multi`: a whole first or last `*` label)
+   * is one or more labels.
+   */
+  readonly glob:
+    | { readonly prefix: string; readonly suffix: string; readonly multi: boolean }
+    | undefined;
+  /**
+   * For a wildcard `*.LABELS.*` (no other `*`, no leading dot): `.LABELS.`,
+   * which the host must hold between one or more labels on each side.
+   */
+  readonly infix: string | undefined;
   /** The port the pattern asks for; `undefined`: any port. */
   readonly port: number | undefined;
   /** The path prefix the pattern asks for (starts with `/`); `undefined`: any path. */
@@ -91,7 +105,16 @@ export function parsePattern(text: string): HostPattern | string {
       return bad(`bad port ${JSON.stringify(portText)} (a port is 1 to 65535)`);
     }
   }
-  const common = { text, port, path, regex: undefined, keyLabel: undefined, prefix: '' };
+  const common = {
+    text,
+    port,
+    path,
+    regex: undefined,
+    keyLabel: undefined,
+    prefix: '',
+    glob: undefined,
+    infix: undefined,
+  };
   if (hostText === '') return bad('no host (write * for every host)');
   if (hostPort.startsWith('[')) return { ...common, kind: 'exact', host: hostText };
   if (hostText === '*') return { ...common, kind: 'any', host: '*' };
@@ -113,6 +136,8 @@ export function parsePattern(text: string): HostPattern | string {
     regex: wildcardRegex(labels, domain),
     keyLabel: keyLabel(labels),
     prefix: domain ? '' : name.slice(0, name.indexOf('*')),
+    glob: domain ? undefined : globOf(name, labels),
+    infix: domain ? undefined : infixOf(name, labels),
   };
 }
 
@@ -135,6 +160,61 @@ function wildcardRegex(labels: readonly string[], domain: boolean): RegExp {
       : label.split('*').map(escapeRegex).join('[^.]*'),
   );
   return new RegExp(`^${domain ? '(?:[^.]+\\.)*' : ''}${parts.join('\\.')}$`);
+}
+
+/** The regex-free form of a wildcard with one `*` (see {@link HostPattern.glob}), else `undefined`. */
+function globOf(
+  name: string,
+  labels: readonly string[],
+): { prefix: string; suffix: string; multi: boolean } | undefined {
+  const star = name.indexOf('*');
+  if (name.indexOf('*', star + 1) >= 0) return undefined;
+  const last = labels.length - 1;
+  const multi = last > 0 && (labels[0] === '*' || labels[last] === '*');
+  return { prefix: name.slice(0, star), suffix: name.slice(star + 1), multi };
+}
+
+/** The `.LABELS.` of a wildcard `*.LABELS.*` (see {@link HostPattern.infix}), else `undefined`. */
+function infixOf(name: string, labels: readonly string[]): string | undefined {
+  const last = labels.length - 1;
+  if (last < 2 || labels[0] !== '*' || labels[last] !== '*') return undefined;
+  const middle = name.slice(1, -1);
+  return middle.includes('*') ? undefined : middle;
+}
+
+/** Whether `host` matches `*${infix}*`, whose stars are one or more labels each. */
+function infixMatches(infix: string, host: string): boolean {
+  // Labels on either side must not be empty: a host with an empty label
+  // (leading, trailing or double dot) could place the infix wrongly.
+  if (
+    host.charCodeAt(0) === 0x2e ||
+    host.charCodeAt(host.length - 1) === 0x2e ||
+    host.includes('..')
+  ) {
+    return false;
+  }
+  const at = host.indexOf(infix, 1);
+  return at > 0 && at + infix.length < host.length;
+}
+
+/** Whether `host` matches a glob (see {@link HostPattern.glob}). */
+function globMatches(
+  g: { readonly prefix: string; readonly suffix: string; readonly multi: boolean },
+  host: string,
+): boolean {
+  const start = g.prefix.length;
+  const end = host.length - g.suffix.length;
+  if (end < start || !host.startsWith(g.prefix) || !host.endsWith(g.suffix)) return false;
+  if (!g.multi) {
+    const dot = host.indexOf('.', start);
+    return dot < 0 || dot >= end;
+  }
+  // One or more labels, none empty.
+  if (end === start || host.charCodeAt(start) === 0x2e || host.charCodeAt(end - 1) === 0x2e) {
+    return false;
+  }
+  const dots = host.indexOf('..', start);
+  return dots < 0 || dots + 1 >= end;
 }
 
 /** The longest label without `*`, which every host the wildcard matches has. */
@@ -161,6 +241,8 @@ export function hostMatches(p: HostPattern, host: string): boolean {
           host.charCodeAt(host.length - p.host.length - 1) === 0x2e)
       );
     default:
+      if (p.glob !== undefined) return globMatches(p.glob, host);
+      if (p.infix !== undefined) return infixMatches(p.infix, host);
       return host.startsWith(p.prefix) && (p.regex as RegExp).test(host);
   }
 }
@@ -241,7 +323,9 @@ const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'ne', 'ne
  * requests from third parties in the common case.
  */
 export function siteOf(host: string): string {
-  if (host.includes(':') || /^[\d.]+$/.test(host)) return host;
+  // An IPv6 address, or an IPv4 one (a DNS name does not end in a digit).
+  const end = host.charCodeAt(host.length - 1);
+  if (host.includes(':') || (end >= 0x30 && end <= 0x39 && /^[\d.]+$/.test(host))) return host;
   const last = host.lastIndexOf('.');
   if (last <= 0) return host;
   const second = host.lastIndexOf('.', last - 1);

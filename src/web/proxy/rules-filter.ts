@@ -33,6 +33,9 @@ const TRANSPARENT_GIF = Uint8Array.from([
   0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ]);
 
+/** How many requests' decisions are kept for their responses at most. */
+const MAX_PENDING = 4096;
+
 /** What filterRequest decided, kept for filterResponse. */
 interface RequestState {
   readonly match: RulesMatch;
@@ -152,8 +155,14 @@ function blockPage(request: ProxiedRequestInfo, rule: ProxyRule): ProxyAnswer {
 export class RulesFilter implements IProxyFilter {
   readonly #rules: () => Rules;
   readonly #stats: IProxyStats | undefined;
-  /** What was decided for each request still being answered. */
-  readonly #states = new WeakMap<ProxiedRequestInfo, RequestState>();
+  /**
+   * What was decided for each request whose response has not come yet, the
+   * oldest first. A Map, not a WeakMap: a WeakMap entry costs several times
+   * a request's whole decision. Bounded: past {@link MAX_PENDING} requests
+   * without a response (failed upstreams), the oldest are forgotten, and
+   * their responses, if they come, are judged afresh.
+   */
+  readonly #states = new Map<ProxiedRequestInfo, RequestState>();
 
   /**
    * @param rules - The rules, or a function returning the rules in force
@@ -196,7 +205,9 @@ export class RulesFilter implements IProxyFilter {
       }
     }
     if (match.referer?.action === 'trim-referer') trimReferer(request);
-    this.#states.set(request, { match, stripCookies });
+    const states = this.#states;
+    states.set(request, { match, stripCookies });
+    if (states.size > MAX_PENDING) states.delete(states.keys().next().value as ProxiedRequestInfo);
     return undefined;
   }
 

@@ -293,6 +293,26 @@ describe('RulesFilter: cookies', () => {
     assert.deepEqual(stats.calls, ['cookies http://pixel.tracker.net/p 1']);
   });
 
+  test('decisions are kept for the latest 4,096 requests without a response, not more', () => {
+    const { filter } = setup('strip-third-party-cookies *\ntrim-referer *\n');
+    const third = () =>
+      request('http://pixel.tracker.net/p', { Referer: ['https://example.com/page'] });
+    const oldest = third();
+    filter.filterRequest(oldest);
+    const others = Array.from({ length: 4096 }, third);
+    for (const r of others) filter.filterRequest(r);
+    // The latest request's decision is kept: its Referer is gone, yet its
+    // response loses its cookies as a third party's.
+    const kept = response({ 'Set-Cookie': ['id=1'] });
+    filter.filterResponse(others[4095] as ProxiedRequestInfo, kept);
+    assert.equal(kept.headers.hasHeader('Set-Cookie'), false);
+    // The oldest was forgotten: judged afresh, without the Referer that
+    // trim-referer removed, it looks first-party.
+    const forgotten = response({ 'Set-Cookie': ['id=1'] });
+    filter.filterResponse(oldest, forgotten);
+    assert.deepEqual(forgotten.headers.getRawHeaders('Set-Cookie'), ['id=1']);
+  });
+
   test('a response whose request the filter did not see is still judged by the rules', () => {
     const { filter } = setup('strip-cookies *\n');
     const res = response({ 'Set-Cookie': ['id=1'] });

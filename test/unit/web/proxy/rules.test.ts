@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Clock } from '../../../../src/internet/task/clock.js';
-import { originOf, siteOf } from '../../../../src/web/proxy/_rule-patterns.js';
+import {
+  type HostPattern,
+  hostMatches,
+  originOf,
+  parsePattern,
+  siteOf,
+} from '../../../../src/web/proxy/_rule-patterns.js';
 import { DEFAULT_RULES } from '../../../../src/web/proxy/default-rules.js';
 import {
   formatExplanation,
@@ -481,6 +487,45 @@ describe('Rules.match: properties', () => {
         assert.equal(blocks(`.${d}`, at([...front, d].join('.'))), true);
       }),
       { numRuns: 200, seed: 17 },
+    );
+  });
+
+  test('wildcards of one * or of the form *.LABELS.* match without their regular expression exactly as with it', () => {
+    const part = fc
+      .array(fc.constantFrom('a', 'b', 'x', '.', '-'), { maxLength: 5 })
+      .map((cs) => cs.join(''));
+    const glob = fc
+      .tuple(part, part, fc.constantFrom('', 'a', 'b'))
+      .map(([before, after, extra]) => `${extra}${before}*${after}`);
+    const infix = fc
+      .array(fc.constantFrom('a', 'b', 'ab'), { minLength: 1, maxLength: 2 })
+      .map((ls) => `*.${ls.join('.')}.*`);
+    const labels = fc
+      .array(fc.constantFrom('a', 'b', 'ab'), { minLength: 1, maxLength: 2 })
+      .map((ls) => ls.join('.'));
+    const multi = fc.oneof(
+      labels.map((l) => `*.${l}`),
+      labels.map((l) => `${l}.*`),
+    );
+    const pattern = fc
+      .oneof(glob, infix, multi)
+      .map((text) => parsePattern(text))
+      .filter(
+        (p): p is HostPattern =>
+          typeof p !== 'string' && (p.glob !== undefined || p.infix !== undefined),
+      );
+    const chars = fc
+      .array(fc.constantFrom('a', 'b', 'x', '.', '-', 'ab'), { maxLength: 8 })
+      .map((cs) => cs.join(''));
+    const labelled = fc
+      .array(fc.constantFrom('', 'a', 'b', 'ab', 'x'), { minLength: 1, maxLength: 6 })
+      .map((ls) => ls.join('.'));
+    const anyHost = fc.oneof(chars, labelled);
+    fc.assert(
+      fc.property(pattern, anyHost, (p, h) => {
+        assert.equal(hostMatches(p, h), (p.regex as RegExp).test(h), `${p.text} vs ${h}`);
+      }),
+      { numRuns: 3000, seed: 20 },
     );
   });
 
