@@ -884,10 +884,12 @@ export class SimulatedNetwork implements Wire, HostNetwork, SegmentHandler {
       if (segment.kind === SYN) {
         if (!(segment.attempt as ConnectAttempt).alive) return;
       } else if (sender !== undefined) {
-        if (sender.connectionLostReported || sender.dead) return;
+        if (sender.abandoned) return;
         if (this.#now - segment.firstSent > this.#giveUp) {
-          this.record('timeout', { conn: sender.connection.id, from: sender.label });
-          sender.timedOut();
+          if (!sender.connectionLostReported) {
+            this.record('timeout', { conn: sender.connection.id, from: sender.label });
+            sender.timedOut();
+          }
           return;
         }
       }
