@@ -116,6 +116,13 @@ export type {
   HealthOptions,
   UpstreamAddress,
 } from './proxy/_upstreams.js';
+export type {
+  IProxyFilter,
+  IProxyStats,
+  ProxiedRequestInfo,
+  ProxiedResponseInfo,
+  ProxyAnswer,
+} from './proxy/hooks.js';
 export { type ReverseProxyOptions, ReverseProxyResource } from './proxy/reverse.js';
 export { CACHED, Request } from './request.js';
 export { type IBodyReader, RequestBody } from './request-body.js';

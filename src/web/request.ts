@@ -509,10 +509,12 @@ export class Request {
 
   /**
    * @internal A proxy adopts an upstream response's headers (the parser
-   * checked them) as this response's, instead of copying them field by field.
+   * checked them) as this response's, instead of copying them field by
+   * field; a response without `Date` gets the server's (RFC 9110 §6.6.1).
    */
   _adoptResponseHeaders(headers: Headers): void {
     this.#checkHeadersOpen('_adoptResponseHeaders');
+    if (!headers.hasHeader('date')) headers._setChecked('Date', 'date', this.site._dateHeader());
     (this as { responseHeaders: Headers }).responseHeaders = headers;
     this.#proxied = true;
   }

@@ -4,7 +4,7 @@
 // arrives (Twisted: twisted.web._newclient.HTTP11ClientProtocol).
 // Tests: test/unit/web/client-protocol.test.ts, test/unit/web/twisted-newclient.test.ts,
 // test/unit/web/twisted-newclient-request.test.ts,
-// test/integration/web/parser-differential.test.ts
+// test/integration/web/parser-differential.test.ts, test/unit/web/proxy/forward-engine.test.ts (earlyResponse)
 
 import { Deferred, fail, succeed } from '../../internet/defer.js';
 import { ConnectionAborted, ConnectionDone } from '../../internet/error.js';
@@ -68,6 +68,14 @@ export interface ClientRequest {
   readonly bodyProducer?: IBodyProducer | undefined;
   /** Whether the connection should stay open for another request. Default false (`Connection: close`). */
   readonly persistent?: boolean;
+  /**
+   * Hand the response over as soon as its head arrives, even while the body
+   * is still being sent: for a proxy that relays both ways at once (an
+   * upstream that answers as it reads would otherwise wait on a reader that
+   * waits on it). By default the response waits for the request to be sent,
+   * as in Twisted.
+   */
+  readonly earlyResponse?: boolean;
 }
 
 /** Where an {@link HTTP11ClientProtocol} is in a request's life. */
@@ -401,7 +409,15 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
         this.#stopBody();
         const finished = this.#finished;
         this.#finished = undefined;
-        finished?.errback(new RequestTransmissionFailed([reason]));
+        if (finished === undefined && this.#response !== undefined) {
+          // The response was handed over early (`earlyResponse`): its body ends or fails.
+          this.#lostReason = reason;
+          if (!this.#feeding) this.#parser?.finish();
+          this.#lostReason = undefined;
+          this.#fail(reason);
+        } else {
+          finished?.errback(new RequestTransmissionFailed([reason]));
+        }
         break;
       }
       case 'waiting':
@@ -491,7 +507,7 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
     // callback can reuse it, as in Twisted); one with a body at once.
     if (head.framing === 'none') return;
     transport.pauseProducing(); // until a protocol takes the body
-    if (this.#state === 'waiting') this.#fireResponse();
+    if (this.#state === 'waiting' || this.#request?.earlyResponse === true) this.#fireResponse();
   }
 
   /** The parser finished a message: the response, unless it was an interim one. */
@@ -585,6 +601,13 @@ export class HTTP11ClientProtocol extends Protocol<ITCPTransport> {
     this.transport.abortConnection();
     const finished = this.#finished;
     this.#finished = undefined;
+    const response = this.#response;
+    if (finished === undefined && response !== undefined && !this.#bodyDone) {
+      // The response was handed over early (`earlyResponse`): its body fails.
+      this.#bodyDone = true;
+      response._bodyDataFinished(new Failure(new ResponseFailed([reason])));
+      return;
+    }
     finished?.errback(new RequestGenerationFailed([reason]));
   }
 

@@ -36,6 +36,10 @@
 //   mid-body cuts the client's response short too (no false end).
 // - A client that goes away cancels the upstream request: the upstream
 //   connection is aborted, never returned to the pool.
+// - The engine adds nothing but `Host` (and `Date` to an answer without one):
+//   `Via`, loop checks and `X-Forwarded-*` are the calling proxy's. The
+//   upstream's answer is passed on as soon as its head arrives, even while
+//   the upload goes on (an upstream that echoes as it reads works).
 
 import type { ConnectionOptions } from 'node:tls';
 import { CancelledError, Deferred } from '../../internet/defer.js';
@@ -387,6 +391,9 @@ class Exchange implements IPushProducer {
       headers: this.target.headers,
       bodyProducer: this.#hasBody ? new BodyPump(this, request.content.length) : undefined,
       persistent: true,
+      // An upstream may answer while the body is still coming (an echo):
+      // both flow at once, or each side would wait on the other.
+      earlyResponse: true,
     };
     const d = connection.request(clientRequest);
     if (!d.called) {

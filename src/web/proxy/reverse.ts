@@ -182,12 +182,14 @@ export class ReverseProxyResource extends Resource {
    */
   constructor(host: string, port: number, path: string, options: ReverseProxyOptions) {
     super();
-    if (typeof path !== 'string') {
-      throw new TypeError(`ReverseProxyResource: path must be a string, not ${typeof path}`);
-    }
     const mount = childMount;
     childMount = undefined;
     if (mount === undefined) {
+      if (typeof path !== 'string' || (path !== '' && !/^\/[\x21-\x7e]*$/.test(path))) {
+        throw new TypeError(
+          `ReverseProxyResource: path must be '' or start with "/" and hold only visible ASCII (percent-encode the rest), not ${JSON.stringify(path)}`,
+        );
+      }
       if (options === undefined || options === null || typeof options.reactor !== 'object') {
         throw new TypeError(
           'ReverseProxyResource: options.reactor is required (pass the reactor that connects to the upstream)',

@@ -171,6 +171,19 @@ describe('Forwarder: what goes upstream and back', () => {
     assert.notEqual(reply?.header('connection'), 'X-Secret');
   });
 
+  test("the upstream's Date is kept; a response without one gets the proxy's", () => {
+    const { upstream, conn } = setup();
+    conn.send('GET /1 HTTP/1.1\r\nHost: f\r\n\r\n');
+    upstream.answer(
+      'HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2001 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n',
+    );
+    conn.send('GET /2 HTTP/1.1\r\nHost: f\r\n\r\n');
+    upstream.answer('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    const [kept, added] = conn.replies();
+    assert.equal(kept?.header('date'), 'Mon, 01 Jan 2001 00:00:00 GMT');
+    assert.match(added?.header('date') ?? '', /GMT$/);
+  });
+
   test('a Host header is added from the target when the request has none', () => {
     const { upstream, conn } = setup();
     conn.send('GET / HTTP/1.0\r\n\r\n');
@@ -236,6 +249,33 @@ describe('Forwarder: what goes upstream and back', () => {
     );
     const sent = upstream.sent();
     assert.match(sent, /Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n$/);
+  });
+});
+
+describe('Forwarder: an upstream that answers while the body is coming', () => {
+  test('the answer streams back while the upload goes on (both ways at once)', () => {
+    const { upstream, conn, outcomes } = setup();
+    conn.send('POST /echo HTTP/1.1\r\nHost: f\r\nContent-Length: 6\r\n\r\nabc');
+    upstream.answer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+    assert.match(
+      conn.output(),
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n3\r\nabc\r\n$/,
+      'head and first part out',
+    );
+    conn.send('def');
+    assert.match(upstream.sent(), /abcdef$/, 'the upload went on');
+    upstream.answer('3\r\ndef\r\n0\r\n\r\n');
+    assert.equal(conn.replies()[0]?.body, 'abcdef');
+    assert.deepEqual(outcomes, ['ok']);
+  });
+
+  test('the upstream connection lost mid-upload, after its head: the response is cut short', () => {
+    const { upstream, conn, outcomes } = setup();
+    conn.send('POST / HTTP/1.1\r\nHost: f\r\nContent-Length: 6\r\n\r\nabc');
+    upstream.answer('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab');
+    upstream.last.protocol?.connectionLost(new Failure(new ConnectionLost('reset')));
+    assert.equal(conn.transport.disconnecting, true);
+    assert.deepEqual(outcomes, ['failed']);
   });
 });
 

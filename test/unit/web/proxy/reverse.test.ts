@@ -118,6 +118,14 @@ describe('ReverseProxyResource: what goes upstream', () => {
     assert.match(head(complete(reactor, 0)), /^GET \/base\/x\/y%20z\/\?q HTTP\/1\.1/);
   });
 
+  test('a path that could not be sent is refused by the constructor', () => {
+    const reactor = new MemoryReactorClock();
+    for (const bad of ['base', '/a b', '/é']) {
+      assert.throws(() => new ReverseProxyResource('h', 1, bad, { reactor }), /path must be/, bad);
+    }
+    assert.equal(new ReverseProxyResource('h', 1, '/a%20b', { reactor }).path, '/a%20b');
+  });
+
   test('without a reactor the constructor says what is missing', () => {
     assert.throws(
       () => new ReverseProxyResource('h', 1, '', undefined as unknown as ReverseProxyOptions),
