@@ -1,8 +1,10 @@
 // Benchmark: the simulated network. (1) Segment deliveries per second for
 // 1,000 connections each ping-ponging 64-byte messages between two hosts
 // (echo server), with the trace off and on; (2) the virtual-to-real time
-// ratio of a scenario: a LineReceiver chat of 100 users over links with 1%
-// loss and 200 ms jitter, each user sending 5 lines over a minute.
+// ratio of two scenarios: a LineReceiver chat of 100 users over links with
+// 1% loss and 200 ms jitter, each user sending 5 lines over a minute; and
+// ten clients downloading 256 KiB ten times each through the reverse proxy
+// from three upstreams over lossy links, one upstream partitioned for 10 s.
 // Usage: node dist/bench/simulation.js [reps]
 // Prints one JSON line per measurement (medians over reps; cpu_s is the
 // process's CPU time, steadier than wall time on a loaded machine).
@@ -10,6 +12,7 @@
 import { Factory, Protocol } from 'torsion/protocol';
 import { LineReceiver } from 'torsion/protocols/basic';
 import { SimulatedNetwork } from 'torsion/testing';
+import { Agent, Resource, ReverseProxyResource, readBody, Site } from 'torsion/web';
 import { format, median } from './_stats.js';
 
 const CONNECTIONS = 1000;
@@ -109,6 +112,59 @@ function chat(trace: boolean): Measure {
   return { wall: now() - t0, cpu: cpu() - c0, count: heard, virtual: network.seconds() };
 }
 
+/** A 256 KiB download. */
+class Download extends Resource {
+  override isLeaf = true;
+  override render(): Uint8Array {
+    return Buffer.alloc(256 * 1024, 'x');
+  }
+}
+
+/** The proxy scenario (the test in test/unit/testing/simulation-proxy.test.ts, without its checks). */
+function proxy(trace: boolean): Measure {
+  const t0 = now();
+  const c0 = cpu();
+  const network = new SimulatedNetwork({ seed: 1, trace });
+  for (const name of ['up1', 'up2', 'up3']) {
+    network.addHost(name).listenTCP(80, new Site(new Download(), { clock: network.host(name) }));
+  }
+  const host = network.addHost('proxy');
+  const resource = new ReverseProxyResource('up1', 80, '', {
+    reactor: host,
+    upstreams: [
+      { host: 'up2', port: 80 },
+      { host: 'up3', port: 80 },
+    ],
+    connectTimeout: 3,
+    responseTimeout: 5,
+  });
+  host.listenTCP(80, new Site(resource, { clock: host }));
+  for (const name of ['up1', 'up2', 'up3']) {
+    network.link(host, name, { latency: 0.005, jitter: 0.005, loss: 0.01 });
+  }
+  let done = 0;
+  for (let i = 0; i < 10; i++) {
+    const client = network.addHost(`client${i}`);
+    network.link(client, host, { latency: 0.02, jitter: 0.02, loss: 0.01, bandwidth: 2e6 });
+    for (let wave = 0; wave < 10; wave++) {
+      client.callLater(wave + i * 0.01, () => {
+        new Agent(client)
+          .request('GET', 'http://proxy/file')
+          .addCallback((response) => readBody(response))
+          .addBoth(() => {
+            done++;
+          });
+      });
+    }
+  }
+  network.scheduleFaults([
+    { at: 2.5, partition: [['proxy'], ['up2']] },
+    { at: 12.5, heal: true },
+  ]);
+  network.runUntil(() => done === 100, { timeout: 300 });
+  return { wall: now() - t0, cpu: cpu() - c0, count: done, virtual: network.seconds() };
+}
+
 function report(name: string, runs: Measure[], extra: Record<string, number>): void {
   console.log(
     JSON.stringify({
@@ -129,6 +185,7 @@ const TARGET = 2_000_000;
 // Warm up the JIT once, untimed.
 pingPong(200_000, false);
 chat(false);
+proxy(false);
 
 for (const trace of [false, true]) {
   const target = trace ? TARGET / 4 : TARGET;
@@ -155,5 +212,18 @@ for (const trace of [false, true]) {
   });
   process.stderr.write(
     `chat (trace ${trace ? 'on' : 'off'}): ${format(runs[0]?.virtual ?? 0)} virtual s at ${format(ratio)}× real time\n`,
+  );
+}
+
+for (const trace of [false, true]) {
+  const runs = Array.from({ length: reps }, () => proxy(trace));
+  const ratio = median(runs.map((r) => r.virtual / r.wall));
+  report(trace ? 'reverse proxy, trace on' : 'reverse proxy, trace off', runs, {
+    virtual_s: +(runs[0]?.virtual ?? 0).toFixed(2),
+    virtual_per_real: +ratio.toFixed(1),
+    virtual_per_cpu: +median(runs.map((r) => r.virtual / r.cpu)).toFixed(1),
+  });
+  process.stderr.write(
+    `reverse proxy (trace ${trace ? 'on' : 'off'}): ${format(runs[0]?.virtual ?? 0)} virtual s at ${format(ratio)}× real time\n`,
   );
 }

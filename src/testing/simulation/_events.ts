@@ -11,8 +11,11 @@ import type { IDelayedCall } from '../../internet/interfaces.js';
  * @internal
  */
 export abstract class SimEvent {
+  /** @internal The virtual time it is due at. */
   time = 0;
+  /** @internal Its place among events due at the same time. */
   seq = 0;
+  /** @internal Its position in the queue's heap; -1 when not queued. */
   heapIndex = -1;
   /** Runs the event; the queue has already removed it. */
   abstract fire(): void;

@@ -101,12 +101,42 @@ export interface TraceEvent {
  * @since 0.1.0
  */
 export type FaultSpec =
-  | { readonly at: number; readonly run: () => void }
-  | { readonly at: number; readonly partition: readonly [HostSet, HostSet?] }
-  | { readonly at: number; readonly heal: true }
-  | { readonly at: number; readonly crash: HostRef }
-  | { readonly at: number; readonly restart: HostRef }
-  | { readonly at: number; readonly link: readonly [HostRef, HostRef, LinkOptions] };
+  | {
+      /** When, in virtual seconds. */
+      readonly at: number;
+      /** What to do. */
+      readonly run: () => void;
+    }
+  | {
+      /** When, in virtual seconds. */
+      readonly at: number;
+      /** The groups to cut apart (the second defaults to every other host). */
+      readonly partition: readonly [HostSet, HostSet?];
+    }
+  | {
+      /** When, in virtual seconds. */
+      readonly at: number;
+      /** End every partition. */
+      readonly heal: true;
+    }
+  | {
+      /** When, in virtual seconds. */
+      readonly at: number;
+      /** The host to crash. */
+      readonly crash: HostRef;
+    }
+  | {
+      /** When, in virtual seconds. */
+      readonly at: number;
+      /** The host to restart. */
+      readonly restart: HostRef;
+    }
+  | {
+      /** When, in virtual seconds. */
+      readonly at: number;
+      /** Two hosts and their link's new conditions (both directions). */
+      readonly link: readonly [HostRef, HostRef, LinkOptions];
+    };
 
 /**
  * A host, by object or name.
@@ -166,6 +196,7 @@ export interface SimulationRunOptions {
  * @since 0.1.0
  */
 export class SimulationTimeout extends Error {
+  /** `'SimulationTimeout'`. */
   override name = 'SimulationTimeout';
   /** The seed of the network. */
   readonly seed: number;
@@ -235,7 +266,7 @@ const ADDRESS_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
  *
  * @since 0.1.0
  */
-export class SimulatedNetwork implements Wire, HostNetwork, SegmentHandler {
+export class SimulatedNetwork {
   /** The seed. */
   readonly seed: number;
   /** The network's one random generator (code under test may draw from it too). */
@@ -321,7 +352,7 @@ export class SimulatedNetwork implements Wire, HostNetwork, SegmentHandler {
         throw new Error(`address ${address} belongs to ${String(this.#byAddress.get(address))}`);
       }
     }
-    const host = new SimulatedHost(this, name, [...addresses]);
+    const host = new SimulatedHost(internals(this), name, [...addresses]);
     this.#hosts.set(name, host);
     for (const address of addresses) this.#byAddress.set(address, host);
     this.record('host', { host: name, addresses: addresses.join(',') });
@@ -792,9 +823,15 @@ export class SimulatedNetwork implements Wire, HostNetwork, SegmentHandler {
     const clientHost = attempt.host;
     const serverAddress = new IPv4Address('TCP', attempt.address, attempt.port);
     const clientAddress = new IPv4Address('TCP', attempt.localAddress, attempt.localPort);
-    const serverSide = new SimulatedTransport(this, server, true, serverAddress, clientAddress);
+    const serverSide = new SimulatedTransport(
+      internals(this),
+      server,
+      true,
+      serverAddress,
+      clientAddress,
+    );
     const clientSide = new SimulatedTransport(
-      this,
+      internals(this),
       clientHost,
       false,
       clientAddress,
@@ -884,10 +921,12 @@ export class SimulatedNetwork implements Wire, HostNetwork, SegmentHandler {
       if (segment.kind === SYN) {
         if (!(segment.attempt as ConnectAttempt).alive) return;
       } else if (sender !== undefined) {
-        if (sender.connectionLostReported || sender.dead) return;
+        if (sender.abandoned) return;
         if (this.#now - segment.firstSent > this.#giveUp) {
-          this.record('timeout', { conn: sender.connection.id, from: sender.label });
-          sender.timedOut();
+          if (!sender.connectionLostReported) {
+            this.record('timeout', { conn: sender.connection.id, from: sender.label });
+            sender.timedOut();
+          }
           return;
         }
       }
@@ -1004,6 +1043,11 @@ export class SimulatedNetwork implements Wire, HostNetwork, SegmentHandler {
       this.#ref(h),
     );
   }
+}
+
+/** The network as its hosts and transports see it (checks that it is all of that). */
+function internals(network: SimulatedNetwork): Wire & SegmentHandler & HostNetwork {
+  return network;
 }
 
 function connectionOf(

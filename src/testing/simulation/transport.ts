@@ -2,7 +2,8 @@
 // the transport each end's protocol sees, with the contract of the real
 // StreamTransport (clean close, abort, half-close, producers, read pausing)
 // over a lossy, reordering, partitionable network.
-// Tests: test/unit/testing/simulation-core.test.ts, test/integration/conformance/transports.test.ts
+// Tests: test/unit/testing/simulation-core.test.ts, test/integration/conformance/transports.test.ts,
+// test/unit/testing/simulation-proxy.test.ts
 
 import { bindMethods, TRANSPORT_METHODS } from '../../internet/_bind.js';
 import { isHalfCloseable } from '../../internet/_half-close.js';
@@ -259,6 +260,7 @@ export class SimulatedTransport implements ITCPTransport<IPv4Address>, IWriteBuf
   #finReceived = false;
   #writeEnded = false;
   #rstSent = false;
+  #gotReset = false;
   #recvExpected = 0;
   #ooo: Map<number, Segment> | undefined;
   #readPaused = false;
@@ -306,6 +308,17 @@ export class SimulatedTransport implements ITCPTransport<IPv4Address>, IWriteBuf
   /** Whether this side's protocol has been told the connection is lost. */
   get connectionLostReported(): boolean {
     return this.#lost;
+  }
+
+  /**
+   * Whether the kernel has stopped caring for this end's segments: it was
+   * reset (either way) or died with its host. A cleanly closed end still
+   * retransmits its FIN and data, as a kernel does after `close()`.
+   *
+   * @internal
+   */
+  get abandoned(): boolean {
+    return this.#rstSent || this.#gotReset || this.dead;
   }
 
   /** Whether this end died with its host (a crash): it does nothing any more. */
@@ -722,6 +735,7 @@ export class SimulatedTransport implements ITCPTransport<IPv4Address>, IWriteBuf
   }
 
   #reset(): void {
+    this.#gotReset = true;
     this.#state = 'closed';
     this.lose(new Failure(new ConnectionLost('Connection reset by peer')));
   }

@@ -379,6 +379,33 @@ describe('SimulatedNetwork: faults', () => {
     assert.ok(network.trace.some((e) => e.ev === 'drop'));
   });
 
+  test('a FIN cut off by a partition is still sent after the closing side has closed', () => {
+    const { network, server, client } = twoHosts();
+    const accepted: Recorder[] = [];
+    server.listenTCP(
+      80,
+      factoryOf(() => {
+        const p = new Recorder(server);
+        accepted.push(p);
+        return p;
+      }),
+    );
+    const factory = new Client(client);
+    client.connectTCP('server', 80, factory);
+    network.runUntil(() => factory.built !== undefined && factory.built.made >= 0);
+    network.partition('server');
+    factory.built?.transport?.loseConnection();
+    // The closing side gives up waiting for the peer's FIN after 10 s ...
+    network.advance(15);
+    assert.ok(factory.built?.lost?.check(ConnectionDone));
+    assert.equal(accepted[0]?.lost, undefined);
+    // ... but its kernel still retransmits the FIN: no half-dead connection.
+    network.heal();
+    network.runUntil(() => accepted[0]?.lost !== undefined);
+    assert.ok((accepted[0] as Recorder).lost?.check(ConnectionDone));
+    assert.deepEqual(network.connections, []);
+  });
+
   test('a sender gives up after giveUpAfter: ConnectionLost, timed out', () => {
     const { network, server, client } = twoHosts(1, { giveUpAfter: 20 });
     server.listenTCP(80, Factory.forProtocol(Protocol));
