@@ -5,7 +5,6 @@
 // Tests: test/unit/testing/simulation-core.test.ts, test/unit/testing/simulation-scenarios.test.ts,
 // test/unit/testing/simulation-existing-code.test.ts
 
-import { isIP } from 'node:net';
 import { IPv4Address } from '../../internet/address.js';
 import { Deferred } from '../../internet/defer.js';
 import { Failure } from '../../internet/failure.js';
@@ -345,7 +344,7 @@ export class SimulatedNetwork {
     }
     if (addresses.length === 0) throw new Error(`host ${name} needs at least one address`);
     for (const address of addresses) {
-      if (!ADDRESS_RE.test(address) || isIP(address) !== 4) {
+      if (!ADDRESS_RE.test(address) || !isIPv4(address)) {
         throw new Error(`${address} is not an IPv4 address (host ${name})`);
       }
       if (this.#byAddress.has(address)) {
@@ -744,7 +743,7 @@ export class SimulatedNetwork {
 
   /** @internal */
   addressOf(name: string): string | undefined {
-    if (isIP(name) === 4) return name;
+    if (isIPv4(name)) return name;
     if (name === 'localhost') return '127.0.0.1';
     return this.#hosts.get(name)?.address;
   }
@@ -1098,4 +1097,17 @@ function checksum(data: Uint8Array): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/**
+ * Whether `text` is a dotted-quad IPv4 address (what `node:net`'s `isIP`
+ * answers 4 for), checked here so that `torsion/testing` loads no socket
+ * module.
+ */
+function isIPv4(text: string): boolean {
+  const parts = text.split('.');
+  return (
+    parts.length === 4 &&
+    parts.every((part) => /^(0|[1-9]\d{0,2})$/.test(part) && Number(part) <= 255)
+  );
 }

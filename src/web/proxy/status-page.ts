@@ -51,8 +51,11 @@ export interface ProxyStatusOptions {
 export interface ProxyStatusPayload extends ProxyStatsSnapshot {
   /** Where the rules came from, when they were loaded and how many there are; `null` without rules. */
   readonly rules: {
+    /** A file's path, or `built-in`. */
     readonly source: string;
+    /** When they were loaded, in seconds of the proxy's clock. */
     readonly loadedAt: number;
+    /** How many rules there are. */
     readonly count: number;
   } | null;
 }
