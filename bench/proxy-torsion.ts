@@ -13,6 +13,7 @@
 
 import { reactor } from 'torsion/reactor';
 import {
+  ClientAccess,
   FilteringProxyFactory,
   Proxy as ForwardProxy,
   ReverseProxyResource,
@@ -59,6 +60,8 @@ if (mode === 'reverse') {
                 ? Rules.parse('', 'none', { clock: reactor })
                 : Rules.load(rules, { clock: reactor }),
           statusPage: false,
+          // wrk's 100 connections come from one address: no per-client cap.
+          access: new ClientAccess({ maxConnectionsPerClient: null }),
         });
   proxy.noisy = false;
   const listening = reactor.listenTCP(port, proxy, { interface: '127.0.0.1', backlog: 511 });
