@@ -258,8 +258,8 @@ export class SimulatedHost
 
   /**
    * Stops the host as a reactor stops: fires the shutdown triggers, then
-   * closes its listeners and connections (a FIN to each peer) and runs no
-   * more of its delayed calls.
+   * closes its listeners, UDP ports and connections (a FIN to each peer)
+   * and runs no more of its delayed calls.
    *
    * @throws ReactorNotRunning if it is not running.
    */
@@ -275,7 +275,8 @@ export class SimulatedHost
    * A fault: the host dies at once. Its connections vanish without a FIN or
    * a reset (peers see nothing until they write, then their segments go
    * unanswered until they time out, or get a reset once the host is back),
-   * its listeners and delayed calls are gone, and no callback of its
+   * its listeners, UDP ports and delayed calls are gone (datagrams to it
+   * are dropped), and no callback of its
    * protocols runs. `restart()` brings it back, empty.
    *
    * @throws Error if it is down already.

@@ -223,7 +223,10 @@ export class SimulationTimeout extends Error {
   }
 }
 
-/** Counters of a network's activity. */
+/**
+ * Counters of a network's activity (UDP datagrams and their ICMP answers
+ * included).
+ */
 export interface SimulationStats {
   /** Transmissions, retransmissions included. */
   readonly sent: number;
@@ -231,7 +234,7 @@ export interface SimulationStats {
   readonly delivered: number;
   /** Transmissions lost at random. */
   readonly lost: number;
-  /** Transmissions dropped by a partition or a host that was down. */
+  /** Transmissions dropped by a partition or a host that was down (and datagrams over the MTU). */
   readonly dropped: number;
   /** Events run (segments, timers, tasks). */
   readonly events: number;

@@ -174,6 +174,45 @@ describe('SimulatedHost.listenUDP', () => {
     assert.throws(() => port.write(new Uint8Array(65508), ['10.0.0.2', 9000]), MessageLengthError);
   });
 
+  test('bandwidth spaces datagrams out (payload plus 28 bytes of headers)', () => {
+    const { network, a, b } = pair();
+    network.link(a, b, { latency: 0.01, bandwidth: 1000 });
+    const sink = new Recorder(network);
+    b.listenUDP(9000, sink);
+    const port = a.listenUDP(0, new Recorder(network));
+    port.write(new Uint8Array(472), ['10.0.0.2', 9000]);
+    port.write(new Uint8Array(472), ['10.0.0.2', 9000]);
+    network.runUntilIdle();
+    assert.deepEqual(
+      sink.received.map((r) => r[3]),
+      [0.51, 1.01],
+    );
+    assert.deepEqual(network.stats.sent, 2);
+    assert.deepEqual(network.stats.delivered, 2);
+  });
+
+  test('a run with datagrams replays against its trace', () => {
+    const run = (network: SimulatedNetwork): void => {
+      const a = network.addHost('a', { addresses: ['10.0.0.1'] });
+      const b = network.addHost('b', { addresses: ['10.0.0.2'] });
+      network.link(a, b, { latency: 0.01, jitter: 0.03, loss: 0.25 });
+      b.listenUDP(7, new Echo());
+      const port = a.listenUDP(0, new Recorder(network));
+      for (let i = 0; i < 30; i++) port.write(bytes(`r${i}`), ['10.0.0.2', 7]);
+      network.runUntilIdle();
+    };
+    const first = new SimulatedNetwork({ seed: 5 });
+    run(first);
+    const again = new SimulatedNetwork({ seed: 5 });
+    again.replay(first.traceJSONLines());
+    run(again);
+    again.assertReplayed();
+    const other = new SimulatedNetwork({ seed: 6 });
+    other.replay(first.trace);
+    run(other);
+    assert.throws(() => other.assertReplayed(), /left the trace/);
+  });
+
   test('maxPacketSize truncates what is received', () => {
     const { network, a, b } = pair();
     const sink = new Recorder(network);
