@@ -118,6 +118,7 @@ export {
   type SimulatedNetworkOptions,
   SimulatedPort,
   SimulatedTransport,
+  SimulatedUDPPort,
   type SimulationRunOptions,
   type SimulationStats,
   SimulationTimeout,

@@ -2,7 +2,8 @@
 // the network's one virtual clock, the life cycle, TCP listening and
 // connecting, host-name resolution inside the simulation), and the faults
 // that strike a whole host (crash, restart).
-// Tests: test/unit/testing/simulation-core.test.ts, test/unit/testing/simulation-existing-code.test.ts
+// Tests: test/unit/testing/simulation-core.test.ts, test/unit/testing/simulation-existing-code.test.ts,
+// test/unit/testing/simulation-udp.test.ts
 
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { bindMethods } from '../../internet/_bind.js';
@@ -13,6 +14,7 @@ import {
   ConnectError,
   ConnectionRefusedError,
   DNSLookupError,
+  InvalidAddressError,
   NotConnectingError,
   ReactorNotRunning,
   TimeoutError,
@@ -22,16 +24,20 @@ import { Failure } from '../../internet/failure.js';
 import type {
   ConnectTCPOptions,
   IConnector,
+  IDatagramProtocol,
   IHostnameResolver,
   IIPAddress,
   IListeningPort,
+  IMulticastTransport,
   IProtocolFactory,
   IReactorCore,
   IReactorSSL,
   IReactorTCP,
   IReactorTime,
+  IReactorUDP,
   IReactorUNIX,
   ListenTCPOptions,
+  ListenUDPOptions,
   SystemEventPhase,
   SystemEventTriggerID,
   SystemEventType,
@@ -40,6 +46,7 @@ import { Logger } from '../../logger/logger.js';
 import { type CallOwner, type EventQueue, SimulatedDelayedCall, type Task } from './_events.js';
 import { SystemEvents } from './_system-events.js';
 import { buildProtocolFor, NullProtocol, type SimulatedTransport } from './transport.js';
+import { isIPv4, SimulatedUDPPort, type UDPNetwork } from './udp.js';
 
 const log = new Logger('torsion.testing.simulation');
 
@@ -48,7 +55,7 @@ const log = new Logger('torsion.testing.simulation');
  *
  * @internal
  */
-export interface HostNetwork {
+export interface HostNetwork extends UDPNetwork {
   readonly queue: EventQueue;
   now(): number;
   soon(host: SimulatedHost, fn: () => void): Task;
@@ -107,13 +114,22 @@ export interface SimulatedHostOptions {
  * after `timeout` seconds, 30 by default) and an `IHostnameResolver` (the
  * names of the network's hosts resolve to their addresses), so
  * `serverFromString(host, 'tcp:80')` and `clientFromString(host,
- * 'tcp:server:80')` work on it. UNIX sockets and TLS are not simulated:
- * those methods throw.
+ * 'tcp:server:80')` work on it. It is an `IReactorUDP` too: `listenUDP`
+ * gives a {@link SimulatedUDPPort} whose datagrams cross the same links.
+ * UNIX sockets, TLS and UDP multicast are not simulated: those methods
+ * throw.
  *
  * @since 0.1.0
  */
 export class SimulatedHost
-  implements IReactorTime, IReactorCore, IReactorTCP, IReactorUNIX, IReactorSSL, IHostnameResolver
+  implements
+    IReactorTime,
+    IReactorCore,
+    IReactorTCP,
+    IReactorUDP,
+    IReactorUNIX,
+    IReactorSSL,
+    IHostnameResolver
 {
   /** Its name, unique in the network. */
   readonly name: string;
@@ -125,6 +141,8 @@ export class SimulatedHost
   readonly #owner: CallOwner;
   readonly #calls = new Set<SimulatedDelayedCall>();
   readonly #listeners = new Map<number, SimulatedPort>();
+  readonly #udpPorts = new Map<number, SimulatedUDPPort>();
+  #nextUDPPort = 49152;
   readonly #boot: ((host: SimulatedHost) => void)[] = [];
   #events = new SystemEvents();
   #up = true;
@@ -240,8 +258,8 @@ export class SimulatedHost
 
   /**
    * Stops the host as a reactor stops: fires the shutdown triggers, then
-   * closes its listeners and connections (a FIN to each peer) and runs no
-   * more of its delayed calls.
+   * closes its listeners, UDP ports and connections (a FIN to each peer)
+   * and runs no more of its delayed calls.
    *
    * @throws ReactorNotRunning if it is not running.
    */
@@ -257,7 +275,8 @@ export class SimulatedHost
    * A fault: the host dies at once. Its connections vanish without a FIN or
    * a reset (peers see nothing until they write, then their segments go
    * unanswered until they time out, or get a reset once the host is back),
-   * its listeners and delayed calls are gone, and no callback of its
+   * its listeners, UDP ports and delayed calls are gone (datagrams to it
+   * are dropped), and no callback of its
    * protocols runs. `restart()` brings it back, empty.
    *
    * @throws Error if it is down already.
@@ -272,6 +291,8 @@ export class SimulatedHost
     this.#calls.clear();
     for (const port of this.#listeners.values()) port.vanish();
     this.#listeners.clear();
+    for (const port of this.#udpPorts.values()) port.vanish();
+    this.#udpPorts.clear();
     this.transports.clear();
     this.#events = new SystemEvents();
     this.#stopping = false;
@@ -292,6 +313,8 @@ export class SimulatedHost
     this.#running = true;
     this.#stopping = false;
     this.#listeners.clear();
+    for (const port of this.#udpPorts.values()) port.vanish();
+    this.#udpPorts.clear();
     this.transports.clear();
     this.#events = new SystemEvents();
     this.#runBoot();
@@ -389,6 +412,66 @@ export class SimulatedHost
     return connector;
   }
 
+  // -- IReactorUDP -----------------------------------------------------------
+
+  /**
+   * Binds a simulated UDP port on this host and starts `protocol` on it
+   * (port 0 picks a free one from 49152 up). The datagrams it sends cross
+   * the network's links; see {@link SimulatedUDPPort}.
+   *
+   * @param options - `interface`: one of the host's addresses, `127.0.0.1`,
+   *   or `0.0.0.0` (the default, every address); `maxPacketSize`: longer
+   *   datagrams are truncated on receipt (8192 by default).
+   * @throws CannotListenError if the port is taken or the interface is not
+   *   the host's; InvalidAddressError for an interface that is not an IPv4
+   *   address or a port out of range; RangeError for a bad `maxPacketSize`;
+   *   Error if the host is down.
+   */
+  listenUDP(
+    port: number,
+    protocol: IDatagramProtocol,
+    options: ListenUDPOptions = {},
+  ): SimulatedUDPPort {
+    this.#checkUp();
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new InvalidAddressError(port, 'a port must be an integer from 0 to 65535');
+    }
+    const given = options.interface ?? '';
+    const iface = given === '' ? '0.0.0.0' : given;
+    if (!isIPv4(iface)) {
+      throw new InvalidAddressError(
+        given,
+        'listenUDP on a simulated host needs an IPv4 address as its interface',
+      );
+    }
+    if (iface !== '0.0.0.0' && iface !== '127.0.0.1' && !this.addresses.includes(iface)) {
+      throw new CannotListenError(iface, port, 'EADDRNOTAVAIL');
+    }
+    const maxPacketSize = options.maxPacketSize ?? 8192;
+    if (!Number.isInteger(maxPacketSize) || maxPacketSize < 1) {
+      throw new RangeError(
+        `listenUDP: maxPacketSize must be a positive integer, got ${String(maxPacketSize)}`,
+      );
+    }
+    let number = port;
+    if (number === 0) {
+      for (let tries = 0; this.#udpPorts.has(this.#nextUDPPort); tries++) {
+        if (tries > 16384) throw new CannotListenError(iface, 0, 'no free ephemeral UDP port');
+        this.#nextUDPPort = this.#nextUDPPort >= 65535 ? 49152 : this.#nextUDPPort + 1;
+      }
+      number = this.#nextUDPPort;
+      this.#nextUDPPort = number >= 65535 ? 49152 : number + 1;
+    }
+    const udp = new SimulatedUDPPort(this, this.#network, number, iface, protocol, maxPacketSize);
+    udp.startListening();
+    return udp;
+  }
+
+  /** Not simulated. @throws Error always. */
+  listenMulticast(): IListeningPort<IPv4Address> & IMulticastTransport {
+    throw new Error('UDP multicast is not simulated: use listenUDP on a simulated host');
+  }
+
   /** Not simulated. @throws Error always. */
   listenUNIX(): IListeningPort<UNIXAddress> {
     throw new Error('UNIX sockets are not simulated: use listenTCP on a simulated host');
@@ -443,6 +526,27 @@ export class SimulatedHost
     if (this.#listeners.get(port.port) === port) this.#listeners.delete(port.port);
   }
 
+  /** @internal The UDP port a datagram to `address:port` goes to, if any. */
+  udpPortFor(address: string, port: number): SimulatedUDPPort | undefined {
+    const udp = this.#udpPorts.get(port);
+    if (udp === undefined || !udp.listening) return undefined;
+    return udp.iface === '0.0.0.0' || udp.iface === address ? udp : undefined;
+  }
+
+  /** @internal */
+  registerUDP(udp: SimulatedUDPPort): void {
+    const existing = this.#udpPorts.get(udp.port);
+    if (existing !== undefined && existing !== udp) {
+      throw new CannotListenError(udp.iface, udp.port, 'EADDRINUSE');
+    }
+    this.#udpPorts.set(udp.port, udp);
+  }
+
+  /** @internal */
+  unregisterUDP(udp: SimulatedUDPPort): void {
+    if (this.#udpPorts.get(udp.port) === udp) this.#udpPorts.delete(udp.port);
+  }
+
   /** @internal A local port for a new connection. */
   ephemeralPort(): number {
     const port = this.#nextPort++;
@@ -480,6 +584,7 @@ export class SimulatedHost
 
   #shutdown(): void {
     for (const port of [...this.#listeners.values()]) port.stopListening();
+    for (const port of [...this.#udpPorts.values()]) port.stopListening();
     for (const transport of [...this.transports]) transport.loseConnection();
     this.#running = false;
     this.#stopping = false;

@@ -1,6 +1,6 @@
 // The deterministic simulated network of torsion/testing: hosts, links,
 // faults, virtual time, traces and replay.
-// Tests: test/unit/testing/simulation-core.test.ts
+// Tests: test/unit/testing/simulation-core.test.ts, test/unit/testing/simulation-udp.test.ts
 
 export { SimulatedDelayedCall } from './_events.js';
 export {
@@ -25,3 +25,4 @@ export {
 export { SeededRandom } from './random.js';
 export { simulationSeed, withSimulation } from './seed.js';
 export { SimulatedConnection, SimulatedTransport } from './transport.js';
+export { SimulatedUDPPort } from './udp.js';

@@ -3,7 +3,7 @@
 // crashes and a fault schedule, all drawn from one seed; every segment,
 // connection and fault is traced, and a run can be replayed against a trace.
 // Tests: test/unit/testing/simulation-core.test.ts, test/unit/testing/simulation-scenarios.test.ts,
-// test/unit/testing/simulation-existing-code.test.ts
+// test/unit/testing/simulation-existing-code.test.ts, test/unit/testing/simulation-udp.test.ts
 
 import { IPv4Address } from '../../internet/address.js';
 import { Deferred } from '../../internet/defer.js';
@@ -31,6 +31,7 @@ import {
   SYN,
   type Wire,
 } from './transport.js';
+import { Datagram, type DatagramHandler, type SimulatedUDPPort, UDP_HEADERS } from './udp.js';
 
 /**
  * The conditions of a link, one direction or both.
@@ -46,7 +47,11 @@ export interface LinkOptions {
   loss?: number | undefined;
   /** Bytes per second; `Infinity` for no limit. @defaultValue Infinity */
   bandwidth?: number | undefined;
-  /** The largest packet; segments carry at most `mtu - 40` bytes. @defaultValue 1500 */
+  /**
+   * The largest packet; TCP segments carry at most `mtu - 40` bytes, and a
+   * UDP datagram longer than `mtu - 28` bytes is dropped (not fragmented).
+   * @defaultValue 1500
+   */
   mtu?: number | undefined;
 }
 
@@ -82,6 +87,15 @@ export interface SimulatedNetworkOptions {
  * (a partition or a host down), `recv`, `timeout` (a sender gave up),
  * `closed`, `partition`, `heal`, `reset`, `link`, `crash`, `restart`,
  * `stop`, `mark` (from {@link SimulatedNetwork.mark}).
+ *
+ * UDP: `udp-listen`, `udp-unlisten`, `udp-send` (`d` the datagram's
+ * number, `from` host:port, `to` address:port, `len`, `sum`), `udp-lost`
+ * (random loss: never sent again), `udp-drop` (`reason`: `mtu`,
+ * `partition`, `down`, `no-host`, `not-peer` for a connected port's
+ * stranger, `broadcast-not-allowed`), `udp-recv`, `udp-unreachable` (no
+ * port: an ICMP port unreachable goes back), and for that answer
+ * `icmp-send`, `icmp-lost`, `icmp-drop`, `icmp-recv` (`refused`: whether a
+ * connected port's `connectionRefused` was called).
  *
  * @since 0.1.0
  */
@@ -209,7 +223,10 @@ export class SimulationTimeout extends Error {
   }
 }
 
-/** Counters of a network's activity. */
+/**
+ * Counters of a network's activity (UDP datagrams and their ICMP answers
+ * included).
+ */
 export interface SimulationStats {
   /** Transmissions, retransmissions included. */
   readonly sent: number;
@@ -217,7 +234,7 @@ export interface SimulationStats {
   readonly delivered: number;
   /** Transmissions lost at random. */
   readonly lost: number;
-  /** Transmissions dropped by a partition or a host that was down. */
+  /** Transmissions dropped by a partition or a host that was down (and datagrams over the MTU). */
   readonly dropped: number;
   /** Events run (segments, timers, tasks). */
   readonly events: number;
@@ -288,6 +305,7 @@ export class SimulatedNetwork {
   #now = 0;
   #nextHost = 1;
   #nextConnection = 1;
+  #nextDatagram = 1;
   #sent = 0;
   #delivered = 0;
   #lost = 0;
@@ -316,6 +334,7 @@ export class SimulatedNetwork {
     if (!(this.socketBuffer >= 0)) throw new RangeError('socketBuffer must be at least 0');
     this.#tracing = options.trace ?? true;
     this.segmentFired = this.segmentFired.bind(this);
+    this.datagramFired = this.datagramFired.bind(this);
   }
 
   // -- Hosts and links -------------------------------------------------------
@@ -962,6 +981,143 @@ export class SimulatedNetwork {
     attempt.connector.refused(attempt);
   }
 
+  /** @internal Sends a datagram from `port` (to every host, for 255.255.255.255). */
+  sendDatagram(port: SimulatedUDPPort, data: Uint8Array, address: string, dstPort: number): void {
+    const src = port.host;
+    const copy = data.slice();
+    if (address === '255.255.255.255') {
+      for (const dst of this.#hosts.values()) {
+        this.#sendDatagram(port, copy, src.address, address, dstPort, dst);
+      }
+      return;
+    }
+    const dst = this.#hostFor(src, address);
+    let srcAddress = src.address;
+    if (address === '127.0.0.1') srcAddress = '127.0.0.1';
+    else if (port.iface !== '0.0.0.0' && port.iface !== '127.0.0.1') srcAddress = port.iface;
+    this.#sendDatagram(port, copy, srcAddress, address, dstPort, dst);
+  }
+
+  #sendDatagram(
+    port: SimulatedUDPPort,
+    data: Uint8Array,
+    srcAddress: string,
+    address: string,
+    dstPort: number,
+    dst: SimulatedHost | undefined,
+  ): void {
+    const src = port.host;
+    const link = this.link_(src, dst);
+    const datagram = new Datagram(
+      internals(this),
+      this.#nextDatagram++,
+      false,
+      src,
+      dst,
+      link,
+      port,
+      srcAddress,
+      port.port,
+      address,
+      dstPort,
+      data,
+    );
+    if (this.#tracing) {
+      this.#push({
+        t: this.#now,
+        ev: 'udp-send',
+        d: datagram.id,
+        from: `${src.name}:${port.port}`,
+        to: `${address}:${dstPort}`,
+        len: data.byteLength,
+        sum: checksum(data),
+      });
+    }
+    if (data.byteLength > link.mtu - UDP_HEADERS) {
+      this.#sent++;
+      this.#dropped++;
+      this.record('udp-drop', { d: datagram.id, reason: 'mtu', mtu: link.mtu });
+      return;
+    }
+    this.#transmit(datagram, 'udp');
+  }
+
+  /** Loss, bandwidth, latency and jitter for a datagram or an ICMP answer; no retransmission. */
+  #transmit(datagram: Datagram, what: 'udp' | 'icmp'): void {
+    const now = this.#now;
+    const link = datagram.link;
+    this.#sent++;
+    if (link.loss > 0 && this.random.next() < link.loss) {
+      this.#lost++;
+      this.record(`${what}-lost`, { d: datagram.id });
+      return;
+    }
+    let depart = now;
+    if (link.bandwidth !== Number.POSITIVE_INFINITY) {
+      const size = (datagram.icmp ? 28 : datagram.data.byteLength) + UDP_HEADERS;
+      depart = Math.max(now, link.busyUntil) + size / link.bandwidth;
+      link.busyUntil = depart;
+    }
+    let arrive = depart + link.latency;
+    if (link.jitter > 0) arrive += this.random.next() * link.jitter;
+    this.queue.push(datagram, arrive);
+  }
+
+  /** @internal A datagram (or an ICMP answer) arrives. */
+  datagramFired(datagram: Datagram): void {
+    const what = datagram.icmp ? 'icmp' : 'udp';
+    const dst = datagram.dst;
+    if (datagram.link.partitioned || dst === undefined || !dst.up) {
+      this.#dropped++;
+      const reason = datagram.link.partitioned
+        ? 'partition'
+        : dst === undefined
+          ? 'no-host'
+          : 'down';
+      this.record(`${what}-drop`, { d: datagram.id, reason });
+      return;
+    }
+    this.#delivered++;
+    if (datagram.icmp) {
+      const refused =
+        datagram.port.host === dst &&
+        datagram.port.unreachable(datagram.srcAddress, datagram.srcPort);
+      this.record('icmp-recv', { d: datagram.id, refused });
+      return;
+    }
+    const udp = dst.udpPortFor(datagram.dstAddress, datagram.dstPort);
+    if (udp === undefined) {
+      this.record('udp-unreachable', { d: datagram.id, host: dst.name, port: datagram.dstPort });
+      if (datagram.dstAddress === '255.255.255.255') return;
+      const src = datagram.src;
+      const answer = new Datagram(
+        internals(this),
+        datagram.id,
+        true,
+        dst,
+        src,
+        this.link_(dst, src),
+        datagram.port,
+        datagram.dstAddress,
+        datagram.dstPort,
+        datagram.srcAddress,
+        datagram.srcPort,
+        datagram.data,
+      );
+      this.record('icmp-send', { d: datagram.id, from: dst.name, to: src.name });
+      this.#transmit(answer, 'icmp');
+      return;
+    }
+    if (!udp.accepts(datagram.srcAddress, datagram.srcPort)) {
+      this.#delivered--;
+      this.#dropped++;
+      this.record('udp-drop', { d: datagram.id, reason: 'not-peer' });
+      return;
+    }
+    this.record('udp-recv', { d: datagram.id, to: `${dst.name}:${udp.port}` });
+    udp.deliver(datagram.data, datagram.srcAddress, datagram.srcPort);
+  }
+
   #rtoFor(segment: Segment): number {
     const base = segment.kind === SYN ? 1 : this.#rto;
     return Math.min(60, base * 2 ** (segment.attempts - 1));
@@ -1045,7 +1201,9 @@ export class SimulatedNetwork {
 }
 
 /** The network as its hosts and transports see it (checks that it is all of that). */
-function internals(network: SimulatedNetwork): Wire & SegmentHandler & HostNetwork {
+function internals(
+  network: SimulatedNetwork,
+): Wire & SegmentHandler & DatagramHandler & HostNetwork {
   return network;
 }
 
