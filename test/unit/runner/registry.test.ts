@@ -69,6 +69,8 @@ describe('the built-in plugins', () => {
       [
         ['echo', 'torsion'],
         ['finger', 'torsion'],
+        ['proxy', 'torsion'],
+        ['reverse-proxy', 'torsion'],
         ['run', 'torsion'],
         ['time', 'torsion'],
         ['web', 'torsion'],
