@@ -253,6 +253,23 @@ describe('Proxy: forwarding', () => {
     );
   });
 
+  it('never forwards a header value holding CR or LF: a filter that tries gets the request a 500', () => {
+    const filter: IProxyFilter = {
+      filterRequest(info) {
+        info.headers.setRawHeaders('X-Note', ['a\r\nInjected: 1']);
+        return undefined;
+      },
+    };
+    const kit = proxyKit({ filter });
+    const upstream = listenRecorder(kit.reactor, 8081);
+    const client = kit.client();
+    client.send('GET http://127.0.0.1:8081/ HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n');
+    kit.reactor.advance(0);
+    assert.equal(client.replies()[0]?.status, 500);
+    assert.equal(upstream.accepted.length, 0);
+    assert.equal(kit.reactor.tcpClients.length, 0, 'nothing was sent upstream');
+  });
+
   it('reports connections and requests to the statistics, and upstream errors', () => {
     const stats = new CountingStats();
     const kit = proxyKit({ stats });
