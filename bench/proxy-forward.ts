@@ -17,10 +17,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connects, freePort, running } from './_children.js';
 import { format, median } from './_stats.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -34,45 +34,6 @@ function option(name: string, fallback: string): string {
 const reps = Number(option('--reps', '3'));
 const duration = Number(option('--duration', '5'));
 const connsList = option('--conns', '10,100').split(',').map(Number);
-
-const running = new Set<ChildProcess>();
-function stopAll(): void {
-  for (const child of running) {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // Gone already.
-      }
-    }
-  }
-}
-process.on('exit', stopAll);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    stopAll();
-    process.exit(1);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, HOST);
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, HOST);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** Starts `argv` on `cpus` in its own process group and waits for `port`. */
 async function start(

@@ -14,13 +14,13 @@
 // factor says what a second core buys here, not what N cores would. Every
 // server is started in its own process group and stopped through it.
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connects, freePort, running } from './_children.js';
 import { format, median } from './_stats.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -34,45 +34,6 @@ function option(name: string, fallback: number): number {
 const reps = option('--reps', 3);
 const duration = option('--duration', 5);
 const startups = option('--startups', 10);
-
-const running = new Set<ChildProcess>();
-function stopAll(): void {
-  for (const child of running) {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // Gone already.
-      }
-    }
-  }
-}
-process.on('exit', stopAll);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    stopAll();
-    process.exit(1);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, HOST);
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, HOST);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function fetchSize(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
