@@ -293,24 +293,31 @@ describe('RulesFilter: cookies', () => {
     assert.deepEqual(stats.calls, ['cookies http://pixel.tracker.net/p 1']);
   });
 
-  test('decisions are kept for the latest 4,096 requests without a response, not more', () => {
+  test('each request keeps its own decision until its response, however many are pending', () => {
     const { filter } = setup('strip-third-party-cookies *\ntrim-referer *\n');
     const third = () =>
       request('http://pixel.tracker.net/p', { Referer: ['https://example.com/page'] });
-    const oldest = third();
-    filter.filterRequest(oldest);
-    const others = Array.from({ length: 4096 }, third);
-    for (const r of others) filter.filterRequest(r);
-    // The latest request's decision is kept: its Referer is gone, yet its
-    // response loses its cookies as a third party's.
-    const kept = response({ 'Set-Cookie': ['id=1'] });
-    filter.filterResponse(others[4095] as ProxiedRequestInfo, kept);
-    assert.equal(kept.headers.hasHeader('Set-Cookie'), false);
-    // The oldest was forgotten: judged afresh, without the Referer that
-    // trim-referer removed, it looks first-party.
-    const forgotten = response({ 'Set-Cookie': ['id=1'] });
-    filter.filterResponse(oldest, forgotten);
-    assert.deepEqual(forgotten.headers.getRawHeaders('Set-Cookie'), ['id=1']);
+    const pending = Array.from({ length: 5000 }, third);
+    for (const r of pending) filter.filterRequest(r);
+    // The Referer is gone from each, yet each response loses its cookies as
+    // a third party's: the oldest as well as the latest.
+    for (const r of [pending[0], pending[4999]] as ProxiedRequestInfo[]) {
+      const res = response({ 'Set-Cookie': ['id=1'] });
+      filter.filterResponse(r, res);
+      assert.equal(res.headers.hasHeader('Set-Cookie'), false);
+    }
+  });
+
+  test('a frozen request info object keeps its decision too', () => {
+    const { filter } = setup('strip-third-party-cookies *\ntrim-referer *\n');
+    const r = Object.freeze(
+      request('http://pixel.tracker.net/p', { Referer: ['https://example.com/page'] }),
+    );
+    filter.filterRequest(r);
+    assert.equal(r.headers.hasHeader('Referer'), false);
+    const res = response({ 'Set-Cookie': ['id=1'] });
+    filter.filterResponse(r, res);
+    assert.equal(res.headers.hasHeader('Set-Cookie'), false);
   });
 
   test('a response whose request the filter did not see is still judged by the rules', () => {
