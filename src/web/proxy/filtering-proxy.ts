@@ -21,6 +21,12 @@ import { ProxyStatusResource } from './status-page.js';
 
 const log = new Logger('torsion.web.proxy');
 
+/** Seconds between two log lines about refusing the same client for the same reason. */
+const REFUSAL_LOG_INTERVAL = 60;
+
+/** Clients whose refusals are remembered for that; past it the memory starts afresh. */
+const MAX_REFUSALS_TRACKED = 1024;
+
 /** Where the status page is mounted on the proxy's own address. */
 const STATUS_SEGMENT = '_torsion';
 
@@ -125,6 +131,8 @@ export class FilteringProxyFactory extends ForwardProxy {
   readonly #rules: () => Rules;
   /** The address each open connection was admitted for, to release it when it closes. */
   readonly #admitted = new WeakMap<HTTPChannel, IAddress>();
+  /** When a refusal was last logged, by reason and client host, and how many since. */
+  readonly #refusals = new Map<string, { at: number; since: number }>();
   /** Connections refused when they opened (their close is not counted). */
   readonly #refused = new WeakSet<HTTPChannel>();
 
@@ -165,18 +173,44 @@ export class FilteringProxyFactory extends ForwardProxy {
     const addr = channel.transport.getPeer();
     const admission = this.access.admit(addr);
     if (admission !== 'ok') {
-      log.warn(
-        admission === 'forbidden'
-          ? 'Refused a connection from {client}: not loopback and not in the allowed client ranges'
-          : 'Refused a connection from {client}: it already holds {limit} connections',
-        { client: String(addr), limit: this.access.maxConnectionsPerClient },
-      );
+      this.#logRefusal(addr, admission);
       this.#refused.add(channel);
       channel.transport.abortConnection();
       return;
     }
     this.#admitted.set(channel, addr);
     super._channelOpened(channel);
+  }
+
+  /**
+   * Logs a refused connection: the first from a client, then at most one
+   * line a minute for it, saying how many were refused in between (a
+   * scanner or a runaway client does not flood the log).
+   */
+  #logRefusal(addr: IAddress, why: 'forbidden' | 'too-many'): void {
+    const host = (addr as { host?: unknown }).host;
+    const key = `${why} ${typeof host === 'string' ? host : String(addr)}`;
+    const now = this.reactor.seconds();
+    const last = this.#refusals.get(key);
+    if (last !== undefined && now - last.at < REFUSAL_LOG_INTERVAL) {
+      last.since++;
+      return;
+    }
+    if (this.#refusals.size >= MAX_REFUSALS_TRACKED) this.#refusals.clear();
+    this.#refusals.set(key, { at: now, since: 0 });
+    log.warn(
+      why === 'forbidden'
+        ? 'Refused a connection from {client}: not loopback and not in the allowed client ranges{more}'
+        : 'Refused a connection from {client}: it already holds {limit} connections{more}',
+      {
+        client: String(addr),
+        limit: this.access.maxConnectionsPerClient,
+        more:
+          last !== undefined && last.since > 0
+            ? ` (and ${last.since} more since the last such line)`
+            : '',
+      },
+    );
   }
 
   /** @internal A client connection closed: its admission is released. */

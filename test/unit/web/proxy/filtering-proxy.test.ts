@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { captureLogs, formatEvent } from '../../../../src/logger/index.js';
 import { ClientAccess } from '../../../../src/web/proxy/client-access.js';
 import {
   FilteringProxyFactory,
@@ -123,6 +124,27 @@ describe('FilteringProxyFactory: who is served', () => {
     const fourth = kit.client(LOOPBACK);
     assert.ok(!fourth.transport.disconnecting);
     assert.equal(kit.proxy.access.openConnections(LOOPBACK), 2);
+  });
+});
+
+describe('FilteringProxyFactory: refusals in the log', () => {
+  it('logs the first refusal of a client, then one line a minute saying how many more', () => {
+    const logs = captureLogs();
+    try {
+      const kit = filteringKit();
+      const refusals = () =>
+        logs.events.map(formatEvent).filter((line) => line.includes('Refused a connection'));
+      for (let i = 0; i < 5; i++) kit.client('192.0.2.7');
+      kit.client('198.51.100.1');
+      assert.equal(refusals().length, 2, refusals().join('\n'));
+      kit.reactor.advance(61);
+      kit.client('192.0.2.7');
+      const lines = refusals();
+      assert.equal(lines.length, 3);
+      assert.match(lines[2] ?? '', /192\.0\.2\.7.*\(and 4 more since the last such line\)/);
+    } finally {
+      logs.stop();
+    }
   });
 });
 
