@@ -26,20 +26,20 @@ function parseUpstream(text: string): UpstreamURL {
   } catch {
     throw new UsageError(`--upstream ${JSON.stringify(text)}: not a URL (http://HOST:PORT/PATH)`);
   }
-  if (url.protocol !== 'http:') {
-    throw new UsageError(
-      `--upstream ${JSON.stringify(text)}: only http:// upstreams are supported`,
-    );
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--upstream ${JSON.stringify(text)}: give an http:// or https:// URL`);
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new UsageError(
-      `--upstream ${JSON.stringify(text)}: give no query, fragment or credentials, only http://HOST:PORT/PATH`,
+      `--upstream ${JSON.stringify(text)}: give no query, fragment or credentials, only http(s)://HOST:PORT/PATH`,
     );
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const scheme = url.protocol === 'https:' ? 'https' : 'http';
   return {
     host,
-    port: url.port === '' ? 80 : Number(url.port),
+    port: url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port),
+    scheme,
     path: url.pathname.replace(/\/+$/, ''),
   };
 }
@@ -114,7 +114,7 @@ export const reverseProxyPlugin: TorsionPlugin = {
       multiple: true,
       default: [],
       metavar: 'URL',
-      help: 'an upstream server, http://HOST:PORT/PATH (may be repeated: requests are spread over them)',
+      help: 'an upstream server, http://HOST:PORT/PATH or https://… (may be repeated: requests are spread over them)',
     },
     {
       name: 'path',
@@ -148,7 +148,8 @@ export const reverseProxyPlugin: TorsionPlugin = {
     if (first === undefined) throw new UsageError('give at least one --upstream URL');
     const proxy = new ReverseProxyResource(first.host, first.port, first.path, {
       reactor,
-      upstreams: rest.map(({ host, port }) => ({ host, port })),
+      scheme: first.scheme ?? 'http',
+      upstreams: rest.map(({ host, port, scheme }) => ({ host, port, scheme: scheme ?? 'http' })),
       balance: options.string('balance') as 'round-robin' | 'least-connections',
       preserveHost: options.boolean('preserve-host'),
     });

@@ -47,6 +47,11 @@ export interface ReverseProxyOptions {
    * upstream, each kept 60 s).
    */
   readonly pool?: HTTPConnectionPool;
+  /**
+   * The scheme of the upstream the constructor names: `https` connects to
+   * it with TLS (see {@link ReverseProxyOptions.tls}). @defaultValue 'http'
+   */
+  readonly scheme?: 'http' | 'https';
   /** More upstreams, after the one the constructor names; requests are spread over all. */
   readonly upstreams?: readonly UpstreamAddress[];
   /** How the upstream of each request is chosen. @defaultValue 'round-robin' */
@@ -91,7 +96,10 @@ class Mount {
   constructor(host: string, port: number, options: ReverseProxyOptions) {
     this.options = options;
     this.upstreams = new UpstreamSet(
-      [{ host, port }, ...(options.upstreams ?? [])],
+      [
+        { host, port, ...(options.scheme !== undefined && { scheme: options.scheme }) },
+        ...(options.upstreams ?? []),
+      ],
       options.reactor,
       options.balance,
       options.health,

@@ -273,6 +273,17 @@ describe('torsion reverse-proxy', () => {
     );
   });
 
+  test('an https:// upstream is reached with TLS, on port 443 by default', async () => {
+    const { reactor } = await start(reverseProxyPlugin, ['--upstream', 'https://127.0.0.1/base']);
+    exchange(reactor, 'GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
+    reactor.advance(0);
+    assert.deepEqual(
+      reactor.sslClients.map(([host, port]) => `${host}:${port}`),
+      ['127.0.0.1:443'],
+    );
+    assert.equal(reactor.tcpClients.length, 0);
+  });
+
   test('bad upstreams and paths are usage errors', () => {
     const check = (args: string[]) => () =>
       reverseProxyPlugin.check?.(optionsFor(reverseProxyPlugin, args));
@@ -280,7 +291,7 @@ describe('torsion reverse-proxy', () => {
       error instanceof UsageError && pattern.test(error.message);
     assert.throws(check([]), usage(/at least one --upstream/));
     assert.throws(check(['--upstream', 'nonsense']), usage(/not a URL/));
-    assert.throws(check(['--upstream', 'https://127.0.0.1/']), usage(/only http:\/\//));
+    assert.throws(check(['--upstream', 'ftp://127.0.0.1/']), usage(/http:\/\/ or https:\/\//));
     assert.throws(
       check(['--upstream', 'http://a:1/x', '--upstream', 'http://b:2/y']),
       usage(/same path/),
