@@ -142,41 +142,40 @@ export async function launchChromium(
 }
 
 /**
- * Polls the text of the element `selector` names until `expected` holds
- * (equal to a string, matching a RegExp, or a predicate), for at most
- * `seconds`; fails naming `what` and the last text seen.
+ * Waits until the element `selector` names shows `expected` (equal to a
+ * string, or matching a RegExp), for at most `seconds`; fails naming `what`
+ * and the text seen then.
  *
  * @remarks
- * Polls from outside the page (`textContent` each 25 ms) rather than with
- * `page.waitForFunction`, which evaluates its predicate with `eval` inside
- * the page: a page whose Content-Security-Policy forbids `eval` (the status
- * page's does) refuses it.
+ * Waits with a locator (Playwright's own script, which watches the DOM in
+ * its isolated world) rather than `page.waitForFunction`, which evaluates
+ * its predicate with `eval` inside the page: a page whose
+ * Content-Security-Policy forbids `eval` (the status page's does) refuses it.
  */
 export async function waitForText(
   page: Page,
   selector: string,
-  expected: string | RegExp | ((text: string) => boolean),
+  expected: string | RegExp,
   what: string,
   seconds = 15,
 ): Promise<string> {
-  const holds =
+  const pattern =
     typeof expected === 'string'
-      ? (text: string) => text === expected
-      : expected instanceof RegExp
-        ? (text: string) => expected.test(text)
-        : expected;
-  const deadline = performance.now() + seconds * 1000;
-  let text = '';
-  for (;;) {
-    text = (await page.textContent(selector)) ?? '';
-    if (holds(text)) return text;
-    if (performance.now() > deadline) {
-      throw new AssertionError({
-        message: `timed out after ${seconds}s waiting for ${what} (${selector} shows ${JSON.stringify(text)})`,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+      ? new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+      : expected;
+  try {
+    await page
+      .locator(selector)
+      .filter({ hasText: pattern })
+      .first()
+      .waitFor({ state: 'attached', timeout: seconds * 1000 });
+  } catch {
+    const text = (await page.textContent(selector)) ?? '';
+    throw new AssertionError({
+      message: `timed out after ${seconds}s waiting for ${what} (${selector} shows ${JSON.stringify(text)})`,
+    });
   }
+  return (await page.textContent(selector)) ?? '';
 }
 
 /** Whether `bytes` are a PNG image (its signature and an IHDR chunk first). */
