@@ -36,7 +36,6 @@ const NODE_REACTOR = new Set([
   'src/internet/_listening.ts',
   'src/internet/_connector.ts',
   'src/internet/_resolver.ts',
-  'src/internet/_system-events.ts',
   'src/internet/stdio.ts',
   'src/internet/process.ts',
 ]);

@@ -7,6 +7,7 @@
 
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { bindMethods } from '../../internet/_bind.js';
+import { SystemEvents } from '../../internet/_system-events.js';
 import { IPv4Address, type UNIXAddress } from '../../internet/address.js';
 import { Deferred, fail, succeed } from '../../internet/defer.js';
 import {
@@ -44,7 +45,6 @@ import type {
 } from '../../internet/interfaces.js';
 import { Logger } from '../../logger/logger.js';
 import { type CallOwner, type EventQueue, SimulatedDelayedCall, type Task } from './_events.js';
-import { SystemEvents } from './_system-events.js';
 import { buildProtocolFor, NullProtocol, type SimulatedTransport } from './transport.js';
 import { isIPv4, SimulatedUDPPort, type UDPNetwork } from './udp.js';
 
